@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * All configuration, parsed and validated once from the environment. Nothing else reads process.env.
+ * Defaults suit the local embedded profile; the CDK stack sets the cloud values.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const REPO_ROOT = resolve(__dirname, '../..');
+
+function defaultModelDir(): string {
+  return existsSync('/opt/models/fr_detect.onnx') ? '/opt/models' : join(REPO_ROOT, 'build/layer/opt/models');
+}
+
+const schema = z.object({
+  MODEL_DIR: z.string().default(defaultModelDir()),
+  /** ONNX Runtime intra-op threads per session; 1 suits Lambda's small vCPU share and keeps latency flat. */
+  ORT_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Expression is a 28 MB model; events get it only when this is on. */
+  FACE_EXPRESSION: bool.default(true),
+
+  AWS_REGION: z.string().default('us-east-1'),
+  DYNAMODB_ENDPOINT: z.string().optional(),
+  S3_ENDPOINT: z.string().optional(),
+  EVENTS_TABLE: z.string().default('sophon-face-events'),
+  IMAGE_BUCKET: z.string().default('sophon-face-images'),
+  /** Extra buckets that face_image_path may name as s3://bucket/key. */
+  ALLOWED_BUCKETS: list.default([]),
+  /** Local profile only: face_image_path may also name a file under this folder. */
+  IMAGE_ROOT: z.string().optional(),
+
+  GRAB_MODE: bool.default(false),
+  MAX_CONCURRENT_SEARCHES: z.coerce.number().int().min(1).max(1000).default(4),
+  LEASE_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
+  /** Write shards per hour bucket; searches merge them in exact time order. */
+  BUCKET_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+
+  /** Largest accepted image, in bytes after base64 decoding. */
+  MAX_IMAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
+  /** Largest accepted decoded image, in pixels: rejects decompression bombs before they are decoded. */
+  MAX_IMAGE_PIXELS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .default(40_000_000),
+  /** Byte budget of the in-memory cache of closed hour buckets' embeddings. */
+  EMBEDDING_CACHE_MB: z.coerce.number().int().min(0).default(512),
+
+  PORT: z.coerce.number().int().min(0).max(65535).default(5555),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default(join(REPO_ROOT, '.data')),
+});
+
+export type Config = z.infer<typeof schema>;
+
+let cached: Config | undefined;
+
+/** The validated configuration; throws once, at start-up, naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const what = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${what}`);
+  }
+  return parsed.data;
+}
+
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** For tests and the local server, which set the environment before first use. */
+export function resetConfig(): void {
+  cached = undefined;
+}
