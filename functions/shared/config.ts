@@ -53,11 +53,7 @@ const schema = z.object({
     .min(1024)
     .default(8 * 1024 * 1024),
   /** Largest accepted decoded image, in pixels: rejects decompression bombs before they are decoded. */
-  MAX_IMAGE_PIXELS: z.coerce
-    .number()
-    .int()
-    .min(10_000)
-    .default(40_000_000),
+  MAX_IMAGE_PIXELS: z.coerce.number().int().min(10_000).default(40_000_000),
   /** Byte budget of the in-memory cache of closed hour buckets' embeddings. */
   EMBEDDING_CACHE_MB: z.coerce.number().int().min(0).default(512),
 

@@ -1,0 +1,435 @@
+import { performance } from 'node:perf_hooks';
+import { ContractError } from '../core/errors';
+import { REFERENCE_112, fivePointsFrom68, similarityTransform, warpAffine } from './align';
+import { EXPRESSIONS, SSR_OUTPUTS, ageBand, binnedAngle, genderLabel, softmax, ssrMerge } from './attributes';
+import {
+  DETECT_HEIGHT,
+  DETECT_WIDTH,
+  DEFAULT_DETECT,
+  boxArea,
+  detectorTensor,
+  facesFromOutputs,
+  iou,
+} from './detect';
+import { type DecodedPhoto, type RgbImage, decodePhoto, encodeJpeg, resizeRegion } from './image';
+import { failedCheck, insideShare, laplacianVariance, meanLuma } from './quality';
+import type { ModelSessions } from './sessions';
+import type {
+  Box,
+  DetectedFace,
+  EventFace,
+  FaceAttributes,
+  FaceEngine,
+  FiqaLevel,
+  Point,
+  QualityReport,
+  QueryFace,
+  StageTimings,
+} from './types';
+
+export interface EngineOptions {
+  maxPixels: number;
+  /** Long side of the working image; larger photos are shrunk on load. */
+  maxSide: number;
+  /** Channel orders fed to the models, each chosen by measured accuracy (README, "Pre-processing"). */
+  featureChannels: ChannelOrder;
+  detectChannels: ChannelOrder;
+  /** fr_pose, fr_age, fr_gender. */
+  attributeChannels: ChannelOrder;
+  /** Average the embeddings of the aligned face and its mirror image. */
+  flipAugment: boolean;
+  /** Typical raw (pre-normalization) embedding norm of a clear, unoccluded face; see occlusionFromNorm. */
+  referenceNorm: number;
+  /**
+   * Below this raw embedding norm a detection is not taken for a face: the detector alone fires on
+   * some animal faces (skimage's cat scores 0.93, its norm is 1.5; dev faces are 2–4).
+   */
+  minFaceNorm: number;
+  expression: boolean;
+}
+
+export const DEFAULT_ENGINE: EngineOptions = {
+  maxPixels: 40_000_000,
+  maxSide: 1920,
+  featureChannels: 'bgr',
+  detectChannels: 'rgb',
+  attributeChannels: 'bgr',
+  flipAugment: false,
+  referenceNorm: 3.3,
+  minFaceNorm: 1.8,
+  expression: true,
+};
+
+/** Face box size (px) that the 112×112 template corresponds to, roughly. */
+const WARP_FACE_SIZE = 100;
+
+export type ChannelOrder = 'rgb' | 'bgr';
+
+type Region = { left: number; top: number; width: number; height: number };
+
+/** The detect → landmarks → align → embed pipeline over ONNX Runtime sessions. */
+export class OnnxFaceEngine implements FaceEngine {
+  constructor(
+    private readonly models: ModelSessions,
+    private readonly opts: EngineOptions = DEFAULT_ENGINE,
+  ) {}
+
+  async detectAll(image: Buffer): Promise<{ faces: DetectedFace[]; width: number; height: number }> {
+    const photo = await this.decode(image);
+    const verified: DetectedFace[] = [];
+    for (const f of await this.detect(photo.image)) {
+      const aligned = await this.align(photo.image, f.box);
+      if ((await this.embed(aligned.face)).norm >= this.opts.minFaceNorm) {
+        verified.push({ box: toOriginal(f.box, photo.scale), score: f.score });
+      }
+    }
+    return { faces: verified, width: photo.width, height: photo.height };
+  }
+
+  private async align(
+    img: RgbImage,
+    box: Box,
+  ): Promise<{ face: RgbImage; points68: Float32Array; five: Point[]; warpMs: number }> {
+    const points68 = await this.landmarks(img, box);
+    const t = performance.now();
+    const five = fivePointsFrom68(points68);
+    // Bilinear sampling aliases when a large face shrinks to 112 px: shrink its surroundings first with an
+    // area filter so the warp itself scales by less than 1.5.
+    const size = Math.max(box[2] - box[0], box[3] - box[1]);
+    let src = img;
+    let local = five;
+    if (size > 1.5 * WARP_FACE_SIZE) {
+      const region = squareRegion(box, img.width, img.height, 2);
+      const f = (1.2 * WARP_FACE_SIZE) / size;
+      const w = Math.max(1, Math.round(region.width * f));
+      const h = Math.max(1, Math.round(region.height * f));
+      const shrunk = await resizeRegion(img, region, w, h);
+      const { left, top, width, height } = shrunk.source;
+      src = shrunk;
+      // Pixel centres map to pixel centres: (x + ½) scales, then − ½.
+      local = five.map(
+        ([x, y]) => [((x - left + 0.5) * w) / width - 0.5, ((y - top + 0.5) * h) / height - 0.5] as Point,
+      );
+    }
+    const face = warpAffine(src, similarityTransform(local, REFERENCE_112), 112, 112);
+    return { face, points68, five, warpMs: performance.now() - t };
+  }
+
+  async analyzeQuery(image: Buffer, fiqaLevel: FiqaLevel): Promise<QueryFace> {
+    const { face } = await this.analyze(image, { gate: fiqaLevel });
+    return face;
+  }
+
+  async analyzeEvent(image: Buffer, opts: { box?: Box } = {}): Promise<EventFace> {
+    const { face, photo, workBox, points68 } = await this.analyze(image, { box: opts.box });
+    const t = performance.now();
+    const attributes = await this.attributes(photo.image, workBox, points68, photo.scale, face.box);
+    const expand = 0.3 * Math.max(workBox[2] - workBox[0], workBox[3] - workBox[1]);
+    const crop = await encodeJpeg(photo.image, {
+      left: workBox[0] - expand,
+      top: workBox[1] - expand,
+      width: workBox[2] - workBox[0] + 2 * expand,
+      height: workBox[3] - workBox[1] + 2 * expand,
+    });
+    face.timings.attributesMs = performance.now() - t;
+    return { ...face, attributes, crop };
+  }
+
+  private async decode(image: Buffer): Promise<DecodedPhoto> {
+    return decodePhoto(image, { maxPixels: this.opts.maxPixels, maxSide: this.opts.maxSide });
+  }
+
+  private async detect(img: RgbImage): Promise<DetectedFace[]> {
+    const small = await resizeRegion(
+      img,
+      { left: 0, top: 0, width: img.width, height: img.height },
+      DETECT_WIDTH,
+      DETECT_HEIGHT,
+    );
+    const out = await this.models.run(
+      'fr_detect',
+      detectorTensor(small.data, this.opts.detectChannels === 'bgr'),
+      [1, 3, DETECT_HEIGHT, DETECT_WIDTH],
+    );
+    return facesFromOutputs(out.scores, out.boxes, img.width, img.height, DEFAULT_DETECT);
+  }
+
+  private async analyze(image: Buffer, req: { gate?: FiqaLevel; box?: Box }) {
+    const timings: StageTimings = {
+      decodeMs: 0,
+      detectMs: 0,
+      landmarkMs: 0,
+      alignMs: 0,
+      embedMs: 0,
+      poseMs: 0,
+    };
+    let t = performance.now();
+    const lap = () => {
+      const now = performance.now();
+      const d = now - t;
+      t = now;
+      return d;
+    };
+    const photo = await this.decode(image);
+    timings.decodeMs = lap();
+    const faces = await this.detect(photo.image);
+    timings.detectMs = lap();
+    // Largest first (the documented choice of query face); a detection that does not embed like a face
+    // is skipped in favour of the next.
+    const candidates = req.box
+      ? [pickByBox(faces, toWorking(req.box, photo.scale))]
+      : [...faces].sort((a, b) => boxArea(b.box) - boxArea(a.box));
+    let chosen: { face: DetectedFace; aligned: RgbImage; points68: Float32Array; five: Point[] } | undefined;
+    let embedded: { embedding: Float32Array; norm: number } | undefined;
+    for (const f of candidates) {
+      const a = await this.align(photo.image, f.box);
+      timings.landmarkMs += lap() - a.warpMs;
+      timings.alignMs += a.warpMs;
+      const e = await this.embed(a.face);
+      timings.embedMs += lap();
+      if (e.norm >= this.opts.minFaceNorm || req.box) {
+        chosen = { face: f, aligned: a.face, points68: a.points68, five: a.five };
+        embedded = e;
+        break;
+      }
+    }
+    if (!chosen || !embedded) throw new ContractError('NO_FACE_ERROR', 'no face found in the image');
+    const workBox = chosen.face.box;
+    const { aligned, points68, five } = chosen;
+    const faceSize = Math.min(workBox[2] - workBox[0], workBox[3] - workBox[1]) / photo.scale;
+    if (req.gate && req.gate !== 'no') {
+      const sizeOnly = failedCheck({ ...PASSING, faceSize }, req.gate);
+      if (sizeOnly) throw new ContractError('LOW_QUALITY_ERROR', sizeOnly);
+    }
+    const [yaw, pitch, roll] = await this.pose(photo.image, workBox);
+    timings.poseMs = lap();
+    const quality: QualityReport = {
+      faceSize,
+      yaw,
+      pitch,
+      roll,
+      poseSum: Math.abs(yaw) + Math.abs(pitch) + Math.abs(roll),
+      brightness: meanLuma(centre(aligned)),
+      sharpness: laplacianVariance(aligned.data, 112, 112),
+      completeness: insideShare(pointsBox(points68), photo.image.width, photo.image.height, 0.05),
+      occlusion: occlusionFromNorm(embedded.norm, this.opts.referenceNorm),
+    };
+    if (req.gate) {
+      const failed = failedCheck(quality, req.gate);
+      if (failed) throw new ContractError('LOW_QUALITY_ERROR', failed);
+    }
+    const embedding = embedded.embedding;
+    const face: QueryFace = {
+      box: toOriginal(workBox, photo.scale),
+      detScore: chosen.face.score,
+      landmarks5: five.map((p) => [p[0] / photo.scale, p[1] / photo.scale] as Point),
+      embedding,
+      quality,
+      imageWidth: photo.width,
+      imageHeight: photo.height,
+      timings,
+    };
+    return { face, photo, workBox, points68 };
+  }
+
+  /** 68 points in working-image pixels. The landmark model sees the square around the box's centre. */
+  private async landmarks(img: RgbImage, box: Box): Promise<Float32Array> {
+    const r = squareRegion(box, img.width, img.height, 1);
+    const crop = await resizeRegion(img, r, 64, 64);
+    const input = new Float32Array(64 * 64);
+    for (let i = 0; i < 64 * 64; i++) {
+      input[i] =
+        (0.299 * crop.data[i * 3] + 0.587 * crop.data[i * 3 + 1] + 0.114 * crop.data[i * 3 + 2]) / 256;
+    }
+    const out = (await this.models.run('fr_landmark', input, [1, 1, 64, 64])).output;
+    const pts = new Float32Array(136);
+    for (let i = 0; i < 68; i++) {
+      pts[i * 2] = r.left + out[i * 2] * r.width;
+      pts[i * 2 + 1] = r.top + out[i * 2 + 1] * r.height;
+    }
+    return pts;
+  }
+
+  private async embed(aligned: RgbImage): Promise<{ embedding: Float32Array; norm: number }> {
+    const v = await this.embedOnce(aligned.data, false);
+    if (this.opts.flipAugment) {
+      const f = await this.embedOnce(aligned.data, true);
+      for (let i = 0; i < v.length; i++) v[i] += f[i];
+    }
+    let n = 0;
+    for (let i = 0; i < v.length; i++) n += v[i] * v[i];
+    const norm = Math.sqrt(n) / (this.opts.flipAugment ? 2 : 1);
+    const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+    for (let i = 0; i < v.length; i++) v[i] *= inv;
+    return { embedding: v, norm };
+  }
+
+  private async embedOnce(rgb: Uint8Array, mirror: boolean): Promise<Float32Array> {
+    const plane = 112 * 112;
+    const input = new Float32Array(3 * plane);
+    const bgr = this.opts.featureChannels === 'bgr';
+    for (let y = 0; y < 112; y++) {
+      for (let x = 0; x < 112; x++) {
+        const src = (y * 112 + (mirror ? 111 - x : x)) * 3;
+        const dst = y * 112 + x;
+        for (let c = 0; c < 3; c++) input[c * plane + dst] = (rgb[src + (bgr ? 2 - c : c)] - 127) / 128;
+      }
+    }
+    const out = (await this.models.run('fr_feature', input, [1, 3, 112, 112])).output;
+    return Float32Array.from(out);
+  }
+
+  /** [yaw, pitch, roll] in degrees, from the box grown by a quarter on each side. */
+  private async pose(img: RgbImage, box: Box): Promise<[number, number, number]> {
+    const w = box[2] - box[0],
+      h = box[3] - box[1];
+    const crop = await resizeRegion(
+      img,
+      { left: box[0] - w / 4, top: box[1] - h / 4, width: w * 1.5, height: h * 1.5 },
+      224,
+      224,
+    );
+    const out = await this.models.run(
+      'fr_pose',
+      imagenetTensor(crop, this.opts.attributeChannels === 'bgr'),
+      [1, 3, 224, 224],
+    );
+    return [binnedAngle(out.output), binnedAngle(out['617']), binnedAngle(out['618'])];
+  }
+
+  private async attributes(
+    img: RgbImage,
+    box: Box,
+    points68: Float32Array,
+    scale: number,
+    originalBox: Box,
+  ): Promise<FaceAttributes> {
+    const r = squareRegion(box, img.width, img.height, 1.4);
+    const face64 = imagenetTensor(await resizeRegion(img, r, 64, 64), this.opts.attributeChannels === 'bgr');
+    const [age, gender] = await Promise.all([
+      this.models.run('fr_age', face64, [1, 3, 64, 64]),
+      this.models.run('fr_gender', face64, [1, 3, 64, 64]),
+    ]);
+    const years = ssrMerge(concatOutputs(age), 101);
+    const male = ssrMerge(concatOutputs(gender), 1);
+    let expression: string | null = null;
+    if (this.opts.expression) {
+      const w = box[2] - box[0],
+        h = box[3] - box[1];
+      const crop = await resizeRegion(
+        img,
+        { left: box[0] - 0.1 * w, top: box[1] - 0.1 * h, width: 1.2 * w, height: 1.2 * h },
+        224,
+        224,
+      );
+      const input = new Float32Array(3 * 224 * 224);
+      const plane = 224 * 224;
+      for (let i = 0; i < plane; i++)
+        for (let c = 0; c < 3; c++) input[c * plane + i] = crop.data[i * 3 + c] / 255;
+      const p = softmax((await this.models.run('fr_expression', input, [1, 3, 224, 224])).output);
+      expression = EXPRESSIONS[p.indexOf(Math.max(...p))];
+    }
+    const point: number[] = [];
+    for (const [x, y] of fivePointsFrom68(points68)) point.push(round1(x / scale), round1(y / scale));
+    return {
+      point,
+      box: originalBox.map(round1) as Box,
+      mask: null,
+      gender: Number.isFinite(male) ? genderLabel(male) : null,
+      hat: null,
+      age: Number.isFinite(years) ? ageBand(years) : null,
+      glasses: null,
+      expression,
+    };
+  }
+}
+
+const PASSING: QualityReport = {
+  faceSize: Infinity,
+  yaw: 0,
+  pitch: 0,
+  roll: 0,
+  poseSum: 0,
+  brightness: 128,
+  sharpness: Infinity,
+  completeness: 1,
+  occlusion: 0,
+};
+
+/**
+ * Occlusion proxy: a face embedder's raw feature norm falls when the face is hidden, blurred or not a face
+ * (the models give no occlusion head). 0 at or above the reference norm, rising to 1 at zero.
+ */
+export function occlusionFromNorm(norm: number, referenceNorm: number): number {
+  return Math.max(0, Math.min(1, 1 - norm / referenceNorm));
+}
+
+function concatOutputs(out: Record<string, Float32Array>): number[] {
+  return SSR_OUTPUTS.flatMap((k) => Array.from(out[k]));
+}
+
+function imagenetTensor(img: RgbImage, bgr: boolean): Float32Array {
+  const plane = img.width * img.height;
+  const mean = [0.485, 0.456, 0.406],
+    std = [0.229, 0.224, 0.225];
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++)
+    for (let c = 0; c < 3; c++)
+      out[c * plane + i] = (img.data[i * 3 + (bgr ? 2 - c : c)] / 255 - mean[c]) / std[c];
+  return out;
+}
+
+/** A square of side `scale` × box height around the box centre, shifted (not cut) to fit the image. */
+export function squareRegion(box: Box, w: number, h: number, scale: number): Region {
+  const side = Math.min((box[3] - box[1]) * scale, w, h);
+  const cx = (box[0] + box[2]) / 2,
+    cy = (box[1] + box[3]) / 2;
+  const left = Math.max(0, Math.min(w - side, cx - side / 2));
+  const top = Math.max(0, Math.min(h - side, cy - side / 2));
+  return { left, top, width: side, height: side };
+}
+
+function pickByBox(faces: DetectedFace[], box: Box): DetectedFace {
+  let best: DetectedFace | undefined,
+    bestIou = 0;
+  for (const f of faces) {
+    const o = iou(f.box, box);
+    if (o > bestIou) [best, bestIou] = [f, o];
+  }
+  // A caller-given box that no detection overlaps is trusted as is (for example a crop from a camera).
+  return best && bestIou >= 0.3 ? best : { box, score: 0 };
+}
+
+function pointsBox(p: Float32Array): Box {
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -Infinity,
+    y2 = -Infinity;
+  for (let i = 0; i < p.length; i += 2) {
+    x1 = Math.min(x1, p[i]);
+    x2 = Math.max(x2, p[i]);
+    y1 = Math.min(y1, p[i + 1]);
+    y2 = Math.max(y2, p[i + 1]);
+  }
+  return [x1, y1, x2, y2];
+}
+
+/** The middle of an aligned face (cheeks, nose, eyes): brightness is judged there, not on hair or background. */
+function centre(aligned: RgbImage): Uint8Array {
+  const out: number[] = [];
+  for (let y = 36; y < 100; y++)
+    for (let x = 28; x < 84; x++) for (let c = 0; c < 3; c++) out.push(aligned.data[(y * 112 + x) * 3 + c]);
+  return Uint8Array.from(out);
+}
+
+function toOriginal(b: Box, scale: number): Box {
+  return [b[0] / scale, b[1] / scale, b[2] / scale, b[3] / scale];
+}
+
+function toWorking(b: Box, scale: number): Box {
+  return [b[0] * scale, b[1] * scale, b[2] * scale, b[3] * scale];
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}

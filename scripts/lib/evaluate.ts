@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareScore, cosineForScore } from '../../functions/core/score';
+import type { FaceEngine } from '../../functions/face/types';
+import { embedAll, listLabelled } from './faceSet';
+import { dot, pairScores, ratesAt, rocCurve, sortedDesc, tarAtFar, type RocPoint } from './metrics';
+
+export const DEFAULT_THRESHOLD = 82;
+
+export interface PairListResult {
+  pairs: number;
+  yes: number;
+  no: number;
+  /** Pairs with a face found in both photos. */
+  evaluated: number;
+  accuracy_at_82: number;
+  yes_below_82: string[];
+  no_at_or_above_82: string[];
+}
+
+export interface Evaluation {
+  images: number;
+  identities: number;
+  detection_failures: number;
+  genuine_pairs: number;
+  impostor_pairs: number;
+  tar_at_far: { '1e-3': number; '1e-4': number; '1e-5': number };
+  cosine_at_far: { '1e-3': number; '1e-4': number; '1e-5': number };
+  at_score_82: { tar: number; far: number };
+  pair_list?: PairListResult;
+  roc: RocPoint[];
+  failed_files: string[];
+}
+
+/**
+ * Embeds a folder laid out as <identity>/<image> and scores all genuine and impostor pairs; if the folder
+ * has a deepface pair list (master.csv: file_x,file_y,Decision), scores those pairs too.
+ */
+export async function evaluateFolder(
+  folder: string,
+  engine: FaceEngine,
+  opts: { cacheFile?: string; progress?: boolean; pairsCsv?: string } = {},
+): Promise<Evaluation> {
+  const images = listLabelled(folder);
+  const results = await embedAll(
+    engine,
+    images.map((i) => i.path),
+    opts,
+  );
+  const ok = images.map((img, i) => ({ img, r: results[i] })).filter((x) => 'embedding' in x.r);
+  const vectors = ok.map((x) => (x.r as { embedding: Float32Array }).embedding);
+  const { genuine, impostor } = pairScores(
+    ok.map((x) => x.img.identity),
+    (i, j) => dot(vectors[i], vectors[j]),
+  );
+  const imp = sortedDesc(impostor);
+  const at = (f: number) => tarAtFar(genuine, imp, f);
+  const cos82 = cosineForScore(DEFAULT_THRESHOLD);
+  const evaluation: Evaluation = {
+    images: images.length,
+    identities: new Set(images.map((i) => i.identity)).size,
+    detection_failures: images.length - ok.length,
+    genuine_pairs: genuine.length,
+    impostor_pairs: impostor.length,
+    tar_at_far: { '1e-3': at(1e-3).tar, '1e-4': at(1e-4).tar, '1e-5': at(1e-5).tar },
+    cosine_at_far: { '1e-3': at(1e-3).threshold, '1e-4': at(1e-4).threshold, '1e-5': at(1e-5).threshold },
+    at_score_82: ratesAt(genuine, impostor, cos82),
+    roc: rocCurve(genuine, imp),
+    failed_files: images.filter((_, i) => 'error' in results[i]).map((i) => i.rel),
+  };
+  const csv = opts.pairsCsv ?? join(folder, 'master.csv');
+  if (existsSync(csv)) evaluation.pair_list = await scorePairList(folder, csv, engine, opts);
+  return evaluation;
+}
+
+/** Scores a deepface-style pair list; paths in it are relative to `folder`. */
+export async function scorePairList(
+  folder: string,
+  csv: string,
+  engine: FaceEngine,
+  opts: { cacheFile?: string } = {},
+): Promise<PairListResult> {
+  const rows = readFileSync(csv, 'utf8')
+    .split(/\r?\n/)
+    .slice(1)
+    .filter(Boolean)
+    .map((l) => l.split(','))
+    .map(([x, y, d]) => ({ x: x.trim(), y: y.trim(), yes: d.trim().toLowerCase() === 'yes' }));
+  const files = [...new Set(rows.flatMap((r) => [r.x, r.y]))];
+  const emb = await embedAll(
+    engine,
+    files.map((f) => join(folder, f)),
+    { cacheFile: opts.cacheFile },
+  );
+  const byFile = new Map(files.map((f, i) => [f, emb[i]]));
+  let evaluated = 0,
+    correct = 0;
+  const yesBelow: string[] = [],
+    noAbove: string[] = [];
+  for (const r of rows) {
+    const a = byFile.get(r.x),
+      b = byFile.get(r.y);
+    if (!a || !b || !('embedding' in a) || !('embedding' in b)) continue;
+    evaluated++;
+    const score = compareScore(dot(a.embedding, b.embedding));
+    const match = score >= DEFAULT_THRESHOLD;
+    if (match === r.yes) correct++;
+    else (r.yes ? yesBelow : noAbove).push(`${r.x}~${r.y}:${score.toFixed(1)}`);
+  }
+  return {
+    pairs: rows.length,
+    yes: rows.filter((r) => r.yes).length,
+    no: rows.filter((r) => !r.yes).length,
+    evaluated,
+    accuracy_at_82: evaluated ? correct / evaluated : 0,
+    yes_below_82: yesBelow,
+    no_at_or_above_82: noAbove,
+  };
+}

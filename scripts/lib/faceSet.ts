@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { isContractError } from '../../functions/core/errors';
+import type { FaceEngine } from '../../functions/face/types';
+
+export interface LabelledImage {
+  path: string;
+  /** Path relative to the set's folder, as pair lists name it. */
+  rel: string;
+  identity: string;
+}
+
+const IMAGE = /\.(jpe?g|png|webp)$/i;
+
+/**
+ * Every labelled image of a folder laid out as <identity>/<image>, or listed in its manifest.csv
+ * (columns path,identity; rows without an identity are skipped).
+ */
+export function listLabelled(folder: string): LabelledImage[] {
+  const out: LabelledImage[] = [];
+  const manifest = join(folder, 'manifest.csv');
+  if (existsSync(manifest) && !readdirSync(folder).some((f) => statSync(join(folder, f)).isDirectory())) {
+    const [head, ...rows] = readFileSync(manifest, 'utf8').split(/\r?\n/).filter(Boolean);
+    const cols = head.split(',');
+    const pi = cols.indexOf('path'),
+      ii = cols.indexOf('identity');
+    for (const r of rows) {
+      const c = r.split(',');
+      if (c[ii]) out.push({ path: join(folder, c[pi]), rel: c[pi], identity: c[ii] });
+    }
+    return out;
+  }
+  for (const id of readdirSync(folder).sort()) {
+    const dir = join(folder, id);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const f of readdirSync(dir).sort()) {
+      if (IMAGE.test(f)) out.push({ path: join(dir, f), rel: relative(folder, join(dir, f)), identity: id });
+    }
+  }
+  return out;
+}
+
+export type EmbedResult = { embedding: Float32Array } | { error: string };
+
+/**
+ * Embeds files with the engine (largest face, no quality gate), caching results on disk by file hash
+ * and `cacheKey`, so repeated evaluations of the same engine settings cost nothing.
+ */
+export async function embedAll(
+  engine: FaceEngine,
+  files: string[],
+  opts: { cacheFile?: string; progress?: boolean } = {},
+): Promise<EmbedResult[]> {
+  const cache: Record<string, string> =
+    opts.cacheFile && existsSync(opts.cacheFile) ? JSON.parse(readFileSync(opts.cacheFile, 'utf8')) : {};
+  const bar = opts.progress
+    ? new SingleBar({ format: 'embedding {bar} {value}/{total} {eta}s left', stream: process.stderr })
+    : undefined;
+  bar?.start(files.length, 0);
+  const out: EmbedResult[] = [];
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    const key = createHash('sha1').update(bytes).digest('hex');
+    const hit = cache[key];
+    if (hit !== undefined) {
+      out.push(hit.startsWith('!') ? { error: hit.slice(1) } : { embedding: fromB64(hit) });
+    } else {
+      try {
+        const face = await engine.analyzeQuery(bytes, 'no');
+        out.push({ embedding: face.embedding });
+        cache[key] = toB64(face.embedding);
+      } catch (err) {
+        if (!isContractError(err)) throw err;
+        out.push({ error: err.code });
+        cache[key] = '!' + err.code;
+      }
+    }
+    bar?.increment();
+  }
+  bar?.stop();
+  if (opts.cacheFile) {
+    mkdirSync(dirname(opts.cacheFile), { recursive: true });
+    writeFileSync(opts.cacheFile, JSON.stringify(cache));
+  }
+  return out;
+}
+
+function toB64(v: Float32Array): string {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+}
+
+function fromB64(s: string): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
