@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     expression: false,
   };
   const engine = new OnnxFaceEngine(new ModelSessions(config().MODEL_DIR, config().ORT_THREADS), engineOpts);
-  const variant = `feature-${o.featureChannels}-detect-${o.detectChannels}${o.flip ? '-flip' : ''}`;
+  const variant = `feature-${o.featureChannels}-detect-${o.detectChannels}${engineOpts.letterbox ? '-letterbox' : '-stretch'}${o.flip ? '-flip' : ''}`;
   const result = await evaluateFolder(resolve(folder), engine, {
     progress: process.stderr.isTTY,
     pairsCsv: o.pairs,

@@ -62,20 +62,33 @@ export function facesFromOutputs(
   imageWidth: number,
   imageHeight: number,
   opts: DetectOptions = DEFAULT_DETECT,
+  clipWidth = imageWidth,
+  clipHeight = imageHeight,
 ): DetectedFace[] {
   const n = Math.min(scores.length / 2, boxes.length / 4);
   const candidates: DetectedFace[] = [];
   for (let i = 0; i < n; i++) {
     const p = scores[i * 2 + 1];
     if (!(p >= opts.scoreThreshold)) continue;
-    const x1 = clamp(boxes[i * 4] * imageWidth, 0, imageWidth);
-    const y1 = clamp(boxes[i * 4 + 1] * imageHeight, 0, imageHeight);
-    const x2 = clamp(boxes[i * 4 + 2] * imageWidth, 0, imageWidth);
-    const y2 = clamp(boxes[i * 4 + 3] * imageHeight, 0, imageHeight);
+    const x1 = clamp(boxes[i * 4] * imageWidth, 0, clipWidth);
+    const y1 = clamp(boxes[i * 4 + 1] * imageHeight, 0, clipHeight);
+    const x2 = clamp(boxes[i * 4 + 2] * imageWidth, 0, clipWidth);
+    const y2 = clamp(boxes[i * 4 + 3] * imageHeight, 0, clipHeight);
     if (x2 - x1 < 1 || y2 - y1 < 1) continue;
     candidates.push({ box: [x1, y1, x2, y2], score: p });
   }
   return nms(candidates, opts.iouThreshold, opts.topK);
+}
+
+/**
+ * The smallest canvas of the detector's 4:3 shape that holds a w×h photo at its top-left corner:
+ * padding instead of stretching keeps faces in portrait photos from being squashed.
+ */
+export function letterboxCanvas(w: number, h: number): { canvasWidth: number; canvasHeight: number } {
+  const ratio = DETECT_WIDTH / DETECT_HEIGHT;
+  return w / h >= ratio
+    ? { canvasWidth: w, canvasHeight: w / ratio }
+    : { canvasWidth: h * ratio, canvasHeight: h };
 }
 
 /** The query face: the one with the largest box area (ties: the higher score). */

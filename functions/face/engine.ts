@@ -10,8 +10,9 @@ import {
   detectorTensor,
   facesFromOutputs,
   iou,
+  letterboxCanvas,
 } from './detect';
-import { type DecodedPhoto, type RgbImage, decodePhoto, encodeJpeg, resizeRegion } from './image';
+import { type DecodedPhoto, type RgbImage, decodePhoto, encodeJpeg, resizeOnto, resizeRegion } from './image';
 import { failedCheck, insideShare, laplacianVariance, meanLuma } from './quality';
 import type { ModelSessions } from './sessions';
 import type {
@@ -36,13 +37,15 @@ export interface EngineOptions {
   detectChannels: ChannelOrder;
   /** fr_pose, fr_age, fr_gender. */
   attributeChannels: ChannelOrder;
+  /** Pad the photo to the detector's 4:3 before resizing (true) or stretch it (false, as the vendor's demo). */
+  letterbox: boolean;
   /** Average the embeddings of the aligned face and its mirror image. */
   flipAugment: boolean;
-  /** Typical raw (pre-normalization) embedding norm of a clear, unoccluded face; see occlusionFromNorm. */
+  /** Median raw (pre-normalization) embedding norm of dev faces (3.74); see occlusionFromNorm. */
   referenceNorm: number;
   /**
    * Below this raw embedding norm a detection is not taken for a face: the detector alone fires on
-   * some animal faces (skimage's cat scores 0.93, its norm is 1.5; dev faces are 2–4).
+   * some animal faces (skimage's cat: detector 0.74, norm 1.84; the weakest of 494 dev faces: 2.19).
    */
   minFaceNorm: number;
   expression: boolean;
@@ -52,11 +55,12 @@ export const DEFAULT_ENGINE: EngineOptions = {
   maxPixels: 40_000_000,
   maxSide: 1920,
   featureChannels: 'bgr',
-  detectChannels: 'rgb',
+  detectChannels: 'bgr',
   attributeChannels: 'bgr',
+  letterbox: true,
   flipAugment: false,
-  referenceNorm: 3.3,
-  minFaceNorm: 1.8,
+  referenceNorm: 3.74,
+  minFaceNorm: 2.0,
   expression: true,
 };
 
@@ -140,18 +144,24 @@ export class OnnxFaceEngine implements FaceEngine {
   }
 
   private async detect(img: RgbImage): Promise<DetectedFace[]> {
-    const small = await resizeRegion(
-      img,
-      { left: 0, top: 0, width: img.width, height: img.height },
-      DETECT_WIDTH,
-      DETECT_HEIGHT,
-    );
+    const { canvasWidth, canvasHeight } = this.opts.letterbox
+      ? letterboxCanvas(img.width, img.height)
+      : { canvasWidth: img.width, canvasHeight: img.height };
+    const small = await resizeOnto(img, canvasWidth, canvasHeight, DETECT_WIDTH, DETECT_HEIGHT);
     const out = await this.models.run(
       'fr_detect',
       detectorTensor(small.data, this.opts.detectChannels === 'bgr'),
       [1, 3, DETECT_HEIGHT, DETECT_WIDTH],
     );
-    return facesFromOutputs(out.scores, out.boxes, img.width, img.height, DEFAULT_DETECT);
+    return facesFromOutputs(
+      out.scores,
+      out.boxes,
+      canvasWidth,
+      canvasHeight,
+      DEFAULT_DETECT,
+      img.width,
+      img.height,
+    );
   }
 
   private async analyze(image: Buffer, req: { gate?: FiqaLevel; box?: Box }) {
@@ -212,7 +222,7 @@ export class OnnxFaceEngine implements FaceEngine {
       brightness: meanLuma(centre(aligned)),
       sharpness: laplacianVariance(aligned.data, 112, 112),
       completeness: insideShare(pointsBox(points68), photo.image.width, photo.image.height, 0.05),
-      occlusion: occlusionFromNorm(embedded.norm, this.opts.referenceNorm),
+      occlusion: occlusionFromNorm(embedded.norm, this.opts.referenceNorm, this.opts.minFaceNorm),
     };
     if (req.gate) {
       const failed = failedCheck(quality, req.gate);
@@ -358,10 +368,10 @@ const PASSING: QualityReport = {
 
 /**
  * Occlusion proxy: a face embedder's raw feature norm falls when the face is hidden, blurred or not a face
- * (the models give no occlusion head). 0 at or above the reference norm, rising to 1 at zero.
+ * (the models give no occlusion head). 0 at or above the median dev face, 1 at the face/non-face limit.
  */
-export function occlusionFromNorm(norm: number, referenceNorm: number): number {
-  return Math.max(0, Math.min(1, 1 - norm / referenceNorm));
+export function occlusionFromNorm(norm: number, referenceNorm: number, minFaceNorm: number): number {
+  return Math.max(0, Math.min(1, (referenceNorm - norm) / (referenceNorm - minFaceNorm)));
 }
 
 function concatOutputs(out: Record<string, Float32Array>): number[] {

@@ -98,6 +98,37 @@ export async function resizeRegion(
   };
 }
 
+/**
+ * Draws the whole image at the top-left of a canvasW×canvasH canvas (padding grey 127, which the
+ * detector's normalization maps to 0) and resizes that canvas to w×h.
+ */
+export async function resizeOnto(
+  img: RgbImage,
+  canvasW: number,
+  canvasH: number,
+  w: number,
+  h: number,
+): Promise<RgbImage> {
+  const cw = Math.max(1, Math.round((img.width * w) / canvasW));
+  const ch = Math.max(1, Math.round((img.height * h) / canvasH));
+  let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize({
+    width: Math.min(w, cw),
+    height: Math.min(h, ch),
+    fit: 'fill',
+  });
+  if (cw < w || ch < h) {
+    s = sharp(await s.raw().toBuffer(), {
+      raw: { width: Math.min(w, cw), height: Math.min(h, ch), channels: 3 },
+    }).extend({
+      right: Math.max(0, w - cw),
+      bottom: Math.max(0, h - ch),
+      background: { r: 127, g: 127, b: 127 },
+    });
+  }
+  const data = await s.raw().toBuffer();
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: w, height: h };
+}
+
 /** JPEG of a region of the working image (face crops for stored events). */
 export async function encodeJpeg(
   img: RgbImage,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeEmbedding, encodeEmbedding } from '../../functions/core/embeddingCodec';
 import { compareScore, cosineForScore } from '../../functions/core/score';
 import type { FaceEngine } from '../../functions/face/types';
 import { embedAll, listLabelled } from './faceSet';
@@ -27,6 +28,8 @@ export interface Evaluation {
   tar_at_far: { '1e-3': number; '1e-4': number; '1e-5': number };
   cosine_at_far: { '1e-3': number; '1e-4': number; '1e-5': number };
   at_score_82: { tar: number; far: number };
+  /** The same figures with stored (int8) embeddings on one side, as the search compares them. */
+  stored_int8: { tar_at_far_1e4: number; far_at_82: number; max_abs_cosine_error: number };
   pair_list?: PairListResult;
   roc: RocPoint[];
   failed_files: string[];
@@ -54,6 +57,16 @@ export async function evaluateFolder(
     (i, j) => dot(vectors[i], vectors[j]),
   );
   const imp = sortedDesc(impostor);
+  const stored = vectors.map((v) => decodeEmbedding(encodeEmbedding(v)));
+  let maxErr = 0;
+  const q = pairScores(
+    ok.map((x) => x.img.identity),
+    (i, j) => {
+      const s = dot(vectors[i], stored[j]);
+      maxErr = Math.max(maxErr, Math.abs(s - dot(vectors[i], vectors[j])));
+      return s;
+    },
+  );
   const at = (f: number) => tarAtFar(genuine, imp, f);
   const cos82 = cosineForScore(DEFAULT_THRESHOLD);
   const evaluation: Evaluation = {
@@ -65,6 +78,11 @@ export async function evaluateFolder(
     tar_at_far: { '1e-3': at(1e-3).tar, '1e-4': at(1e-4).tar, '1e-5': at(1e-5).tar },
     cosine_at_far: { '1e-3': at(1e-3).threshold, '1e-4': at(1e-4).threshold, '1e-5': at(1e-5).threshold },
     at_score_82: ratesAt(genuine, impostor, cos82),
+    stored_int8: {
+      tar_at_far_1e4: tarAtFar(q.genuine, sortedDesc(q.impostor), 1e-4).tar,
+      far_at_82: ratesAt(q.genuine, q.impostor, cos82).far,
+      max_abs_cosine_error: maxErr,
+    },
     roc: rocCurve(genuine, imp),
     failed_files: images.filter((_, i) => 'error' in results[i]).map((i) => i.rel),
   };
