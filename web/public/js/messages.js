@@ -1,0 +1,101 @@
+// Plain-word explanations of the contract's error codes, for people who search rather than program.
+// Only LOW_QUALITY_ERROR and INVALID_ARGUMENTS show the service's own text: there it is the reason.
+
+const PLAIN = {
+  NO_FACE_ERROR: {
+    title: 'No face found in this photo.',
+    advice: 'Use a photo where the face is clearly visible, facing the camera and not too small.',
+  },
+  LOW_QUALITY_ERROR: {
+    title: 'The face in this photo is not good enough for the chosen quality level.',
+    advice: 'Use a sharper, larger, front-facing photo, or choose a lower "Photo quality required".',
+  },
+  ANOTHER_PICTURE_SEARCH_RUNNING_ERROR: {
+    title: 'Other searches are running right now.',
+    advice: 'Wait a few seconds, then press Search (or Load more) again.',
+  },
+  IMAGE_NOT_OPENED: {
+    title: 'This file could not be opened as a photo.',
+    advice: 'Use a JPEG, PNG or WebP picture.',
+  },
+  MISSING_ARGUMENTS: {
+    title: 'Choose a photo first.',
+    advice: 'Drop, paste or choose the photo of the person you are looking for.',
+  },
+  INVALID_ARGUMENTS: {
+    title: 'A search setting was not accepted.',
+    advice: 'Check the time window (the start must be before the end) and the photo size (at most 8 MB).',
+  },
+  NOT_SUPPORT_IN_GRAB_MODE: {
+    title: 'Searching is turned off on this installation.',
+    advice: 'It is set up to capture faces only. Ask the administrator.',
+  },
+  UNSUPPORT_CONTENT_TYPE: {
+    title: 'The service did not understand the request.',
+    advice: 'Reload the page; if it keeps happening, tell the administrator.',
+  },
+  SERVICE_UNAVAILABLE: {
+    title: 'The event store cannot be reached right now.',
+    advice: 'Try again in a minute.',
+  },
+  GATEWAY_TIMEOUT: {
+    title: 'The search took too long to answer.',
+    advice: 'Try a shorter time window, or press Search again.',
+  },
+  NETWORK_ERROR: {
+    title: 'The search service cannot be reached.',
+    advice: 'Check the network connection, then try again.',
+  },
+  NO_PHOTO: {
+    title: 'Choose a photo first.',
+    advice: 'Drop, paste or choose the photo of the person you are looking for.',
+  },
+  BAD_WINDOW: {
+    title: 'The time window is not valid.',
+    advice: 'Pick both a start and an end, with the start before the end.',
+  },
+  UNREADABLE_FILE: {
+    title: 'This file could not be read.',
+    advice: 'Use a JPEG, PNG or WebP picture.',
+  },
+};
+
+const FALLBACK = {
+  title: 'Something went wrong on the server.',
+  advice: 'Try again; if it keeps happening, tell the administrator.',
+};
+
+/** What an INVALID_ARGUMENTS message (the field's key) means in the form's words. */
+const FIELD_REASONS = {
+  face_image_base64: 'the photo is too large or damaged',
+  face_image_path: 'the photo cannot be used',
+  starttime: 'the start of the time window is not valid',
+  endtime: 'the end of the time window is not valid',
+  last_end_timestamp: 'the point to continue from is not valid; start a new search',
+  threshold: 'the minimum similarity is not valid',
+  fiqa_level: 'the photo quality level is not valid',
+  media_device_ids: 'the device list is not valid',
+  reverse: 'the order is not valid',
+};
+
+/**
+ * @param {{ code: string, message?: string }} err
+ * @returns {{ title: string, advice: string, reason: string }} reason is '' unless the service's text helps
+ */
+export function explain(err) {
+  const plain = PLAIN[err.code] ?? FALLBACK;
+  const message = (err.message ?? '').trim();
+  let reason = '';
+  if (err.code === 'LOW_QUALITY_ERROR' && message) reason = clip(message);
+  if (err.code === 'INVALID_ARGUMENTS' && message) {
+    const field = Object.keys(FIELD_REASONS).find((k) => message.includes(k));
+    reason = field ? FIELD_REASONS[field] : '';
+  }
+  return { ...plain, reason };
+}
+
+function clip(text) {
+  // A reason is one short line; anything longer is not meant for people.
+  const line = text.split('\n')[0];
+  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+}

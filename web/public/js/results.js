@@ -1,0 +1,133 @@
+// The result grid: one card per event, and the scene dialog a card opens.
+
+import { imageUrl } from './api.js';
+import { drawFaceBox } from './faceBox.js';
+import { eventMillis, formatScore, formatTime, formatUserType } from './format.js';
+
+const grid = () => /** @type {HTMLOListElement} */ (document.getElementById('result-grid'));
+
+export function clearResults() {
+  grid().replaceChildren();
+}
+
+/** Appends events (in the order the service returned them) to the grid. */
+export function appendResults(events) {
+  const list = grid();
+  const start = list.children.length;
+  events.forEach((event, i) => list.append(card(event, start + i + 1)));
+}
+
+function card(event, position) {
+  const li = document.createElement('li');
+  li.className = 'result';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'result-card';
+  const when = eventMillis(event.timestamp);
+  const device = deviceLabel(event.media_device_info);
+  const name = identityLabel(event);
+  button.setAttribute(
+    'aria-label',
+    `Result ${position}: similarity ${formatScore(event.compare_score)}, ${name}, ${formatTime(when)}, ${device}. Open the scene.`,
+  );
+
+  const crop = document.createElement('img');
+  crop.className = 'crop';
+  crop.alt = '';
+  crop.loading = 'lazy';
+  if (event.recognize_face_image_id) crop.src = imageUrl(event.recognize_face_image_id);
+  else crop.classList.add('missing');
+
+  const score = document.createElement('span');
+  score.className = 'score';
+  score.textContent = formatScore(event.compare_score);
+
+  const meta = document.createElement('span');
+  meta.className = 'meta';
+  const time = document.createElement('time');
+  time.dateTime = new Date(when).toISOString();
+  time.textContent = formatTime(when);
+  meta.append(
+    line('identity', name),
+    line('user-type', formatUserType(event.user_type), `type-${event.user_type ?? 'unknown'}`),
+    time,
+    line('device', device),
+  );
+
+  button.append(crop, score, meta);
+  button.addEventListener('click', () => openScene(event, button));
+  li.append(button);
+  return li;
+}
+
+function line(cls, text, extra) {
+  const span = document.createElement('span');
+  span.className = extra ? `${cls} ${extra}` : cls;
+  span.textContent = text;
+  return span;
+}
+
+function identityLabel(event) {
+  const name = event.identity_name;
+  return name && name !== 'stranger' ? name : 'Unknown person';
+}
+
+function deviceLabel(info) {
+  return info?.media_device_name || info?.media_device_id || 'Unknown device';
+}
+
+/** Opens the scene image with the face box; focus returns to the card when the dialog closes. */
+function openScene(event, opener) {
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('scene-dialog'));
+  const img = /** @type {HTMLImageElement} */ (document.getElementById('scene-image'));
+  const svg = /** @type {SVGSVGElement} */ (/** @type {unknown} */ (document.getElementById('scene-box')));
+  const missing = /** @type {HTMLElement} */ (document.getElementById('scene-missing'));
+  const when = eventMillis(event.timestamp);
+  const info = event.media_device_info ?? {};
+
+  document.getElementById('scene-title').textContent = `${identityLabel(event)} at ${formatTime(when)}`;
+  svg.replaceChildren();
+  if (event.spot_image_id) {
+    img.hidden = false;
+    missing.hidden = true;
+    img.removeAttribute('src');
+    img.alt = `Scene from ${deviceLabel(info)} at ${formatTime(when)}, the face is outlined`;
+    img.src = imageUrl(event.spot_image_id);
+    drawFaceBox(svg, img, event.recognize_face_attr?.box);
+  } else {
+    img.hidden = true;
+    missing.hidden = false;
+  }
+
+  const details = /** @type {HTMLDListElement} */ (document.getElementById('scene-details'));
+  details.replaceChildren();
+  const rows = [
+    ['Similarity', formatScore(event.compare_score)],
+    ['Person', identityLabel(event)],
+    ['Type', formatUserType(event.user_type)],
+    ['Time', formatTime(when)],
+    ['Left at', event.out_timestamp ? formatTime(eventMillis(event.out_timestamp)) : ''],
+    ['Device', deviceLabel(info)],
+    ['Device ID', info.media_device_id ?? ''],
+    ['Device address', info.media_device_ip ?? ''],
+  ];
+  for (const [term, value] of rows) {
+    if (!value) continue;
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    details.append(dt, dd);
+  }
+  dialog.addEventListener('close', () => opener.focus(), { once: true });
+  dialog.showModal();
+}
+
+/** The dialog's Close button and a click on the backdrop close it; Escape does natively. */
+export function wireSceneDialog() {
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('scene-dialog'));
+  document.getElementById('scene-close').addEventListener('click', () => dialog.close());
+  dialog.addEventListener('click', (e) => {
+    if (e.target === dialog) dialog.close();
+  });
+}
