@@ -8,7 +8,15 @@
 //   node layers/models/build.mjs --check    exit 1 unless everything is in place (no network)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  mkdtempSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +44,12 @@ function packFromRegistry(spec, dest) {
     const name = out.trim().split('\n').pop();
     return join(dest, name);
   } catch (err) {
-    fail(`could not download ${spec} from the npm registry (${String(err.stderr || err.message).trim().split('\n').pop()}).` +
-      ' Check network access to the registry and retry.');
+    fail(
+      `could not download ${spec} from the npm registry (${String(err.stderr || err.message)
+        .trim()
+        .split('\n')
+        .pop()}).` + ' Check network access to the registry and retry.',
+    );
   }
 }
 
@@ -45,11 +57,15 @@ async function fetchPackage(pkg) {
   const outDir = join(root, pkg.dest);
   const stampPath = join(outDir, '.stamp.json');
   const want = { spec: pkg.spec, integrity: pkg.integrity, files: pkg.files };
-  if (existsSync(stampPath) && JSON.stringify(JSON.parse(readFileSync(stampPath, 'utf8'))) === JSON.stringify(want)
-      && pkg.files.every((f) => existsSync(join(outDir, f.as)))) {
+  if (
+    existsSync(stampPath) &&
+    JSON.stringify(JSON.parse(readFileSync(stampPath, 'utf8'))) === JSON.stringify(want) &&
+    pkg.files.every((f) => existsSync(join(outDir, f.as)))
+  ) {
     return false;
   }
-  if (process.argv.includes('--check')) fail(`${pkg.spec} is not laid out in ${pkg.dest}; run npm run build:models`);
+  if (process.argv.includes('--check'))
+    fail(`${pkg.spec} is not laid out in ${pkg.dest}; run npm run build:models`);
   const tmp = mkdtempSync(join(tmpdir(), 'sophon-models-'));
   try {
     const tgz = packFromRegistry(pkg.spec, tmp);
