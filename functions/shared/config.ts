@@ -57,6 +57,11 @@ const schema = z.object({
   /** Byte budget of the in-memory cache of closed hour buckets' embeddings. */
   EMBEDDING_CACHE_MB: z.coerce.number().int().min(0).default(512),
 
+  /** S3-triggered ingest: photos dropped under this prefix of IMAGE_BUCKET become events. */
+  UPLOAD_PREFIX: z.string().default('incoming/'),
+  /** The search console's static files, served by the local server at `/`. */
+  WEB_DIR: z.string().default(join(REPO_ROOT, 'web/public')),
+
   PORT: z.coerce.number().int().min(0).max(65535).default(5555),
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default(join(REPO_ROOT, '.data')),
