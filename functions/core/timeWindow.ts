@@ -1,0 +1,83 @@
+import { ContractError } from './errors';
+
+/** Hour buckets: one DynamoDB partition (per shard) holds one UTC hour of events. */
+export const BUCKET_MS = 3_600_000;
+/** Largest timestamp a 13-digit sort key can order (year 2286). */
+export const MAX_TIMESTAMP_MS = 9_999_999_999_999;
+const SECONDS_BELOW = 1e11;
+
+/**
+ * A contract time in milliseconds: numbers (or numeric strings) below 10^11 are seconds, others
+ * milliseconds. `null`/absent gives undefined; anything else is INVALID_ARGUMENTS naming the field.
+ *
+ * @example parseTime(1628066406.608, 'starttime') === 1628066406608
+ */
+export function parseTime(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const n = toNumber(value);
+  if (n === undefined || n < 0) throw new ContractError('INVALID_ARGUMENTS', field);
+  const ms = n < SECONDS_BELOW ? n * 1000 : n;
+  if (ms > MAX_TIMESTAMP_MS) throw new ContractError('INVALID_ARGUMENTS', field);
+  return ms;
+}
+
+/** A finite number from a number or a numeric string; undefined otherwise. */
+export function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** The hour number (ms / 1 h, floored) a timestamp falls in. */
+export function hourOf(ms: number): number {
+  return Math.floor(ms / BUCKET_MS);
+}
+
+/** `yyyyMMddHH` (UTC) of an hour number: readable partition keys. */
+export function hourLabel(hour: number): string {
+  return new Date(hour * BUCKET_MS).toISOString().slice(0, 13).replace(/[-T]/g, '');
+}
+
+/** Sort key: zero-padded ms then the event id, so lexical order is time order with a stable tie-break. */
+export function sortKey(ms: number, eventId: string): string {
+  return `${String(Math.floor(ms)).padStart(13, '0')}#${eventId}`;
+}
+
+/** Inclusive integer-ms range still to examine, or undefined when nothing is left. */
+export interface ScanRange {
+  fromMs: number;
+  toMs: number;
+}
+
+/**
+ * The part of [startMs, endMs] (both inclusive) a call examines, given the previous call's
+ * `endtimestamp`. Every record at the resume millisecond was examined by that call (pages never split
+ * a millisecond), so the range starts strictly beyond it.
+ */
+export function remainingRange(
+  startMs: number,
+  endMs: number,
+  resumeMs: number | undefined,
+  reverse: boolean,
+): ScanRange | undefined {
+  let from = Math.ceil(startMs);
+  let to = Math.floor(endMs);
+  if (resumeMs !== undefined) {
+    const r = Math.floor(resumeMs);
+    if (reverse) to = Math.min(to, r - 1);
+    else from = Math.max(from, r + 1);
+  }
+  return from <= to ? { fromMs: from, toMs: to } : undefined;
+}
+
+/** Hour numbers covering a range, in scan order. */
+export function hoursToScan(range: ScanRange, reverse: boolean): number[] {
+  const first = hourOf(range.fromMs);
+  const last = hourOf(range.toMs);
+  const hours: number[] = [];
+  for (let h = first; h <= last; h++) hours.push(h);
+  return reverse ? hours.reverse() : hours;
+}

@@ -1,0 +1,85 @@
+import type { MiddlewareObj } from '@middy/core' with { 'resolution-mode': 'import' };
+import { performance } from 'node:perf_hooks';
+import { ContractError, isContractError } from '../core/errors';
+import { logger } from '../shared/logger';
+import { isStorageUnavailable } from '../store/errors';
+import { type ApiEvent, type ApiResult, bodyBytes, header, json } from './apiGateway';
+
+type Middleware = MiddlewareObj<ApiEvent, ApiResult>;
+
+/** UNSUPPORT_CONTENT_TYPE unless the body is declared application/json (parameters such as charset are fine). */
+export function requireJson(): Middleware {
+  return {
+    name: 'requireJson',
+    before: ({ event }) => {
+      const type = (header(event, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
+      if (type !== 'application/json') throw new ContractError('UNSUPPORT_CONTENT_TYPE');
+    },
+  };
+}
+
+/** Parses the body into event.json; an empty body is `{}`, anything unparsable INVALID_ARGUMENTS. */
+export function parseJsonBody(): Middleware {
+  return {
+    name: 'parseJsonBody',
+    before: ({ event }) => {
+      const text = bodyBytes(event).toString('utf8');
+      if (text.trim() === '') {
+        event.json = {};
+        return;
+      }
+      try {
+        event.json = JSON.parse(text);
+      } catch {
+        throw new ContractError('INVALID_ARGUMENTS', 'body');
+      }
+    },
+  };
+}
+
+/**
+ * The contract's error body for every failure: ContractErrors as they are, unreachable storage as
+ * SERVICE_UNAVAILABLE, anything else INTERNAL_ERROR after it is logged (its name and stack, never the
+ * request). Also logs each request's shape and outcome.
+ */
+export function contractErrors(): Middleware {
+  const started = new WeakMap<object, number>();
+  const log = (event: ApiEvent, status: number, code?: string, t0?: number) =>
+    logger.info(
+      {
+        method: event.httpMethod,
+        path: event.resource ?? event.path,
+        bytes: event.body?.length ?? 0,
+        status,
+        code,
+        ms: t0 === undefined ? undefined : Math.round(performance.now() - t0),
+      },
+      'request',
+    );
+  return {
+    name: 'contractErrors',
+    before: ({ event }) => {
+      started.set(event, performance.now());
+    },
+    after: ({ event, response }) => {
+      log(event, response?.statusCode ?? 0, undefined, started.get(event));
+    },
+    onError: (request) => {
+      const err = request.error;
+      let mapped: ContractError;
+      if (isContractError(err)) mapped = err;
+      else if (isStorageUnavailable(err)) {
+        logger.warn({ err: { name: err?.name, message: err?.message } }, 'storage unavailable');
+        mapped = new ContractError('SERVICE_UNAVAILABLE');
+      } else {
+        logger.error(
+          { err: { name: err?.name, message: err?.message, stack: err?.stack } },
+          'unexpected failure',
+        );
+        mapped = new ContractError('INTERNAL_ERROR');
+      }
+      request.response = json(mapped.status, mapped.toBody());
+      log(request.event, mapped.status, mapped.code, started.get(request.event));
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { isContractError } from '../core/errors';
+import { parseIngestEvent } from '../core/event';
+import { getFaceEngine } from '../face';
+import { logger } from '../shared/logger';
+import { createAwsClients } from '../store/clients';
+import { defaultServices } from '../store/services';
+import { type IngestDeps, ingestOne } from './ingestEvents';
+
+/**
+ * An ingest request from an uploaded object's user metadata (x-amz-meta-*): event-id, timestamp,
+ * out-timestamp, identity-name, identity-id, register-image-id, user-type, media-device-id,
+ * media-device-name, media-device-ip, media-device-type, face-box ("x1,y1,x2,y2"). Without event-id the
+ * id derives from the object's key and ETag, so a redelivered notification is a duplicate.
+ */
+export function eventFromMetadata(meta: Record<string, string>, bucket: string, key: string, etag: string) {
+  const num = (v?: string) => (v === undefined || v === '' ? undefined : Number(v));
+  return {
+    event_id:
+      meta['event-id'] ||
+      `s3-${createHash('sha256').update(`${bucket}/${key}#${etag}`).digest('hex').slice(0, 32)}`,
+    timestamp: num(meta.timestamp),
+    out_timestamp: num(meta['out-timestamp']),
+    identity_name: meta['identity-name'],
+    identity_id: meta['identity-id'],
+    register_image_id: meta['register-image-id'],
+    user_type: meta['user-type'],
+    media_device_info: {
+      media_device_id: meta['media-device-id'],
+      media_device_name: meta['media-device-name'],
+      media_device_ip: meta['media-device-ip'],
+      media_device_type: meta['media-device-type'],
+    },
+    face_box: meta['face-box'] ? meta['face-box'].split(',').map(Number) : undefined,
+  };
+}
+
+/**
+ * S3 ObjectCreated under UPLOAD_PREFIX → one event per object; the upload is deleted once stored (the
+ * scene image is kept under images/). A photo the service rejects (no face, bad metadata) is logged and
+ * left in place; a storage failure is thrown so Lambda retries the notification.
+ */
+export function createS3IngestHandler(deps: () => IngestDeps & { s3: S3Client }) {
+  return async (event: S3Event): Promise<{ ingested: number; rejected: number }> => {
+    const d = deps();
+    const c = d.services.config;
+    let ingested = 0;
+    let rejected = 0;
+    for (const record of event.Records) {
+      const bucket = record.s3.bucket.name;
+      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+      if (bucket !== c.IMAGE_BUCKET || !key.startsWith(c.UPLOAD_PREFIX)) continue;
+      const obj = await d.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((err) => {
+        if (err?.name === 'NoSuchKey') return undefined; // already ingested and removed
+        throw err;
+      });
+      if (!obj) continue;
+      if ((obj.ContentLength ?? 0) > c.MAX_IMAGE_BYTES) {
+        logger.warn({ size: obj.ContentLength }, 'upload too large, left in place');
+        rejected++;
+        continue;
+      }
+      const bytes = Buffer.from(await obj.Body!.transformToByteArray());
+      const raw = {
+        ...eventFromMetadata(obj.Metadata ?? {}, bucket, key, obj.ETag ?? ''),
+        face_image_base64: bytes.toString('base64'),
+      };
+      try {
+        const r = await ingestOne(parseIngestEvent(raw, Date.now(), c.MAX_IMAGE_BYTES), d);
+        logger.info({ eventId: r.event_id, status: r.status }, 'upload ingested');
+        await d.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        ingested++;
+      } catch (err) {
+        if (!isContractError(err)) throw err;
+        logger.warn({ code: err.code, message: err.message }, 'upload rejected, left in place');
+        rejected++;
+      }
+    }
+    return { ingested, rejected };
+  };
+}
+
+let s3: S3Client | undefined;
+
+/** S3 ObjectCreated notifications for IMAGE_BUCKET/UPLOAD_PREFIX. */
+export const handler = createS3IngestHandler(() => {
+  const services = defaultServices();
+  s3 ??= createAwsClients(services.config).s3;
+  return { services, engine: getFaceEngine, s3 };
+});

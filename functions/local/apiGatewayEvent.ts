@@ -1,0 +1,59 @@
+import type { IncomingMessage } from 'node:http';
+import type { ApiEvent } from '../http/apiGateway';
+
+/**
+ * The API Gateway REST proxy event for a Node request, as API Gateway would build it, so the local
+ * server calls the Lambda handlers unchanged.
+ */
+export function toApiEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: { resource: string; pathParameters: Record<string, string> | null },
+): ApiEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    headers[k] = values.join(', ');
+    multiValueHeaders[k] = values;
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    httpMethod: req.method ?? 'GET',
+    path: url.pathname,
+    resource: route.resource,
+    pathParameters: route.pathParameters,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      resourcePath: route.resource,
+      stage: 'local',
+      identity: { sourceIp: req.socket.remoteAddress ?? '' },
+    } as ApiEvent['requestContext'],
+  };
+}
+
+/** A Lambda context stand-in; handlers only need the remaining time for middy's early timeout. */
+export function localContext(timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    functionName: 'local',
+    awsRequestId: `local-${Date.now().toString(36)}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+}

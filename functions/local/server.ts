@@ -1,0 +1,226 @@
+import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { getFaceEngine } from '../face';
+import type { ApiEvent, ApiResult } from '../http/apiGateway';
+import { createImagesHandler } from '../images/handler';
+import { createIngestHandler } from '../ingest/handler';
+import { createSearchHandler } from '../search/handler';
+import { type Config, loadConfig } from '../shared/config';
+import { createServices, type Services } from '../store/services';
+import { createAwsClients } from '../store/clients';
+import { localContext, toApiEvent } from './apiGatewayEvent';
+import { ensureTable, startStandIns, type StandIns } from './standIns';
+import { staticFile } from './staticFiles';
+
+export interface LocalServerOptions {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  /** Configuration overrides (same names as the environment variables), e.g. { GRAB_MODE: 'true' }. */
+  env?: Record<string, string>;
+}
+
+export interface LocalServer {
+  url: string;
+  port: number;
+  config: Config;
+  services: Services;
+  /** Where the SDK clients go: the embedded stand-ins, or the configured endpoints. */
+  endpoints: { dynamodb?: string; s3?: string; table: string; bucket: string };
+  close(): Promise<void>;
+}
+
+type Handler = (event: ApiEvent, context: ReturnType<typeof localContext>) => Promise<ApiResult>;
+type Route = { method: string[]; pattern: RegExp; resource: string; handler: Handler };
+
+/** API Gateway's own timeout: a local request gets no more time than a deployed one. */
+const API_TIMEOUT_MS = 29_000;
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer | string,
+): void {
+  res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+const jsonError = (code: string, message = '') => JSON.stringify({ error: { code, message } });
+
+/**
+ * The API on a local port, the same Lambda handlers behind it, with dynalite and s3rver started in this
+ * process unless DYNAMODB_ENDPOINT / S3_ENDPOINT name real ones (LocalStack or AWS). Also serves the
+ * search console at `/`.
+ *
+ * @example const server = await startLocalServer({ port: 0, dataDir: tmp }); ... await server.close();
+ */
+export async function startLocalServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
+  const base = loadConfig({ ...process.env, ...opts.env });
+  const dataDir = resolve(opts.dataDir ?? base.DATA_DIR);
+  let standIns: StandIns | undefined;
+  const c: Config = { ...base, DATA_DIR: dataDir };
+  const local = !c.DYNAMODB_ENDPOINT || !c.S3_ENDPOINT;
+  if (local) {
+    standIns = await startStandIns(dataDir, c.IMAGE_BUCKET);
+    c.DYNAMODB_ENDPOINT ??= standIns.dynamodbEndpoint;
+    c.S3_ENDPOINT ??= standIns.s3Endpoint;
+  }
+  const services = createServices(c, { localCredentials: local });
+  await ensureTable(createAwsClients(c, { localCredentials: local }).dynamo, c.EVENTS_TABLE);
+
+  const deps = () => ({ services, engine: getFaceEngine });
+  const search = createSearchHandler(deps) as unknown as Handler;
+  const ingest = createIngestHandler(deps) as unknown as Handler;
+  const images = createImagesHandler(() => services) as unknown as Handler;
+  const routes: Route[] = [
+    {
+      method: ['POST'],
+      pattern: /^\/sophon\/v2\/face\/searchbyimage\/?$/,
+      resource: '/sophon/v2/face/searchbyimage',
+      handler: search,
+    },
+    {
+      method: ['POST'],
+      pattern: /^\/sophon\/v2\/face\/events\/?$/,
+      resource: '/sophon/v2/face/events',
+      handler: ingest,
+    },
+    {
+      method: ['GET', 'HEAD'],
+      pattern: /^\/sophon\/v2\/face\/images\/([^/]+)$/,
+      resource: '/sophon/v2/face/images/{id}',
+      handler: images,
+    },
+    {
+      method: ['DELETE'],
+      pattern: /^\/sophon\/v2\/face\/events\/([^/]+)$/,
+      resource: '/sophon/v2/face/events/{id}',
+      handler: images,
+    },
+  ];
+  const endpoints = {
+    dynamodb: c.DYNAMODB_ENDPOINT,
+    s3: c.S3_ENDPOINT,
+    table: c.EVENTS_TABLE,
+    bucket: c.IMAGE_BUCKET,
+  };
+  // Room for the largest image in base64 plus the JSON around it.
+  const bodyLimit = Math.ceil((c.MAX_IMAGE_BYTES * 4) / 3) + 1024 * 1024;
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const route = routes.find((r) => r.pattern.test(url.pathname));
+      if (route) {
+        if (!route.method.includes(req.method ?? '')) {
+          return send(res, 405, { 'Content-Type': 'application/json' }, jsonError('METHOD_NOT_ALLOWED'));
+        }
+        const body = await readBody(req, bodyLimit);
+        if (!body) {
+          return send(
+            res,
+            413,
+            { 'Content-Type': 'application/json' },
+            jsonError('INVALID_ARGUMENTS', 'body'),
+          );
+        }
+        const id = route.pattern.exec(url.pathname)?.[1];
+        const event = toApiEvent(req, url, body, {
+          resource: route.resource,
+          pathParameters: id ? { id: decodeURIComponent(id) } : null,
+        });
+        const result = await route.handler(event, localContext(API_TIMEOUT_MS));
+        const bytes = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+        const headers = Object.fromEntries(
+          Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        return send(res, result.statusCode, headers, req.method === 'HEAD' ? '' : bytes);
+      }
+      if (url.pathname === '/_local/endpoints' && req.method === 'GET') {
+        return send(res, 200, { 'Content-Type': 'application/json' }, JSON.stringify(endpoints));
+      }
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        const file = await staticFile(c.WEB_DIR, url.pathname);
+        if (file)
+          return send(
+            res,
+            200,
+            { 'Content-Type': file.contentType },
+            req.method === 'HEAD' ? '' : file.bytes,
+          );
+      }
+      send(res, 404, { 'Content-Type': 'application/json' }, jsonError('NOT_FOUND'));
+    } catch (err) {
+      console.error('local server: unexpected failure', (err as Error)?.name);
+      if (!res.headersSent)
+        send(res, 500, { 'Content-Type': 'application/json' }, jsonError('INTERNAL_ERROR'));
+    }
+  });
+  const host = opts.host ?? c.HOST;
+  await new Promise<void>((r, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? c.PORT, host, () => r());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    config: c,
+    services,
+    endpoints,
+    close: async () => {
+      const closing = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closing;
+      await standIns?.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const c = loadConfig();
+  const server = await startLocalServer();
+  const marker = join(server.config.DATA_DIR, 'local-server.json');
+  mkdirSync(server.config.DATA_DIR, { recursive: true });
+  writeFileSync(marker, JSON.stringify({ url: server.url, pid: process.pid, ...server.endpoints }, null, 2));
+  console.log(`sophon-face-search listening on ${server.url}`);
+  console.log(`  search:  POST ${server.url}/sophon/v2/face/searchbyimage   console: ${server.url}/`);
+  console.log(
+    `  data:    ${server.config.DATA_DIR}${c.DYNAMODB_ENDPOINT ? ' (external endpoints)' : ' (dynalite + s3rver)'}`,
+  );
+  if (await server.services.events.isEmpty()) {
+    console.log('  The history is empty. Load demo events with:  npm run seed:demo');
+    console.log('  or your own photos (<folder>/<identity>/<image>):  npm run seed -- <folder>');
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    rmSync(marker, { force: true });
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error('could not start the local server:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

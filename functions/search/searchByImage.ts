@@ -1,0 +1,90 @@
+import { performance } from 'node:perf_hooks';
+import { parseSearchRequest } from '../core/contract';
+import { ContractError } from '../core/errors';
+import { toContractEvent, type EventDoc } from '../core/event';
+import { withSearchSlot } from '../core/lease';
+import { type ScanOutcome, scanHistory } from '../core/scan';
+import { compareScore, cosineForScore } from '../core/score';
+import { remainingRange } from '../core/timeWindow';
+import type { FaceEngine } from '../face/types';
+import { readImageSource } from '../store/imageSource';
+import type { Services } from '../store/services';
+
+export interface SearchDeps {
+  services: Services;
+  engine: () => FaceEngine;
+  now?: () => number;
+}
+
+/** The contract's response, plus extras the contract allows. */
+export interface SearchResponse {
+  events: Record<string, unknown>[];
+  have_more: boolean;
+  total_time: number;
+  endtimestamp: number;
+  records_examined: number;
+  query_face: { box: number[]; det_score: number; quality: Record<string, number> };
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * POST /sophon/v2/face/searchbyimage: validate, take a search slot, embed the query face, scan the
+ * window in the requested direction and report where the scan stopped.
+ *
+ * @example const res = await searchByImage({ face_image_base64: b64 }, { services, engine: getFaceEngine });
+ */
+export async function searchByImage(body: unknown, deps: SearchDeps): Promise<SearchResponse> {
+  const t0 = performance.now();
+  const c = deps.services.config;
+  if (c.GRAB_MODE) throw new ContractError('NOT_SUPPORT_IN_GRAB_MODE');
+  const q = parseSearchRequest(body, (deps.now ?? Date.now)(), c.MAX_IMAGE_BYTES);
+
+  return withSearchSlot(deps.services.slots, async () => {
+    const bytes = await readImageSource(
+      q.image,
+      { imageBucket: c.IMAGE_BUCKET, allowedBuckets: c.ALLOWED_BUCKETS, imageRoot: c.IMAGE_ROOT },
+      deps.services.images,
+      c.MAX_IMAGE_BYTES,
+    );
+    const face = await deps.engine().analyzeQuery(bytes, q.fiqaLevel);
+    const range = remainingRange(q.startMs, q.endMs, q.resumeMs, q.reverse);
+    const outcome: ScanOutcome = range
+      ? await scanHistory(
+          deps.services.events.records({ range, reverse: q.reverse, deviceIds: q.deviceIds }),
+          {
+            query: face.embedding,
+            minCosine: cosineForScore(q.threshold),
+            deviceIds: q.deviceIds && new Set(q.deviceIds),
+          },
+        )
+      : { matches: [], examined: 0, haveMore: false };
+
+    const { box, detScore, quality } = face;
+    return {
+      events: outcome.matches.map((m) =>
+        toContractEvent(
+          JSON.parse(m.record.doc) as EventDoc,
+          m.record.eventId,
+          round(compareScore(m.cosine), 4),
+        ),
+      ),
+      have_more: outcome.haveMore,
+      total_time: (performance.now() - t0) / 1000,
+      // The far edge when nothing was examined: the window is exhausted, nothing to resume.
+      endtimestamp: outcome.lastTimestamp ?? (q.reverse ? Math.ceil(q.startMs) : Math.floor(q.endMs)),
+      records_examined: outcome.examined,
+      query_face: {
+        box: box.map((v) => round(v, 1)),
+        det_score: round(detScore, 4),
+        quality: {
+          face_size: round(quality.faceSize, 1),
+          yaw: round(quality.yaw, 1),
+          pitch: round(quality.pitch, 1),
+          roll: round(quality.roll, 1),
+          brightness: round(quality.brightness, 1),
+        },
+      },
+    };
+  });
+}

@@ -1,0 +1,107 @@
+import {
+  type DynamoDBClient,
+  DeleteItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { type LeaseHandle, type SearchSlots, slotOrder } from '../core/lease';
+import { isConditionFailure } from './errors';
+import { LEASE_PK } from './keys';
+
+export interface SearchSlotsOptions {
+  table: string;
+  slots: number;
+  leaseSeconds: number;
+  now?: () => number;
+}
+
+/**
+ * Search slots as lease items in the events table (pk LEASE#search, sk slot#n). A slot is taken with a
+ * conditional put that succeeds only if it is free or its lease has expired, so the limit holds across
+ * every instance, and a crashed search blocks its slot for at most one lease. A running search renews
+ * its lease every third of the lease time.
+ */
+export class DynamoSearchSlots implements SearchSlots {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly opts: SearchSlotsOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private key(slot: number) {
+    return { pk: { S: LEASE_PK }, sk: { S: `slot#${slot}` } };
+  }
+
+  async tryAcquire(): Promise<LeaseHandle | undefined> {
+    const owner = randomUUID();
+    for (const slot of slotOrder(this.opts.slots)) {
+      const now = this.now();
+      const until = now + this.opts.leaseSeconds * 1000;
+      try {
+        await this.db.send(
+          new PutItemCommand({
+            TableName: this.opts.table,
+            Item: {
+              ...this.key(slot),
+              owner: { S: owner },
+              leaseUntil: { N: String(until) },
+              expiresAt: { N: String(Math.ceil(until / 1000) + 3600) },
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
+            ExpressionAttributeValues: { ':now': { N: String(now) } },
+          }),
+        );
+        return this.handle(slot, owner);
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    return undefined;
+  }
+
+  private handle(slot: number, owner: string): LeaseHandle {
+    const ownerIs = { ':owner': { S: owner } };
+    const renew = setInterval(
+      () => {
+        const until = this.now() + this.opts.leaseSeconds * 1000;
+        this.db
+          .send(
+            new UpdateItemCommand({
+              TableName: this.opts.table,
+              Key: this.key(slot),
+              UpdateExpression: 'SET leaseUntil = :until',
+              ConditionExpression: '#o = :owner',
+              ExpressionAttributeNames: { '#o': 'owner' },
+              ExpressionAttributeValues: { ...ownerIs, ':until': { N: String(until) } },
+            }),
+          )
+          .catch(() => undefined); // a lost renewal only shortens the lease
+      },
+      Math.max(1000, (this.opts.leaseSeconds * 1000) / 3),
+    );
+    renew.unref();
+    return {
+      release: async () => {
+        clearInterval(renew);
+        try {
+          await this.db.send(
+            new DeleteItemCommand({
+              TableName: this.opts.table,
+              Key: this.key(slot),
+              ConditionExpression: '#o = :owner',
+              ExpressionAttributeNames: { '#o': 'owner' },
+              ExpressionAttributeValues: ownerIs,
+            }),
+          );
+        } catch (err) {
+          // Someone took the slot after our lease expired: it is theirs now.
+          if (!isConditionFailure(err)) throw err;
+        }
+      },
+    };
+  }
+}

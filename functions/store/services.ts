@@ -1,0 +1,41 @@
+import { config, type Config } from '../shared/config';
+import { createAwsClients } from './clients';
+import { DynamoEventStore } from './dynamoEventStore';
+import { DynamoSearchSlots } from './dynamoSearchSlots';
+import { S3ImageStore } from './s3ImageStore';
+import type { EventStore, ImageStore } from './types';
+import type { SearchSlots } from '../core/lease';
+
+/** Everything the handlers need from storage, built once per process from one configuration. */
+export interface Services {
+  config: Config;
+  events: EventStore;
+  images: ImageStore;
+  slots: SearchSlots;
+}
+
+export function createServices(c: Config, opts: { localCredentials?: boolean } = {}): Services {
+  const { dynamo, s3 } = createAwsClients(c, opts);
+  return {
+    config: c,
+    events: new DynamoEventStore(dynamo, {
+      table: c.EVENTS_TABLE,
+      shards: c.BUCKET_SHARDS,
+      retentionDays: c.RETENTION_DAYS,
+    }),
+    images: new S3ImageStore(s3, c.IMAGE_BUCKET),
+    slots: new DynamoSearchSlots(dynamo, {
+      table: c.EVENTS_TABLE,
+      slots: c.MAX_CONCURRENT_SEARCHES,
+      leaseSeconds: c.LEASE_SECONDS,
+    }),
+  };
+}
+
+let cached: Services | undefined;
+
+/** The Lambda's services: created on first use, reused by every invocation of the container. */
+export function defaultServices(): Services {
+  cached ??= createServices(config());
+  return cached;
+}
