@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { REPO_ROOT } from './modelLayer';
+
+export interface ConsoleProps {
+  readonly accessLogs?: s3.IBucket;
+}
+
+/** The search console (web/public): a private bucket behind CloudFront with origin access control. */
+export class Console extends Construct {
+  readonly distribution: cloudfront.Distribution;
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: ConsoleProps) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Site', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: props.accessLogs ? 'console/' : undefined,
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: false,
+    });
+    this.distribution = new cloudfront.Distribution(this, 'Cdn', {
+      comment: 'Face search console',
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+      },
+      enableLogging: Boolean(props.accessLogs),
+      logBucket: props.accessLogs,
+      logFilePrefix: props.accessLogs ? 'cdn/' : undefined,
+    });
+  }
+
+  /** The console's own origin, for the API's CORS settings. */
+  get origin(): string {
+    return `https://${this.distribution.distributionDomainName}`;
+  }
+
+  /** Uploads the page with a config.js naming the API; separate so the API can first allow this origin. */
+  publish(apiBase: string): void {
+    new s3deploy.BucketDeployment(this, 'Files', {
+      destinationBucket: this.bucket,
+      sources: [
+        s3deploy.Source.asset(join(REPO_ROOT, 'web/public'), { exclude: ['config.js'] }),
+        // The page reads its API base from config.js; here it is the deployed API's URL.
+        s3deploy.Source.data(
+          'config.js',
+          `window.SOPHON_CONFIG = { apiBase: ${JSON.stringify(apiBase)} };\n`,
+        ),
+      ],
+      distribution: this.distribution,
+      distributionPaths: ['/index.html', '/config.js', '/js/*', '/styles.css'],
+      memoryLimit: 256,
+      cacheControl: [s3deploy.CacheControl.maxAge(Duration.minutes(5))],
+    });
+  }
+}

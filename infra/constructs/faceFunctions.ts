@@ -1,0 +1,228 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Settings } from '../settings';
+import { REPO_ROOT, layerAssetDir } from './modelLayer';
+
+/** Prefix of uploads that trigger ingest (S3 notifications filter on it). */
+export const UPLOAD_PREFIX = 'incoming/';
+/** Partition key prefix of the search-slot lease items (functions/store); the search role may write only these. */
+export const LEASE_KEY_PATTERN = 'LEASE#*';
+
+/**
+ * Sizing, from measurements on this code (docs/deploy.md, "Memory and timeout"). Lambda gives CPU in
+ * proportion to memory (one full vCPU at 1,769 MB); face inference is CPU-bound.
+ */
+export const SIZING = {
+  search: { memoryMb: 2048, timeout: Duration.seconds(29) },
+  ingestApi: { memoryMb: 2048, timeout: Duration.seconds(29) },
+  ingestS3: { memoryMb: 2048, timeout: Duration.seconds(120) },
+  images: { memoryMb: 512, timeout: Duration.seconds(10) },
+} as const;
+
+/**
+ * Largest query image accepted in the cloud. A synchronous Lambda invocation carries at most 6 MB,
+ * and base64 inflates by 4/3, so 4 MiB of image is the most that reliably fits in a JSON body.
+ * Larger photos go through face_image_path (an S3 key) instead.
+ */
+export const CLOUD_MAX_IMAGE_BYTES = 4 * 1024 * 1024;
+
+export interface FaceFunctionsProps {
+  readonly settings: Settings;
+  readonly table: dynamodb.ITable;
+  readonly images: s3.IBucket;
+  /** The model + native module layer; absent on LocalStack, where both are bundled into each function. */
+  readonly layer?: lambda.ILayerVersion;
+}
+
+type FunctionName = 'search' | 'ingest' | 'ingestS3' | 'images';
+
+const ENTRIES: Record<FunctionName, string> = {
+  search: 'functions/search/handler.ts',
+  ingest: 'functions/ingest/handler.ts',
+  ingestS3: 'functions/ingest/s3Handler.ts',
+  images: 'functions/images/handler.ts',
+};
+
+/** The four Lambda functions, their log groups and their (least-privilege) permissions. */
+export class FaceFunctions extends Construct {
+  readonly search: lambda.Function;
+  readonly ingest: lambda.Function;
+  readonly ingestS3: lambda.Function;
+  readonly images: lambda.Function;
+  readonly ingestFailures: sqs.Queue;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: FaceFunctionsProps,
+  ) {
+    super(scope, id);
+    const { table, images } = props;
+
+    this.search = this.fn('search', 'Search', SIZING.search, 'Face search by image');
+    this.ingest = this.fn('ingest', 'Ingest', SIZING.ingestApi, 'Recognition event ingest (API)');
+    this.ingestS3 = this.fn('ingestS3', 'IngestS3', SIZING.ingestS3, 'Recognition event ingest (S3 upload)');
+    this.images = this.fn('images', 'Images', SIZING.images, 'Stored image read and event delete');
+
+    // search: reads events and images; writes only its lease items.
+    this.allow(
+      this.search,
+      ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      [table.tableArn],
+    );
+    this.search.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [LEASE_KEY_PATTERN] } },
+      }),
+    );
+    this.allow(this.search, ['s3:GetObject'], [images.arnForObjects('*'), ...this.allowedBucketObjects()]);
+
+    // ingest (both doors): writes events and images; deletes its own upload once stored.
+    for (const f of [this.ingest, this.ingestS3]) {
+      this.allow(f, ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem'], [table.tableArn]);
+      this.allow(f, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [images.arnForObjects('*')]);
+    }
+
+    // images: serves stored images; deletes an event with its images.
+    this.allow(this.images, ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], [table.tableArn]);
+    this.allow(this.images, ['s3:GetObject', 's3:DeleteObject'], [images.arnForObjects('*')]);
+
+    // Uploads under incoming/ drive ingest; what fails after retries lands in a queue, not in the void.
+    this.ingestFailures = new sqs.Queue(this, 'IngestFailures', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    new lambda.EventInvokeConfig(this, 'IngestS3Async', {
+      function: this.ingestS3,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.ingestFailures),
+    });
+    images.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.ingestS3), {
+      prefix: UPLOAD_PREFIX,
+    });
+  }
+
+  private allow(f: lambda.Function, actions: string[], resources: string[]): void {
+    f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+  }
+
+  private allowedBucketObjects(): string[] {
+    const names = this.props.settings.allowedBuckets
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return names.map((b) => `arn:${Stack.of(this).partition}:s3:::${b}/*`);
+  }
+
+  private environment(): Record<string, string> {
+    const { settings, table, images, layer } = this.props;
+    const local = settings.profile === 'local';
+    const env: Record<string, string> = {
+      EVENTS_TABLE: table.tableName,
+      IMAGE_BUCKET: images.bucketName,
+      ALLOWED_BUCKETS: settings.allowedBuckets,
+      GRAB_MODE: String(settings.grabMode),
+      MAX_CONCURRENT_SEARCHES: String(settings.maxConcurrentSearches),
+      LEASE_SECONDS: '30',
+      RETENTION_DAYS: String(settings.retentionDays),
+      BUCKET_SHARDS: '4',
+      ORT_THREADS: '1',
+      // Layer content is mounted at /opt; without a layer the models travel in the function asset.
+      MODEL_DIR: layer ? '/opt/models' : '/var/task/models',
+      MAX_IMAGE_BYTES: String(CLOUD_MAX_IMAGE_BYTES),
+      // Leaves room beside the ONNX sessions (about 300 MB resident) in a 2 GB function.
+      EMBEDDING_CACHE_MB: '768',
+      UPLOAD_PREFIX,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (local) {
+      // Inside LocalStack's Lambda containers this name resolves to LocalStack itself; the store
+      // switches to path-style S3 whenever an endpoint is set.
+      env.S3_ENDPOINT = 'http://s3.localhost.localstack.cloud:4566';
+      env.DYNAMODB_ENDPOINT = 'http://localhost.localstack.cloud:4566';
+    }
+    return env;
+  }
+
+  private fn(
+    name: FunctionName,
+    id: string,
+    sizing: { memoryMb: number; timeout: Duration },
+    description: string,
+  ): lambda.Function {
+    const { settings, layer } = this.props;
+    const architecture = settings.arch === 'x64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64;
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Its own role, writing only its own log group (instead of the managed basic-execution policy,
+    // which may write to any log group in the account).
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${description}: least privilege`,
+    });
+    logGroup.grantWrite(role);
+    const common = {
+      description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture,
+      memorySize: sizing.memoryMb,
+      timeout: sizing.timeout,
+      environment: this.environment(),
+      layers: layer ? [layer] : [],
+      logGroup,
+      role,
+    };
+    if (settings.bundling !== 'esbuild') {
+      // Tests of the template: prebuilt bundles, so a synth costs no esbuild run.
+      return new lambda.Function(this, id, {
+        ...common,
+        handler: 'index.handler',
+        code: lambda.Code.fromAsset(join(settings.bundling, name)),
+      });
+    }
+    const bundleNative = !layer;
+    return new NodejsFunction(this, id, {
+      ...common,
+      entry: join(REPO_ROOT, ENTRIES[name]),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Native code comes from the layer (or is copied in below); the local stand-ins never ship.
+        externalModules: ['onnxruntime-node', 'sharp', 'dynalite', 's3rver'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            bundleNative
+              ? [
+                  `cp -R "${layerAssetDir(settings.arch)}/nodejs/node_modules" "${outputDir}/node_modules"`,
+                  `cp -R "${layerAssetDir(settings.arch)}/models" "${outputDir}/models"`,
+                ]
+              : [],
+        },
+      },
+    });
+  }
+}

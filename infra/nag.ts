@@ -1,0 +1,191 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { Settings } from './settings';
+
+/**
+ * Every cdk-nag AwsSolutions finding this stack keeps, each with the reason it is acceptable. Anything
+ * not listed here fails the synth. Acknowledgements name a construct path, never the whole stack, so a
+ * new resource with the same problem is still reported.
+ */
+interface Acknowledgement {
+  /** Construct path below the stack; a trailing `*` matches CDK singletons with generated suffixes. */
+  readonly path: string;
+  readonly rules: string[];
+  readonly reason: string;
+}
+
+const BASIC_EXECUTION =
+  'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+const IMAGE_OBJECTS = 'IAM5[Resource::<StorageImagesCFC0E004.Arn>/*]';
+const FUNCTIONS = ['Search', 'Ingest', 'IngestS3', 'Images'];
+
+export function acknowledgements(stack: Stack, settings: Settings): Acknowledgement[] {
+  const list: Acknowledgement[] = [
+    ...FUNCTIONS.map((f) => ({
+      path: `Functions/${f}/Resource`,
+      rules: ['L1'],
+      reason:
+        'nodejs22.x is the runtime the team builds and tests for (team decision; onnxruntime-node and sharp ' +
+        'binaries are verified on it). Moving to nodejs24.x is a tested upgrade, not a flag flip.',
+    })),
+    ...FUNCTIONS.map((f) => ({
+      path: `Functions/${f}Role/DefaultPolicy/Resource`,
+      rules: [IMAGE_OBJECTS],
+      reason:
+        'Object-level S3 actions need an object ARN; keys are event ids and client-chosen paths ' +
+        "(face_image_path), so the pattern is the bucket's own objects, never another bucket, and the " +
+        'actions are listed one by one (no s3:*).',
+    })),
+    {
+      path: 'Api/Api/Resource',
+      rules: ['APIG2'],
+      reason:
+        'Path parameters are validated by API Gateway. Body validation is not: the contract fixes the status ' +
+        'and code of every malformed body (415 UNSUPPORT_CONTENT_TYPE, 400 MISSING/INVALID_ARGUMENTS naming ' +
+        'the key), which API Gateway models cannot express; the handler validates with zod.',
+    },
+    {
+      path: 'Api/Api/CloudWatchRole/Resource',
+      rules: [
+        'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      ],
+      reason:
+        'The account-level role API Gateway needs to write execution and access logs; AWS documents this ' +
+        'managed policy as the way to grant it.',
+    },
+    {
+      path: 'Functions/IngestFailures/Resource',
+      rules: ['SQS3'],
+      reason: 'This queue is itself the dead-letter destination of the S3 ingest function.',
+    },
+    {
+      path: 'BucketNotificationsHandler*/Role/Resource',
+      rules: [BASIC_EXECUTION],
+      reason:
+        "CDK's deploy-time custom resource that sets the bucket notification; it runs only during deploys.",
+    },
+  ];
+  if (settings.profile === 'local') {
+    list.push({
+      path: 'Storage/Images/Resource',
+      rules: ['S1'],
+      reason:
+        'LocalStack on the appliance: S3 server access logs are not delivered by LocalStack, and the ' +
+        "appliance's disk is better spent on images.",
+    });
+  }
+  if (!settings.wafAclArn) {
+    list.push({
+      path: 'Api/Api/DeploymentStage.v1/Resource',
+      rules: ['APIG3'],
+      reason:
+        'Every call is authenticated (SigV4 or API key) and the stage is throttled; a WAF web ACL is an ' +
+        'account-level choice, attached with -c wafAclArn=<arn> where the platform team runs one.',
+    });
+  }
+  const methods = [
+    'sophon/v2/face/searchbyimage/POST',
+    'sophon/v2/face/events/POST',
+    'sophon/v2/face/events/{id}/DELETE',
+    'sophon/v2/face/images/{id}/GET',
+  ];
+  list.push(
+    ...methods.map((m) => ({
+      path: `Api/Api/Default/${m}/Resource`,
+      rules: settings.apiAuth === 'iam' ? ['COG4'] : ['COG4', 'APIG4'],
+      reason:
+        settings.apiAuth === 'iam'
+          ? 'Authorized with IAM (SigV4): the callers are services and operators with AWS credentials, not ' +
+            'end users with a Cognito pool.'
+          : 'API-key mode (-c apiAuth=apiKey) was chosen explicitly: every method requires a key of the usage ' +
+            'plan, which meters and throttles each client.',
+    })),
+  );
+  if (settings.console && settings.profile === 'aws') {
+    for (const m of [
+      '',
+      'sophon/',
+      'sophon/v2/',
+      'sophon/v2/face/',
+      'sophon/v2/face/searchbyimage/',
+      'sophon/v2/face/events/',
+      'sophon/v2/face/events/{id}/',
+      'sophon/v2/face/images/',
+      'sophon/v2/face/images/{id}/',
+    ]) {
+      list.push({
+        path: `Api/Api/Default/${m}OPTIONS/Resource`,
+        rules: ['APIG4', 'COG4'],
+        reason: 'CORS preflight for the console: browsers send OPTIONS without credentials by design.',
+      });
+    }
+    list.push(
+      {
+        path: 'Console/Cdn/Resource',
+        rules: ['CFR1', 'CFR2', 'CFR4'],
+        reason:
+          'Static console pages only (no data; every API call is authorized separately). No geo restriction ' +
+          'is wanted, a WAF is optional for static files, and the default CloudFront certificate is used ' +
+          'until the platform team attaches a domain with its own certificate and TLS policy.',
+      },
+      {
+        path: 'Custom::CDKBucketDeployment*/ServiceRole/Resource',
+        rules: [BASIC_EXECUTION],
+        reason: "CDK's deploy-time function that copies the console files; it runs only during deploys.",
+      },
+      {
+        path: 'Custom::CDKBucketDeployment*/Resource',
+        rules: ['L1'],
+        reason: "CDK's deploy-time function; its runtime is chosen and updated by aws-cdk-lib.",
+      },
+      {
+        path: 'Custom::CDKBucketDeployment*/ServiceRole/DefaultPolicy/Resource',
+        rules: [
+          'IAM5[Action::s3:GetObject*]',
+          'IAM5[Action::s3:GetBucket*]',
+          'IAM5[Action::s3:List*]',
+          'IAM5[Action::s3:DeleteObject*]',
+          'IAM5[Action::s3:Abort*]',
+          'IAM5[Resource::<ConsoleSite26539DB4.Arn>/*]',
+          'IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+          'IAM5[Resource::*]',
+        ],
+        reason:
+          "CDK's deploy-time copy of the console files from the CDK asset bucket into the console bucket " +
+          '(and the CloudFront invalidation, which has no resource-level permissions). Generated by ' +
+          'aws-cdk-lib; it runs only during deploys.',
+      },
+    );
+  }
+  void stack;
+  return list;
+}
+
+function find(stack: Stack, path: string): IConstruct[] {
+  const parts = path.split('/');
+  let level: IConstruct[] = [stack];
+  for (const part of parts) {
+    const next: IConstruct[] = [];
+    for (const c of level) {
+      for (const child of c.node.children) {
+        const id = child.node.id;
+        if (part.endsWith('*') ? id.startsWith(part.slice(0, -1)) : id === part) next.push(child);
+      }
+    }
+    level = next;
+  }
+  return level;
+}
+
+/** Records each acknowledgement on its construct; a path that matches nothing is a bug in this list. */
+export function applyNagSuppressions(stack: Stack, settings: Settings): void {
+  for (const a of acknowledgements(stack, settings)) {
+    const targets = find(stack, a.path);
+    if (targets.length === 0) throw new Error(`cdk-nag acknowledgement for a missing construct: ${a.path}`);
+    for (const t of targets) {
+      for (const rule of a.rules) {
+        Validations.of(t).acknowledge({ id: `AwsSolutions::AwsSolutions-${rule}`, reason: a.reason });
+      }
+    }
+  }
+}

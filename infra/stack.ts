@@ -1,0 +1,84 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Alarms } from './constructs/alarms';
+import { Console } from './constructs/console';
+import { FaceApi } from './constructs/api';
+import { FaceFunctions, SIZING } from './constructs/faceFunctions';
+import { ModelLayer } from './constructs/modelLayer';
+import { Storage } from './constructs/storage';
+import { applyNagSuppressions } from './nag';
+import type { Settings } from './settings';
+
+export interface FaceSearchStackProps extends StackProps {
+  readonly settings: Settings;
+}
+
+/**
+ * Clients → API Gateway (REST) → search / ingest / images functions → DynamoDB (events, leases) and
+ * S3 (images; uploads under incoming/ trigger ingest). The model layer carries the models and native
+ * modules; alarms watch all of it. On LocalStack: no layer (bundled instead), no CloudFront console.
+ */
+export class FaceSearchStack extends Stack {
+  constructor(scope: Construct, id: string, props: FaceSearchStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const local = settings.profile === 'local';
+
+    const storage = new Storage(this, 'Storage', { retentionDays: settings.retentionDays, local });
+    // LocalStack's community edition has no Lambda layers: the functions carry models and modules.
+    const layer = local ? undefined : new ModelLayer(this, 'Models', { arch: settings.arch }).layer;
+    const functions = new FaceFunctions(this, 'Functions', {
+      settings,
+      table: storage.table,
+      images: storage.images,
+      layer,
+    });
+    const site =
+      !local && settings.console
+        ? new Console(this, 'Console', { accessLogs: storage.accessLogs })
+        : undefined;
+    const api = new FaceApi(this, 'Api', {
+      search: functions.search,
+      ingest: functions.ingest,
+      images: functions.images,
+      auth: settings.apiAuth,
+      throttleRate: settings.throttleRate,
+      throttleBurst: settings.throttleBurst,
+      corsOrigins: site ? [site.origin] : undefined,
+      wafAclArn: settings.wafAclArn,
+    });
+
+    if (!local) {
+      new Alarms(this, 'Alarms', {
+        functions: {
+          Search: functions.search,
+          Ingest: functions.ingest,
+          IngestS3: functions.ingestS3,
+          Images: functions.images,
+        },
+        api: api.api,
+        ingestFailures: functions.ingestFailures,
+        // Alarm at 80% of each timeout: a function that close to it is about to fail requests.
+        latencyMs: {
+          Search: SIZING.search.timeout.toMilliseconds() * 0.8,
+          Ingest: SIZING.ingestApi.timeout.toMilliseconds() * 0.8,
+          IngestS3: SIZING.ingestS3.timeout.toMilliseconds() * 0.8,
+          Images: SIZING.images.timeout.toMilliseconds() * 0.8,
+        },
+        email: settings.alarmEmail,
+      });
+    }
+    if (site) {
+      site.publish(api.api.url);
+      new CfnOutput(this, 'ConsoleUrl', { value: `${site.origin}/` });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: api.api.url });
+    new CfnOutput(this, 'SearchUrl', { value: api.api.urlForPath('/sophon/v2/face/searchbyimage') });
+    new CfnOutput(this, 'EventsTable', { value: storage.table.tableName });
+    new CfnOutput(this, 'ImageBucket', { value: storage.images.bucketName });
+    if (api.apiKey) new CfnOutput(this, 'ApiKeyId', { value: api.apiKey.keyId });
+
+    applyNagSuppressions(this, settings);
+  }
+}
