@@ -1,0 +1,100 @@
+import { parseSearchRequest, SEARCH_DEFAULTS } from '../../../functions/core/contract';
+import { ContractError } from '../../../functions/core/errors';
+
+const NOW = 1_795_000_000_000;
+const MAX = 1024;
+const img = Buffer.from('hello image').toString('base64');
+const parse = (body: unknown) => parseSearchRequest(body, NOW, MAX);
+const fails = (body: unknown, code: string, message: string) =>
+  expect(() => parse(body)).toThrow(new ContractError(code as never, message));
+
+describe('parseSearchRequest', () => {
+  it('fills every default of the contract', () => {
+    const q = parse({ face_image_base64: img });
+    expect(q).toEqual({
+      image: { kind: 'bytes', bytes: Buffer.from('hello image') },
+      fiqaLevel: 'low',
+      startMs: NOW - 24 * 3_600_000,
+      endMs: NOW,
+      resumeMs: undefined,
+      threshold: SEARCH_DEFAULTS.threshold,
+      deviceIds: undefined,
+      reverse: true,
+    });
+  });
+
+  it('accepts a data: URL prefix, numeric strings and second timestamps', () => {
+    const q = parse({
+      face_image_base64: `data:image/jpeg;base64,${img}`,
+      threshold: '75.5',
+      starttime: 1_700_000_000,
+      endtime: '1700000100000',
+      last_end_timestamp: 1_700_000_050.5,
+      reverse: false,
+      media_device_ids: ['a', 'b', 'a'],
+      fiqa_level: 'HIGH',
+      unknown_field: 1,
+    });
+    expect(q).toMatchObject({
+      threshold: 75.5,
+      startMs: 1_700_000_000_000,
+      endMs: 1_700_000_100_000,
+      resumeMs: 1_700_000_050_500,
+      reverse: false,
+      deviceIds: ['a', 'b'],
+      fiqaLevel: 'high',
+    });
+  });
+
+  it('takes face_image_path as a path', () => {
+    expect(parse({ face_image_path: '/data/test.jpg', face_image_base64: '' }).image).toEqual({
+      kind: 'path',
+      path: '/data/test.jpg',
+    });
+  });
+
+  it('treats an empty device list as all devices', () => {
+    expect(parse({ face_image_base64: img, media_device_ids: [] }).deviceIds).toBeUndefined();
+  });
+
+  it('needs an image', () => fails({}, 'MISSING_ARGUMENTS', 'face_image_base64'));
+  it('refuses both images', () =>
+    fails({ face_image_base64: img, face_image_path: 'a.jpg' }, 'INVALID_ARGUMENTS', 'face_image_path'));
+  it('refuses malformed base64', () =>
+    fails({ face_image_base64: 'a%%b' }, 'INVALID_ARGUMENTS', 'face_image_base64'));
+  it('refuses images over the size limit', () =>
+    fails(
+      { face_image_base64: Buffer.alloc(MAX + 1).toString('base64') },
+      'INVALID_ARGUMENTS',
+      'face_image_base64',
+    ));
+  it('refuses a body that is not an object', () => fails([1], 'INVALID_ARGUMENTS', 'body'));
+  it.each([
+    ['fiqa_level', 'best'],
+    ['threshold', 101],
+    ['threshold', 'x'],
+    ['starttime', 'yesterday'],
+    ['endtime', -5],
+    ['last_end_timestamp', {}],
+    ['media_device_ids', 'cam-1'],
+    ['media_device_ids', [1]],
+    ['reverse', 'maybe'],
+    ['face_image_path', 7],
+  ])('refuses a bad %s (%p)', (key, value) =>
+    fails(
+      {
+        face_image_base64: img,
+        [key]: value,
+        ...(key === 'face_image_path' ? { face_image_base64: null } : {}),
+      },
+      'INVALID_ARGUMENTS',
+      key,
+    ),
+  );
+  it('refuses starttime after endtime', () =>
+    fails(
+      { face_image_base64: img, starttime: 2_000_000_000, endtime: 1_900_000_000 },
+      'INVALID_ARGUMENTS',
+      'starttime',
+    ));
+});

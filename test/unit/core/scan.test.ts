@@ -1,0 +1,111 @@
+import { encodeEmbedding } from '../../../functions/core/embeddingCodec';
+import { type HistoryRecord, scanHistory } from '../../../functions/core/scan';
+
+const DIM = 512;
+function unit(seed: number): Float32Array {
+  // Deterministic pseudo-random unit vector (LCG): fixtures built in the test, no files.
+  const v = new Float32Array(DIM);
+  let s = seed >>> 0 || 1;
+  let norm = 0;
+  for (let i = 0; i < DIM; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    v[i] = s / 2 ** 32 - 0.5;
+    norm += v[i] * v[i];
+  }
+  return v.map((x) => x / Math.sqrt(norm));
+}
+
+const target = unit(7);
+const other = unit(8);
+
+function rec(timestamp: number, id: string, match: boolean, deviceId = 'cam-1'): HistoryRecord {
+  return { timestamp, eventId: id, deviceId, code: encodeEmbedding(match ? target : other), doc: '{}' };
+}
+
+async function* stream(records: HistoryRecord[]) {
+  yield* records;
+}
+
+const scan = (records: HistoryRecord[], limits = { maxExamined: 5, maxResults: 3 }, deviceIds?: string[]) =>
+  scanHistory(stream(records), {
+    query: target,
+    minCosine: 0.9,
+    limits,
+    deviceIds: deviceIds && new Set(deviceIds),
+    chunkSize: 2,
+  });
+
+describe('scanHistory', () => {
+  it('scores every record and returns the matches in scan order', async () => {
+    const out = await scan([rec(1, 'a', true), rec(2, 'b', false), rec(3, 'c', true)]);
+    expect(out.matches.map((m) => m.record.eventId)).toEqual(['a', 'c']);
+    expect(out.matches[0].cosine).toBeGreaterThan(0.99);
+    expect(out).toMatchObject({ examined: 3, lastTimestamp: 3, haveMore: false });
+  });
+
+  it('stops after maxExamined records and reports have_more', async () => {
+    const records = Array.from({ length: 8 }, (_, i) => rec(i + 1, `e${i}`, false));
+    const out = await scan(records);
+    expect(out).toMatchObject({ examined: 5, lastTimestamp: 5, haveMore: true });
+  });
+
+  it('reports have_more false when the last record is exactly the cap', async () => {
+    const records = Array.from({ length: 5 }, (_, i) => rec(i + 1, `e${i}`, false));
+    expect(await scan(records)).toMatchObject({ examined: 5, haveMore: false });
+  });
+
+  it('never splits a millisecond at the examined cap', async () => {
+    // Records 5, 6, 7 share ms 40: taking them would exceed 5, so the page ends at ms 30.
+    const ts = [10, 20, 30, 30, 40, 40, 40, 50];
+    const out = await scan(ts.map((t, i) => rec(t, `e${i}`, false)));
+    expect(out).toMatchObject({ examined: 4, lastTimestamp: 30, haveMore: true });
+  });
+
+  it('never splits a millisecond at the result cap', async () => {
+    const ts = [10, 20, 30, 30];
+    const out = await scan(ts.map((t, i) => rec(t, `e${i}`, true)));
+    expect(out.matches.map((m) => m.record.eventId)).toEqual(['e0', 'e1']);
+    expect(out).toMatchObject({ lastTimestamp: 20, haveMore: true });
+  });
+
+  it('takes an oversized first millisecond whole so iteration always progresses', async () => {
+    const out = await scan(
+      Array.from({ length: 7 }, (_, i) => rec(10, `e${i}`, false)).concat(rec(11, 'x', false)),
+    );
+    expect(out).toMatchObject({ examined: 7, lastTimestamp: 10, haveMore: true });
+  });
+
+  it('examines only the requested devices', async () => {
+    const out = await scan(
+      [rec(1, 'a', true, 'cam-1'), rec(2, 'b', true, 'cam-2'), rec(3, 'c', true, 'cam-3')],
+      undefined,
+      ['cam-2', 'cam-3'],
+    );
+    expect(out.matches.map((m) => m.record.eventId)).toEqual(['b', 'c']);
+    expect(out.examined).toBe(2);
+  });
+
+  it('reports nothing examined on an empty stream', async () => {
+    expect(await scan([])).toEqual({ matches: [], examined: 0, lastTimestamp: undefined, haveMore: false });
+  });
+
+  it('resumes without loss or repetition when a client loops on lastTimestamp', async () => {
+    // Random groups of equal timestamps; every record matches so each is seen in the results.
+    const records: HistoryRecord[] = [];
+    let t = 100;
+    for (let i = 0; i < 60; i++) {
+      if (i % 3 !== 1) t += 1 + (i % 5);
+      records.push(rec(t, `e${i}`, i % 2 === 0));
+    }
+    const seen: string[] = [];
+    let resume = -Infinity;
+    for (let calls = 0; calls < 100; calls++) {
+      const out = await scan(records.filter((r) => r.timestamp > resume));
+      seen.push(...out.matches.map((m) => m.record.eventId));
+      if (!out.haveMore) break;
+      resume = out.lastTimestamp!;
+    }
+    const expected = records.filter((_, i) => i % 2 === 0).map((r) => r.eventId);
+    expect(seen).toEqual(expected);
+  });
+});
