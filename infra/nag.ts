@@ -16,10 +16,22 @@ interface Acknowledgement {
 
 const BASIC_EXECUTION =
   'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
-const IMAGE_OBJECTS = 'IAM5[Resource::<StorageImagesCFC0E004.Arn>/*]';
+const objects = (prefix: string) => `IAM5[Resource::<StorageImagesCFC0E004.Arn>/${prefix}*]`;
 const FUNCTIONS = ['Search', 'Ingest', 'IngestS3', 'Images'];
+/** The object-key patterns each function's role names (infra/constructs/faceFunctions.ts). */
+const OBJECT_PATTERNS: Record<string, string[]> = {
+  Search: [objects('')],
+  Ingest: [objects(''), objects('images/')],
+  IngestS3: [objects(''), objects('images/'), objects('incoming/')],
+  Images: [objects('images/')],
+};
 
-export function acknowledgements(stack: Stack, settings: Settings): Acknowledgement[] {
+export function acknowledgements(settings: Settings): Acknowledgement[] {
+  const allowed = settings.allowedBuckets
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean)
+    .map((b) => `IAM5[Resource::arn:<AWS::Partition>:s3:::${b}/*]`);
   const list: Acknowledgement[] = [
     ...FUNCTIONS.map((f) => ({
       path: `Functions/${f}/Resource`,
@@ -30,11 +42,11 @@ export function acknowledgements(stack: Stack, settings: Settings): Acknowledgem
     })),
     ...FUNCTIONS.map((f) => ({
       path: `Functions/${f}Role/DefaultPolicy/Resource`,
-      rules: [IMAGE_OBJECTS],
+      rules: [...OBJECT_PATTERNS[f], ...(['Search', 'Ingest', 'IngestS3'].includes(f) ? allowed : [])],
       reason:
-        'Object-level S3 actions need an object ARN; keys are event ids and client-chosen paths ' +
-        "(face_image_path), so the pattern is the bucket's own objects, never another bucket, and the " +
-        'actions are listed one by one (no s3:*).',
+        'Object-level S3 actions need an object ARN pattern. Writes and deletes are limited to the prefix ' +
+        'they belong to (images/, incoming/); reads of the whole bucket are only for face_image_path, which ' +
+        'the contract lets name any key of the service bucket or of an allow-listed bucket (read only). Actions are listed one by one (no s3:*).',
     })),
     {
       path: 'Api/Api/Resource',
@@ -157,7 +169,6 @@ export function acknowledgements(stack: Stack, settings: Settings): Acknowledgem
       },
     );
   }
-  void stack;
   return list;
 }
 
@@ -179,7 +190,7 @@ function find(stack: Stack, path: string): IConstruct[] {
 
 /** Records each acknowledgement on its construct; a path that matches nothing is a bug in this list. */
 export function applyNagSuppressions(stack: Stack, settings: Settings): void {
-  for (const a of acknowledgements(stack, settings)) {
+  for (const a of acknowledgements(settings)) {
     const targets = find(stack, a.path);
     if (targets.length === 0) throw new Error(`cdk-nag acknowledgement for a missing construct: ${a.path}`);
     for (const t of targets) {

@@ -15,8 +15,10 @@ import { REPO_ROOT, layerAssetDir } from './modelLayer';
 
 /** Prefix of uploads that trigger ingest (S3 notifications filter on it). */
 export const UPLOAD_PREFIX = 'incoming/';
-/** Partition key prefix of the search-slot lease items (functions/store); the search role may write only these. */
-export const LEASE_KEY_PATTERN = 'LEASE#*';
+/** Partition key of the search-slot lease items (functions/store/keys.ts); the search role writes only these. */
+export const LEASE_PK = 'LEASE#search';
+/** Key prefix of stored face crops and scene images (functions/store/s3ImageStore.ts). */
+export const IMAGE_PREFIX = 'images/';
 
 /**
  * Sizing, from measurements on this code (docs/deploy.md, "Memory and timeout"). Lambda gives CPU in
@@ -74,30 +76,32 @@ export class FaceFunctions extends Construct {
     this.ingestS3 = this.fn('ingestS3', 'IngestS3', SIZING.ingestS3, 'Recognition event ingest (S3 upload)');
     this.images = this.fn('images', 'Images', SIZING.images, 'Stored image read and event delete');
 
-    // search: reads events and images; writes only its lease items.
-    this.allow(
-      this.search,
-      ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-      [table.tableArn],
-    );
+    // Each grant is exactly what functions/store calls for that function (see docs/deploy.md).
+    // search: queries hour buckets, reads the query photo; writes only its lease items.
+    this.allow(this.search, ['dynamodb:Query'], [table.tableArn]);
     this.search.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [LEASE_KEY_PATTERN] } },
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LEASE_PK] } },
       }),
     );
-    this.allow(this.search, ['s3:GetObject'], [images.arnForObjects('*'), ...this.allowedBucketObjects()]);
+    // face_image_path may name any key of the image bucket or an allow-listed bucket.
+    const readable = [images.arnForObjects('*'), ...this.allowedBucketObjects()];
+    this.allow(this.search, ['s3:GetObject'], readable);
 
-    // ingest (both doors): writes events and images; deletes its own upload once stored.
+    // ingest (both doors): idempotent event + pointer writes (a losing duplicate removes its copy),
+    // stored images under images/, the source photo, and the processed upload under incoming/.
     for (const f of [this.ingest, this.ingestS3]) {
-      this.allow(f, ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem'], [table.tableArn]);
-      this.allow(f, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], [images.arnForObjects('*')]);
+      this.allow(f, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+      this.allow(f, ['s3:PutObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
+      this.allow(f, ['s3:GetObject'], readable);
     }
+    this.allow(this.ingestS3, ['s3:DeleteObject'], [images.arnForObjects(`${UPLOAD_PREFIX}*`)]);
 
-    // images: serves stored images; deletes an event with its images.
-    this.allow(this.images, ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], [table.tableArn]);
-    this.allow(this.images, ['s3:GetObject', 's3:DeleteObject'], [images.arnForObjects('*')]);
+    // images: serves stored images; deletes an event (pointer + event item) with its images.
+    this.allow(this.images, ['dynamodb:GetItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+    this.allow(this.images, ['s3:GetObject', 's3:DeleteObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
 
     // Uploads under incoming/ drive ingest; what fails after retries lands in a queue, not in the void.
     this.ingestFailures = new sqs.Queue(this, 'IngestFailures', {
