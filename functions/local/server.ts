@@ -76,8 +76,8 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const local = !c.DYNAMODB_ENDPOINT || !c.S3_ENDPOINT;
   if (local) {
     standIns = await startStandIns(dataDir, c.IMAGE_BUCKET);
-    c.DYNAMODB_ENDPOINT ??= standIns.dynamodbEndpoint;
-    c.S3_ENDPOINT ??= standIns.s3Endpoint;
+    c.DYNAMODB_ENDPOINT ||= standIns.dynamodbEndpoint;
+    c.S3_ENDPOINT ||= standIns.s3Endpoint;
   }
   const services = createServices(c, { localCredentials: local });
   await ensureTable(createAwsClients(c, { localCredentials: local }).dynamo, c.EVENTS_TABLE);

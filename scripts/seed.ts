@@ -1,0 +1,226 @@
+/**
+ * Loads history into the local store through the running server's ingest API (or a server started for
+ * the occasion on the same DATA_DIR): `npm run seed -- <folder>` with photos laid out as
+ * <identity>/<image>, `--synthetic N` for random-embedding events, `npm run seed:demo` for the demo set.
+ */
+import { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join, relative, resolve } from 'node:path';
+import { getFaceEngine } from '../functions/face';
+import { startLocalServer, type LocalServer } from '../functions/local/server';
+import { config } from '../functions/shared/config';
+import { createAwsClients } from '../functions/store/clients';
+import { DynamoEventStore } from '../functions/store/dynamoEventStore';
+import { randomUnit, syntheticEvent } from './seed/synthetic';
+
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+const DEMO_PHOTOS = resolve(__dirname, '../build/fixtures/photos');
+
+interface Options {
+  hours: number;
+  devices: number;
+  synthetic: number;
+  url?: string;
+  concurrency: number;
+  demo?: boolean;
+}
+
+type Endpoints = { dynamodb?: string; s3?: string; table: string; bucket: string };
+
+/** One event to post: a photo, optionally one face of it. */
+interface Planned {
+  file: string;
+  identity: string;
+  box?: number[];
+  key: string;
+}
+
+async function findServer(url: string): Promise<Endpoints | undefined> {
+  try {
+    const res = await fetch(`${url}/_local/endpoints`, { signal: AbortSignal.timeout(1500) });
+    return res.ok ? ((await res.json()) as Endpoints) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function photosOf(folder: string): Planned[] {
+  const out: Planned[] = [];
+  for (const identity of readdirSync(folder).sort()) {
+    const dir = join(folder, identity);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const f of readdirSync(dir).sort()) {
+      if (!IMAGE_EXT.has(extname(f).toLowerCase())) continue;
+      const file = join(dir, f);
+      out.push({ file, identity, key: relative(folder, file) });
+    }
+  }
+  return out;
+}
+
+/** Each face of the group photos, three times (different hours and cameras), named sampleN-faceK. */
+async function demoPlan(): Promise<Planned[]> {
+  const engine = getFaceEngine();
+  const out: Planned[] = [];
+  for (const f of readdirSync(DEMO_PHOTOS)
+    .filter((f) => IMAGE_EXT.has(extname(f)))
+    .sort()) {
+    const file = join(DEMO_PHOTOS, f);
+    const { faces } = await engine.detectAll(readFileSync(file));
+    faces.forEach((face, k) => {
+      for (let r = 0; r < 3; r++) {
+        out.push({
+          file,
+          identity: `${basename(f, extname(f))}-face${k + 1}`,
+          box: face.box,
+          key: `${f}#${k}#${r}`,
+        });
+      }
+    });
+  }
+  return out;
+}
+
+const idFor = (key: string) => `seed-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+
+async function postEvents(
+  url: string,
+  plan: Planned[],
+  o: Options,
+): Promise<{ created: number; failed: number }> {
+  const now = Date.now();
+  const span = o.hours * 3_600_000;
+  const bar = new SingleBar(
+    { format: 'photos {bar} {value}/{total} ({eta}s left) {status}' },
+    Presets.shades_classic,
+  );
+  bar.start(plan.length, 0, { status: '' });
+  let created = 0;
+  let failed = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < plan.length) {
+      const i = next++;
+      const p = plan[i];
+      const device = (i % o.devices) + 1;
+      const body = {
+        event_id: idFor(p.key),
+        face_image_base64: readFileSync(p.file).toString('base64'),
+        face_box: p.box,
+        // Spread evenly over the span, newest last, with a little jitter.
+        timestamp: Math.round(now - span + ((i + 0.5) / plan.length) * span + (Math.random() - 0.5) * 60_000),
+        identity_name: p.identity,
+        user_type: 'employee',
+        media_device_info: {
+          media_device_id: `cam-${device}`,
+          media_device_name: `Camera ${device}`,
+          media_device_ip: `10.0.0.${device}`,
+          media_device_type: 'photo',
+        },
+      };
+      const res = await fetch(`${url}/sophon/v2/face/events`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const out = (await res.json()) as { status?: string; error?: { code: string } };
+      if (res.ok) created += out.status === 'created' ? 1 : 0;
+      else {
+        failed++;
+        bar.update({ status: `${basename(p.file)}: ${out.error?.code}` });
+      }
+      bar.increment();
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  bar.stop();
+  return { created, failed };
+}
+
+async function writeSynthetic(endpoints: Endpoints, n: number, o: Options): Promise<void> {
+  const c = config();
+  const local = /^http:\/\/(127\.0\.0\.1|localhost)/.test(endpoints.dynamodb ?? '');
+  const { dynamo } = createAwsClients(
+    { ...c, DYNAMODB_ENDPOINT: endpoints.dynamodb },
+    { localCredentials: local },
+  );
+  const store = new DynamoEventStore(dynamo, {
+    table: endpoints.table,
+    shards: c.BUCKET_SHARDS,
+    retentionDays: c.RETENTION_DAYS,
+  });
+  const bar = new SingleBar(
+    { format: 'synthetic {bar} {value}/{total} ({eta}s left)' },
+    Presets.shades_classic,
+  );
+  bar.start(n, 0);
+  const now = Date.now();
+  const span = o.hours * 3_600_000;
+  for (let done = 0; done < n;) {
+    const batch = Array.from({ length: Math.min(1000, n - done) }, () =>
+      syntheticEvent(
+        Math.floor(now - Math.random() * span),
+        `cam-${1 + Math.floor(Math.random() * o.devices)}`,
+        randomUnit(),
+      ),
+    );
+    // Synthetic events have no images and no pointer items: they exist for scale, not for deletion.
+    await store.putMany(batch, { pointers: false });
+    done += batch.length;
+    bar.update(done);
+  }
+  bar.stop();
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('seed')
+    .argument('[folder]', 'photos laid out as <identity>/<image>')
+    .option('--hours <n>', 'spread events over the last n hours', Number, 24)
+    .option('--devices <n>', 'number of cameras to spread events over', Number, 4)
+    .option('--synthetic <n>', 'also write n events with random embeddings', Number, 0)
+    .option('--concurrency <n>', 'parallel ingest requests', Number, 2)
+    .option('--url <url>', 'the server to seed (default: http://127.0.0.1:$PORT)')
+    .option('--demo', 'the demo set: every face of build/fixtures/photos, plus 5,000 synthetic events')
+    .parse();
+  const o = program.opts<Options>();
+  const folder = program.args[0];
+  if (!folder && !o.demo && !o.synthetic) program.help({ error: true });
+
+  const url = o.url ?? `http://127.0.0.1:${config().PORT}`;
+  let server: LocalServer | undefined;
+  let endpoints = await findServer(url);
+  let target = url;
+  if (!endpoints) {
+    console.log(`No server at ${url}: starting one on ${config().DATA_DIR} for the seeding.`);
+    server = await startLocalServer({ port: 0 });
+    endpoints = server.endpoints;
+    target = server.url;
+  }
+  try {
+    const plan = o.demo ? await demoPlan() : folder ? photosOf(resolve(folder)) : [];
+    if (plan.length > 0) {
+      const { created, failed } = await postEvents(target, plan, o);
+      console.log(
+        `${created} events created, ${plan.length - created - failed} already there, ${failed} rejected`,
+      );
+    }
+    const synthetic = o.synthetic || (o.demo ? 5000 : 0);
+    if (synthetic > 0) await writeSynthetic(endpoints, synthetic, o);
+    if (o.demo) {
+      console.log('Try a search:');
+      console.log(
+        `  { printf '{"face_image_base64":"'; base64 -w0 build/fixtures/photos/sample1.jpg; printf '"}'; } | curl -s -X POST ${url}/sophon/v2/face/searchbyimage -H 'Content-Type: application/json' --data-binary @-`,
+      );
+    }
+  } finally {
+    await server?.close();
+  }
+}
+
+main().catch((err) => {
+  console.error('seed failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

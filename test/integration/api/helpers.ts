@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { getFaceEngine } from '../../../functions/face';
+import type { Box } from '../../../functions/face/types';
+import { type LocalServer, startLocalServer } from '../../../functions/local/server';
+
+export const PHOTOS = join(__dirname, '../../../build/fixtures/photos');
+export const photo = (n: number) => readFileSync(join(PHOTOS, `sample${n}.jpg`));
+
+/** A real local server (dynalite + s3rver + HTTP) on a random port with its own temporary data folder. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+): Promise<LocalServer & { dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sfs-it-'));
+  // Never inherit a developer's endpoints: the test owns its stand-ins.
+  const server = await startLocalServer({
+    port: 0,
+    dataDir,
+    env: { DYNAMODB_ENDPOINT: '', S3_ENDPOINT: '', ...env },
+  });
+  return {
+    ...server,
+    dataDir,
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: Record<string, unknown> & { error?: { code: string; message: string } };
+}
+
+export async function post(url: string, body: unknown, contentType = 'application/json'): Promise<Reply> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Reply['body'] };
+}
+
+/** One person's face cut out of a group photo, with margin: a single-face query or event photo. */
+export async function faceCrop(bytes: Buffer, box: Box, grow = 0.6): Promise<Buffer> {
+  const meta = await sharp(bytes).metadata();
+  const w = box[2] - box[0];
+  const h = box[3] - box[1];
+  const left = Math.max(0, Math.round(box[0] - grow * w));
+  const top = Math.max(0, Math.round(box[1] - grow * h));
+  const width = Math.min(meta.width! - left, Math.round(w * (1 + 2 * grow)));
+  const height = Math.min(meta.height! - top, Math.round(h * (1 + 2 * grow)));
+  return sharp(bytes).extract({ left, top, width, height }).jpeg({ quality: 92 }).toBuffer();
+}
+
+/** The faces of a group photo, largest first. */
+export async function facesOf(bytes: Buffer): Promise<Box[]> {
+  const { faces } = await getFaceEngine().detectAll(bytes);
+  const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);
+  return faces.map((f) => f.box).sort((a, b) => area(b) - area(a));
+}
+
+export const b64 = (b: Buffer) => b.toString('base64');
