@@ -10,6 +10,7 @@
 //
 //   node layers/models/native.mjs                 linux arm64 (the stack's default)
 //   node layers/models/native.mjs --arch x64      linux x64 (LocalStack on an x86 appliance)
+//   node layers/models/native.mjs --arch host     this machine's CPU (the bundle test runs on it)
 //   node layers/models/native.mjs --print-dir     only print the asset folder for --arch
 //
 // A second run with the same inputs is a no-op (stamp file). Prints the unzipped size; Lambda allows
@@ -36,7 +37,9 @@ import * as tar from 'tar';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
 const archIdx = argv.indexOf('--arch');
-const arch = archIdx >= 0 ? argv[archIdx + 1] : 'arm64';
+const wanted = archIdx >= 0 ? argv[archIdx + 1] : 'arm64';
+// `host`: this machine's CPU, for running the bundles in tests as Lambda would.
+const arch = wanted === 'host' ? process.arch : wanted;
 if (!['arm64', 'x64'].includes(arch)) fail(`unsupported --arch ${arch} (arm64 or x64)`);
 
 const assetDir = join(root, 'build/layer-asset', `linux-${arch}`);

@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp } from '../../../infra/app';
+import { acknowledgements } from '../../../infra/nag';
+import { readSettings } from '../../../infra/settings';
+import { cleanUp, prebuiltBundles, synth, type Synth } from './synth';
+
+const report = (s: Synth) => JSON.parse(readFileSync(join(s.outdir, 'validation-report.json'), 'utf8'));
+
+describe('cdk-nag AwsSolutions', () => {
+  const synths: Synth[] = [];
+  afterAll(() => synths.forEach(cleanUp));
+
+  it.each([
+    ['the default stack (IAM auth, console)', {}],
+    ['API-key mode', { apiAuth: 'apiKey' }],
+    ['the LocalStack profile', { profile: 'local' }],
+    ['allow-listed camera buckets', { allowedBuckets: 'cam-a,cam-b' }],
+  ])('passes with zero unacknowledged findings for %s', (_name, context) => {
+    const s = synth(context as Record<string, string>);
+    synths.push(s);
+    const nag = report(s).pluginReports.find((r: { pluginName: string }) => r.pluginName === 'AwsSolutions');
+    expect(nag.conclusion).toBe('success');
+    expect(nag.violations).toEqual([]);
+  });
+
+  it('fails the synth when a resource breaks a rule nobody acknowledged', () => {
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'sophon-careless-')),
+      context: { bundling: prebuiltBundles(), 'aws:cdk:disable-asset-staging': true },
+    });
+    const { stack } = buildApp(app);
+    new s3.Bucket(stack, 'Careless');
+    expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+    rmSync(app.outdir, { recursive: true, force: true });
+  });
+
+  it.each([{}, { apiAuth: 'apiKey' }, { profile: 'local' }])(
+    'gives every acknowledgement a written reason (%p)',
+    (context) => {
+      const settings = readSettings((k) => (context as Record<string, unknown>)[k]);
+      for (const a of acknowledgements(settings)) {
+        expect(a.rules.length).toBeGreaterThan(0);
+        expect(a.reason.length).toBeGreaterThanOrEqual(40);
+      }
+    },
+  );
+});

@@ -1,0 +1,340 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { CLOUD_MAX_IMAGE_BYTES, SIZING } from '../../../infra/constructs/faceFunctions';
+import {
+  asArray,
+  type Cfn,
+  cleanUp,
+  logicalId,
+  resources,
+  statementsOfRole,
+  synth,
+  type Synth,
+} from './synth';
+
+let s: Synth;
+beforeAll(() => {
+  s = synth({ retentionDays: '45' });
+});
+afterAll(() => cleanUp(s));
+
+const FUNCTIONS = {
+  Search: SIZING.search,
+  Ingest: SIZING.ingestApi,
+  IngestS3: SIZING.ingestS3,
+  Images: SIZING.images,
+};
+const fnId = (name: string) => logicalId(s.json, 'AWS::Lambda::Function', `Functions${name}`);
+const roleId = (name: string) => logicalId(s.json, 'AWS::IAM::Role', `Functions${name}Role`);
+const tableId = () => logicalId(s.json, 'AWS::DynamoDB::Table', 'StorageEvents');
+const bucketId = () => logicalId(s.json, 'AWS::S3::Bucket', 'StorageImages');
+
+describe('events table', () => {
+  it('is on-demand, encrypted, point-in-time recoverable, keyed pk/sk, with TTL on expiresAt', () => {
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(s.json.Resources[tableId()].DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('image bucket', () => {
+  it('blocks public access, encrypts, and keeps images as long as the retention', () => {
+    const bucket = s.json.Resources[bucketId()].Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
+    ).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
+    const rules = bucket.LifecycleConfiguration.Rules;
+    expect(rules).toContainEqual(
+      expect.objectContaining({ Id: 'retention', ExpirationInDays: 45, Status: 'Enabled' }),
+    );
+    expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 1 }));
+    expect(bucket.LoggingConfiguration.DestinationBucketName).toBeDefined();
+  });
+
+  it('denies every request that is not over TLS', () => {
+    const policy = resources(s.json, 'AWS::S3::BucketPolicy').find(
+      ([, p]) => p.Properties.Bucket.Ref === bucketId(),
+    )![1];
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+  });
+
+  it('sends ObjectCreated under incoming/ to the S3 ingest function, and only that', () => {
+    const [, n] = resources(s.json, 'Custom::S3BucketNotifications')[0];
+    expect(n.Properties.BucketName.Ref).toBe(bucketId());
+    const configs = n.Properties.NotificationConfiguration.LambdaFunctionConfigurations;
+    expect(configs).toHaveLength(1);
+    expect(configs[0]).toEqual({
+      Events: ['s3:ObjectCreated:*'],
+      Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+      LambdaFunctionArn: { 'Fn::GetAtt': [fnId('IngestS3'), 'Arn'] },
+    });
+  });
+});
+
+describe('functions', () => {
+  it.each(Object.entries(FUNCTIONS))(
+    '%s runs nodejs22.x on arm64 with the model layer and its measured size',
+    (name, size) => {
+      const fn = s.json.Resources[fnId(name)].Properties;
+      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Architectures).toEqual(['arm64']);
+      expect(fn.MemorySize).toBe(size.memoryMb);
+      expect(fn.Timeout).toBe(size.timeout.toSeconds());
+      const layerId = logicalId(s.json, 'AWS::Lambda::LayerVersion', 'ModelsLayer');
+      expect(fn.Layers).toEqual([{ Ref: layerId }]);
+      expect(fn.Role['Fn::GetAtt'][0]).toBe(roleId(name));
+      const env = fn.Environment.Variables;
+      expect(env).toMatchObject({
+        EVENTS_TABLE: { Ref: tableId() },
+        IMAGE_BUCKET: { Ref: bucketId() },
+        MODEL_DIR: '/opt/models',
+        UPLOAD_PREFIX: 'incoming/',
+        RETENTION_DAYS: '45',
+        MAX_IMAGE_BYTES: String(CLOUD_MAX_IMAGE_BYTES),
+      });
+      expect(env.S3_ENDPOINT).toBeUndefined();
+      expect(env.DYNAMODB_ENDPOINT).toBeUndefined();
+    },
+  );
+
+  it('fits a base64 query image of MAX_IMAGE_BYTES into the 6 MB synchronous invoke payload', () => {
+    const base64 = Math.ceil(CLOUD_MAX_IMAGE_BYTES / 3) * 4;
+    expect(base64 + 64 * 1024).toBeLessThan(6 * 1024 * 1024);
+  });
+
+  it('gives each function a log group of its own with a retention', () => {
+    const groups = resources(s.json, 'AWS::Logs::LogGroup').filter(([id]) => id.startsWith('Functions'));
+    expect(groups).toHaveLength(4);
+    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('retries failed S3 ingests twice, then parks them in an encrypted queue', () => {
+    const queueId = logicalId(s.json, 'AWS::SQS::Queue', 'FunctionsIngestFailures');
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('IngestS3') },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+    });
+    expect(s.json.Resources[queueId].Properties.SqsManagedSseEnabled).toBe(true);
+  });
+});
+
+describe('least privilege', () => {
+  const actionsOf = (name: string) =>
+    statementsOfRole(s.json, roleId(name)).flatMap((st) => asArray(st.Action) as string[]);
+
+  it('never grants a wildcard action or a "*" resource to any function', () => {
+    for (const name of Object.keys(FUNCTIONS)) {
+      for (const st of statementsOfRole(s.json, roleId(name))) {
+        for (const a of asArray(st.Action) as string[]) expect(a).not.toMatch(/\*/);
+        for (const r of asArray(st.Resource)) expect(r).not.toBe('*');
+      }
+    }
+  });
+
+  it('uses no AWS managed policies on function roles', () => {
+    for (const name of Object.keys(FUNCTIONS)) {
+      expect(s.json.Resources[roleId(name)].Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('lets search only query the table, write its lease items, and read images', () => {
+    const st = statementsOfRole(s.json, roleId('Search'));
+    const table = { 'Fn::GetAtt': [tableId(), 'Arn'] };
+    expect(st).toContainEqual(expect.objectContaining({ Action: 'dynamodb:Query', Resource: table }));
+    expect(st).toContainEqual({
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      Resource: table,
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['LEASE#search'] } },
+    });
+    // Every write of search is bound to the lease partition.
+    for (const x of st.filter((x) =>
+      asArray(x.Action).some((a: string) => /Put|Update|Delete|Write/.test(a)),
+    )) {
+      if (asArray(x.Action).some((a: string) => a.startsWith('dynamodb:'))) {
+        expect(x.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys']).toEqual(['LEASE#search']);
+      }
+    }
+    const actions = actionsOf('Search');
+    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:BatchWriteItem');
+  });
+
+  it('lets ingest write images only under images/ and delete uploads only under incoming/', () => {
+    const st = statementsOfRole(s.json, roleId('IngestS3'));
+    const objects = (prefix: string) => ({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, `/${prefix}*`]],
+    });
+    expect(st).toContainEqual(
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objects('images/') }),
+    );
+    expect(st).toContainEqual(
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objects('incoming/') }),
+    );
+    expect(actionsOf('Ingest')).not.toContain('s3:DeleteObject');
+  });
+
+  it('lets the images function read and delete only stored images, and write nothing', () => {
+    const actions = actionsOf('Images');
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem', 's3:GetObject', 's3:DeleteObject']),
+    );
+    expect(actions).not.toContain('s3:PutObject');
+    expect(actions).not.toContain('dynamodb:PutItem');
+  });
+});
+
+describe('API', () => {
+  const ROUTES = [
+    ['POST', 'searchbyimage', 'Search'],
+    ['POST', 'events', 'Ingest'],
+    ['DELETE', '{id}', 'Images'],
+    ['GET', '{id}', 'Images'],
+  ] as const;
+
+  it.each(ROUTES)('%s …/%s requires IAM authorization and proxies to %s', (method, part, fn) => {
+    const resourceIds = resources(s.json, 'AWS::ApiGateway::Resource')
+      .filter(([, r]) => r.Properties.PathPart === part)
+      .map(([id]) => id);
+    const methods = resources(s.json, 'AWS::ApiGateway::Method').filter(
+      ([, m]) => m.Properties.HttpMethod === method && resourceIds.includes(m.Properties.ResourceId.Ref),
+    );
+    expect(methods).toHaveLength(1);
+    const m = methods[0][1].Properties;
+    expect(m.AuthorizationType).toBe('AWS_IAM');
+    expect(m.Integration.Type).toBe('AWS_PROXY');
+    expect(JSON.stringify(m.Integration.Uri)).toContain(fnId(fn));
+  });
+
+  it('serves the routes under /sophon/v2/face', () => {
+    const parts = resources(s.json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties.PathPart);
+    expect(parts).toEqual(
+      expect.arrayContaining(['sophon', 'v2', 'face', 'searchbyimage', 'events', 'images']),
+    );
+  });
+
+  it('throttles the stage, writes JSON access logs, and never logs request bodies', () => {
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: [
+        Match.objectLike({
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+        }),
+      ],
+    });
+  });
+
+  it("answers API Gateway's own rejections in the contract's error body", () => {
+    s.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'REQUEST_TOO_LARGE',
+      StatusCode: '400',
+      ResponseTemplates: {
+        'application/json': JSON.stringify({
+          error: { code: 'INVALID_ARGUMENTS', message: 'face_image_base64' },
+        }),
+      },
+    });
+    s.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      StatusCode: '503',
+    });
+  });
+
+  it('returns images as binary', () => {
+    s.template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['image/*'] });
+  });
+
+  it('has no usage plan or API key in IAM mode', () => {
+    s.template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    s.template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+  });
+});
+
+describe('alarms', () => {
+  it('watches errors, throttles and p99 latency of every function, and the API, through one topic', () => {
+    const alarms = resources(s.json, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const topicId = logicalId(s.json, 'AWS::SNS::Topic', 'AlarmsTopic');
+    for (const name of Object.keys(FUNCTIONS)) {
+      const mine = alarms.filter((a) => a.Dimensions?.[0]?.Value?.Ref === fnId(name));
+      expect(mine.map((a) => a.MetricName).sort()).toEqual(['Duration', 'Errors', 'Throttles']);
+      const latency = mine.find((a) => a.MetricName === 'Duration');
+      expect(latency.ExtendedStatistic).toBe('p99');
+      expect(latency.Threshold).toBeLessThan(
+        FUNCTIONS[name as keyof typeof FUNCTIONS].timeout.toMilliseconds(),
+      );
+    }
+    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['5XXError', 'Latency']));
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+});
+
+describe('console', () => {
+  it('is a private bucket behind CloudFront with origin access control', () => {
+    s.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    s.template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
+    });
+    const policies = resources(s.json, 'AWS::S3::BucketPolicy').flatMap(
+      ([, p]) => p.Properties.PolicyDocument.Statement as Cfn[],
+    );
+    expect(policies).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+      }),
+    );
+  });
+
+  it('lets the console origin (and only it) call the API from a browser', () => {
+    const options = resources(s.json, 'AWS::ApiGateway::Method').filter(
+      ([, m]) => m.Properties.HttpMethod === 'OPTIONS',
+    );
+    expect(options.length).toBeGreaterThan(0);
+    const origin = JSON.stringify(
+      options[0][1].Properties.Integration.IntegrationResponses[0].ResponseParameters[
+        'method.response.header.Access-Control-Allow-Origin'
+      ],
+    );
+    expect(origin).toContain(logicalId(s.json, 'AWS::CloudFront::Distribution', 'ConsoleCdn'));
+  });
+});
+
+describe('outputs', () => {
+  it('names the API, the search URL, the table, the bucket and the console', () => {
+    expect(Object.keys(s.json.Outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'SearchUrl', 'EventsTable', 'ImageBucket', 'ConsoleUrl']),
+    );
+  });
+});
