@@ -44,7 +44,7 @@ form.addEventListener('submit', (e) => {
   e.preventDefault();
   startSearch();
 });
-$('more-button').addEventListener('click', () => runRound(false));
+$('more-button').addEventListener('click', () => runRound(state.session?.lastEnd === null));
 $('stop-button').addEventListener('click', () => state.running?.abort());
 
 function startSearch() {
@@ -108,9 +108,11 @@ async function runRound(first) {
       session.stopped = true;
     } else {
       showError(apiErr);
-      if (first && (apiErr.code === 'NO_FACE_ERROR' || apiErr.code === 'LOW_QUALITY_ERROR')) {
-        const { title, reason } = explain(apiErr);
-        showPhotoProblem(reason ? `${title} ${reason}` : title);
+      if (first && apiErr.code === 'NO_FACE_ERROR') showPhotoProblem('No face found in this photo.');
+      if (first && apiErr.code === 'LOW_QUALITY_ERROR') {
+        const { reason } = explain(apiErr);
+        const level = session.request.fiqa_level;
+        showPhotoProblem(`Fails the "${level}" quality check${reason ? `: ${reason}` : ''}.`);
       }
       // Nothing was searched yet: there is nothing to load more of.
       if (first) state.session = null;
@@ -133,7 +135,7 @@ function queryFaceOf(res) {
 }
 
 function scannedOf(res) {
-  const n = res.records_scanned ?? res.scanned_records ?? res.scanned;
+  const n = res.records_examined ?? res.records_scanned;
   return Number.isFinite(n) ? Number(n) : null;
 }
 
@@ -141,7 +143,7 @@ function setRunning(running) {
   $('stop-button').hidden = !running;
   $('more-button').hidden = true;
   $('progress-area').hidden = !running && !state.session;
-  form.setAttribute('aria-busy', String(running));
+  $('results').setAttribute('aria-busy', String(running));
   clearInterval(state.ticker);
   if (running) {
     state.runningSince = Date.now();

@@ -54,6 +54,7 @@ export function showPhoto(dataUrl, name) {
   img.src = dataUrl;
   img.alt = `Search photo: ${name}`;
   figure.hidden = false;
+  document.getElementById('drop-zone')?.classList.add('has-photo');
   drawFaceBox(svgEl(), img, null);
   setVerdict('pending', 'The face will be checked when you search.');
 }
@@ -81,10 +82,12 @@ export function showPhotoProblem(text) {
 function describeQuality(q) {
   if (!q || typeof q !== 'object') return '';
   const parts = [];
-  const size = q.faceSize ?? q.face_size;
-  const pose = q.poseSum ?? q.pose_sum;
+  const size = Number(q.face_size ?? q.faceSize);
+  const angles = [q.yaw, q.pitch, q.roll].map(Number);
   if (Number.isFinite(size)) parts.push(`face ${Math.round(size)} px`);
-  if (Number.isFinite(pose)) parts.push(`turned ${Math.round(pose)}°`);
+  if (angles.every(Number.isFinite)) {
+    parts.push(`turned ${Math.round(angles.reduce((sum, a) => sum + Math.abs(a), 0))}°`);
+  }
   return parts.length ? `(${parts.join(', ')})` : '';
 }
 
