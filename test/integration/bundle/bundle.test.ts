@@ -1,0 +1,447 @@
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../../infra/app';
+import { layerAssetDir } from '../../../infra/constructs/modelLayer';
+import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
+import { LOCAL_CREDENTIALS } from '../../../functions/store/clients';
+import type { Cfn } from '../../unit/infra/synth';
+
+/**
+ * The deployable artefacts, run as deployed: the app is synthesized with real NodejsFunction (esbuild)
+ * bundling, each bundle from the cloud assembly is loaded in its own Node process with the layer's
+ * node_modules on NODE_PATH and the layer's models as MODEL_DIR, and invoked with API Gateway REST
+ * proxy events (and an S3 notification) against dynalite and s3rver. Nothing here imports functions/
+ * source: only the stand-ins and the store's local credentials come from the repo.
+ */
+
+const ROOT = resolve(__dirname, '../../..');
+const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
+const LAYER = layerAssetDir(ARCH);
+const LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024;
+const TABLE = 'bundle-test-events';
+const BUCKET = 'bundle-test-images';
+const PHOTO = readFileSync(join(ROOT, 'build/fixtures/photos/sample1.jpg'));
+const OTHER_PHOTO = readFileSync(join(ROOT, 'build/fixtures/photos/sample4.jpg'));
+
+interface Deployed {
+  logicalId: string;
+  assetDir: string;
+  environment: Record<string, unknown>;
+}
+
+let outdir: string;
+let dataDir: string;
+let standIns: StandIns;
+let functions: Record<'search' | 'ingest' | 'ingestS3' | 'images', Deployed>;
+const runtimes = new Map<string, ChildProcess>();
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? dirSize(p) : statSync(p).size;
+  }
+  return total;
+}
+
+/** The synthesized function whose logical id starts with `prefix`, with its asset folder in the assembly. */
+function deployed(template: Record<string, Cfn>, prefix: string): Deployed {
+  const [logicalId, r] = Object.entries(template.Resources as Record<string, Cfn>).find(
+    ([id, res]) => res.Type === 'AWS::Lambda::Function' && new RegExp(`^${prefix}[0-9A-F]{8}$`).test(id),
+  )!;
+  return {
+    logicalId,
+    assetDir: join(outdir, r.Metadata['aws:asset:path']),
+    environment: r.Properties.Environment.Variables,
+  };
+}
+
+/** The function's environment from the template, with CloudFormation references resolved to the stand-ins. */
+function runtimeEnv(fn: Deployed): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(fn.environment)) if (typeof v === 'string') env[k] = v;
+  return {
+    PATH: process.env.PATH,
+    ...env,
+    EVENTS_TABLE: TABLE,
+    IMAGE_BUCKET: BUCKET,
+    // What Lambda does with the layer: /opt/models, and /opt/nodejs/node_modules on NODE_PATH.
+    MODEL_DIR: env.MODEL_DIR === '/opt/models' ? join(LAYER, 'models') : env.MODEL_DIR,
+    NODE_PATH: join(LAYER, 'nodejs/node_modules'),
+    DYNAMODB_ENDPOINT: standIns.dynamodbEndpoint,
+    S3_ENDPOINT: standIns.s3Endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
+    LOG_LEVEL: 'warn',
+  };
+}
+
+let nextId = 0;
+async function runtime(fn: Deployed): Promise<ChildProcess> {
+  let child = runtimes.get(fn.logicalId);
+  if (child) return child;
+  child = fork(join(__dirname, 'lambdaRuntime.js'), [], {
+    cwd: fn.assetDir,
+    env: { ...runtimeEnv(fn), BUNDLE_ENTRY: join(fn.assetDir, 'index.js') },
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  runtimes.set(fn.logicalId, child);
+  await new Promise<void>((ok, fail) => {
+    child!.once('message', () => ok());
+    child!.once('exit', (code) => fail(new Error(`${fn.logicalId} runtime exited with ${code}`)));
+  });
+  return child;
+}
+
+function send<T>(fn: Deployed, msg: Record<string, unknown>): Promise<T> {
+  return runtime(fn).then(
+    (child) =>
+      new Promise<T>((ok, fail) => {
+        const id = ++nextId;
+        const onMessage = (m: { id?: number; result?: T; error?: { message: string } }) => {
+          if (m.id !== id) return;
+          child.off('message', onMessage);
+          if (m.error) fail(new Error(m.error.message));
+          else ok(m.result as T);
+        };
+        child.on('message', onMessage);
+        child.send({ id, ...msg });
+      }),
+  );
+}
+
+interface ProxyResult {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body: string;
+  isBase64Encoded?: boolean;
+}
+
+/** An API Gateway REST proxy event as API Gateway sends it (stage v1, IAM-authorized caller). */
+function apiEvent(
+  method: string,
+  path: string,
+  resource: string,
+  opts: { body?: unknown; contentType?: string; pathParameters?: Record<string, string> } = {},
+) {
+  const body =
+    opts.body === undefined ? null : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const headers: Record<string, string> = {
+    Accept: '*/*',
+    Host: 'abc123.execute-api.us-east-1.amazonaws.com',
+    'User-Agent': 'bundle-test',
+    'X-Amzn-Trace-Id': 'Root=1-00000000-000000000000000000000000',
+    'X-Forwarded-For': '203.0.113.7',
+    'X-Forwarded-Port': '443',
+    'X-Forwarded-Proto': 'https',
+  };
+  if (opts.contentType) headers['Content-Type'] = opts.contentType;
+  const now = Date.now();
+  return {
+    resource,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: opts.pathParameters ?? null,
+    stageVariables: null,
+    requestContext: {
+      resourceId: 'abc123',
+      resourcePath: resource,
+      httpMethod: method,
+      extendedRequestId: `ext-${now}`,
+      requestTime: new Date(now).toUTCString(),
+      path: `/v1${path}`,
+      accountId: '123456789012',
+      protocol: 'HTTP/1.1',
+      stage: 'v1',
+      domainPrefix: 'abc123',
+      requestTimeEpoch: now,
+      requestId: `req-${now}-${Math.random().toString(36).slice(2)}`,
+      identity: {
+        accountId: '123456789012',
+        caller: 'AROAEXAMPLE:operator',
+        user: 'AROAEXAMPLE:operator',
+        userArn: 'arn:aws:sts::123456789012:assumed-role/operator/operator',
+        sourceIp: '203.0.113.7',
+        userAgent: 'bundle-test',
+        accessKey: 'ASIAEXAMPLE',
+        cognitoAuthenticationType: null,
+        cognitoAuthenticationProvider: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        apiKey: null,
+        apiKeyId: null,
+        clientCert: null,
+      },
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      apiId: 'abc123',
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+const invoke = (fn: Deployed, event: unknown) => send<ProxyResult>(fn, { event, timeoutMs: 29_000 });
+const bodyOf = (r: ProxyResult) => JSON.parse(r.body);
+const search = (body: Record<string, unknown>) =>
+  invoke(
+    functions.search,
+    apiEvent('POST', '/sophon/v2/face/searchbyimage', '/sophon/v2/face/searchbyimage', {
+      body,
+      contentType: 'application/json; charset=utf-8',
+    }),
+  );
+
+beforeAll(async () => {
+  if (!existsSync(join(LAYER, 'models/fr_detect.onnx'))) {
+    throw new Error(`layer asset missing in ${LAYER}: run npm run build:layer -- --arch host`);
+  }
+  outdir = mkdtempSync(join(tmpdir(), 'sophon-bundle-out-'));
+  // Asset metadata ties each function to its folder in the assembly (the CLI turns it on too).
+  const app = new App({
+    outdir,
+    context: { arch: ARCH, console: 'false', 'aws:cdk:enable-asset-metadata': true },
+  });
+  buildApp(app);
+  const assembly = app.synth();
+  const template = assembly.getStackByName('SophonFaceSearch').template;
+  functions = {
+    search: deployed(template, 'FunctionsSearch'),
+    ingest: deployed(template, 'FunctionsIngest'),
+    ingestS3: deployed(template, 'FunctionsIngestS3'),
+    images: deployed(template, 'FunctionsImages'),
+  };
+  dataDir = mkdtempSync(join(tmpdir(), 'sophon-bundle-data-'));
+  standIns = await startStandIns(dataDir, BUCKET);
+  const db = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: standIns.dynamodbEndpoint,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  await ensureTable(db, TABLE);
+  db.destroy();
+}, 180_000);
+
+afterAll(async () => {
+  for (const child of runtimes.values()) child.kill();
+  await standIns?.close();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('bundled Lambda entry points (esbuild output, run as deployed)', () => {
+  it('each function plus the layer stays under Lambda 250 MB unzipped limit', () => {
+    const layers = [LAYER, layerAssetDir('arm64')].filter((d) => existsSync(d));
+    for (const fn of Object.values(functions)) {
+      const bundle = dirSize(fn.assetDir);
+      // The bundle is JavaScript only: native code and models come from the layer.
+      expect(bundle).toBeLessThan(10 * 1024 * 1024);
+      for (const layer of layers) expect(bundle + dirSize(layer)).toBeLessThan(LAMBDA_UNZIPPED_LIMIT);
+    }
+  });
+
+  it('bundles no native module and no local stand-in', () => {
+    for (const fn of Object.values(functions)) {
+      const files = readdirSync(fn.assetDir);
+      expect(files.filter((f) => f.endsWith('.node'))).toEqual([]);
+      expect(files).not.toContain('node_modules');
+      const code = readFileSync(join(fn.assetDir, 'index.js'), 'utf8');
+      expect(code).not.toMatch(/require\("(dynalite|s3rver)"\)/);
+    }
+  });
+
+  it('loads onnxruntime-node and sharp from the layer, like /opt/nodejs/node_modules', async () => {
+    const where = await send<Record<string, string | null>>(functions.search, {
+      type: 'resolve',
+      modules: ['onnxruntime-node', 'sharp'],
+    });
+    expect(where['onnxruntime-node']).toContain(join(LAYER, 'nodejs/node_modules/onnxruntime-node'));
+    expect(where.sharp).toContain(join(LAYER, 'nodejs/node_modules/sharp'));
+  });
+
+  const eventId = `bundle-${Date.now()}`;
+  const timestamp = Date.now() / 1000 - 3600;
+  let faceImageId = '';
+
+  it('ingests an event through POST /sophon/v2/face/events', async () => {
+    const r = await invoke(
+      functions.ingest,
+      apiEvent('POST', '/sophon/v2/face/events', '/sophon/v2/face/events', {
+        contentType: 'application/json',
+        body: {
+          event_id: eventId,
+          timestamp,
+          face_image_base64: PHOTO.toString('base64'),
+          media_device_info: { media_device_id: 'gate-1', media_device_type: 'photo' },
+          identity_name: 'bundle test',
+        },
+      }),
+    );
+    expect(r.statusCode).toBe(201);
+    expect(bodyOf(r)).toMatchObject({ event_id: eventId, status: 'created' });
+  });
+
+  it('finds that event by the same photo through POST /sophon/v2/face/searchbyimage', async () => {
+    const r = await search({
+      face_image_base64: PHOTO.toString('base64'),
+      starttime: timestamp - 60,
+      endtime: timestamp + 60,
+      fiqa_level: 'no',
+    });
+    expect(r.statusCode).toBe(200);
+    const body = bodyOf(r);
+    expect(body.have_more).toBe(false);
+    expect(body.events).toHaveLength(1);
+    const [event] = body.events;
+    expect(event.compare_score).toBeGreaterThanOrEqual(99);
+    expect(event.identity_name).toBe('bundle test');
+    expect(event.media_device_info.media_device_id).toBe('gate-1');
+    expect(event.timestamp).toBeCloseTo(timestamp, 2);
+    faceImageId = event.recognize_face_image_id;
+    expect(faceImageId).not.toBe('');
+  });
+
+  it('does not match a different person above the default threshold', async () => {
+    const r = await search({
+      face_image_base64: OTHER_PHOTO.toString('base64'),
+      starttime: timestamp - 60,
+      endtime: timestamp + 60,
+      fiqa_level: 'no',
+    });
+    expect(r.statusCode).toBe(200);
+    expect(bodyOf(r).events).toEqual([]);
+  });
+
+  it('serves the stored face crop through GET /sophon/v2/face/images/{id} as binary', async () => {
+    const r = await invoke(
+      functions.images,
+      apiEvent('GET', `/sophon/v2/face/images/${faceImageId}`, '/sophon/v2/face/images/{id}', {
+        pathParameters: { id: faceImageId },
+      }),
+    );
+    expect(r.statusCode).toBe(200);
+    expect(r.isBase64Encoded).toBe(true);
+    expect(r.headers?.['Content-Type']).toBe('image/jpeg');
+    const bytes = Buffer.from(r.body, 'base64');
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it("answers a non-JSON body with the contract's 415", async () => {
+    const r = await invoke(
+      functions.search,
+      apiEvent('POST', '/sophon/v2/face/searchbyimage', '/sophon/v2/face/searchbyimage', {
+        body: 'hello',
+        contentType: 'text/plain',
+      }),
+    );
+    expect(r.statusCode).toBe(415);
+    expect(bodyOf(r).error.code).toBe('UNSUPPORT_CONTENT_TYPE');
+  });
+
+  it('ingests an upload under incoming/ from its S3 notification and removes the upload', async () => {
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: standIns.s3Endpoint,
+      forcePathStyle: true,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const key = 'incoming/gate-2/capture 1.jpg';
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Body: PHOTO,
+        ContentType: 'image/jpeg',
+        Metadata: {
+          'event-id': `${eventId}-s3`,
+          timestamp: String(timestamp + 10),
+          'media-device-id': 'gate-2',
+        },
+      }),
+    );
+    // The notification S3 sends for that object (keys are URL-encoded, spaces as '+').
+    const notification = {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            configurationId: 'incoming',
+            bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
+            object: {
+              key: 'incoming/gate-2/capture+1.jpg',
+              size: PHOTO.length,
+              eTag: put.ETag?.replace(/"/g, ''),
+            },
+          },
+        },
+      ],
+    };
+    const r = await send<{ ingested: number; rejected: number }>(functions.ingestS3, {
+      event: notification,
+      timeoutMs: 120_000,
+    });
+    expect(r).toEqual({ ingested: 1, rejected: 0 });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
+    const found = bodyOf(
+      await search({
+        face_image_base64: PHOTO.toString('base64'),
+        starttime: timestamp - 60,
+        endtime: timestamp + 60,
+        media_device_ids: ['gate-2'],
+        fiqa_level: 'no',
+      }),
+    );
+    expect(
+      found.events.map(
+        (e: { media_device_info: { media_device_id: string } }) => e.media_device_info.media_device_id,
+      ),
+    ).toEqual(['gate-2']);
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key })).catch(() => undefined);
+    s3.destroy();
+  });
+
+  it('deletes the event and its images through DELETE /sophon/v2/face/events/{id}', async () => {
+    const r = await invoke(
+      functions.images,
+      apiEvent('DELETE', `/sophon/v2/face/events/${eventId}`, '/sophon/v2/face/events/{id}', {
+        pathParameters: { id: eventId },
+      }),
+    );
+    expect(r.statusCode).toBe(200);
+    const after = bodyOf(
+      await search({
+        face_image_base64: PHOTO.toString('base64'),
+        starttime: timestamp - 60,
+        endtime: timestamp + 1,
+        fiqa_level: 'no',
+      }),
+    );
+    expect(after.events).toEqual([]);
+    const image = await invoke(
+      functions.images,
+      apiEvent('GET', `/sophon/v2/face/images/${faceImageId}`, '/sophon/v2/face/images/{id}', {
+        pathParameters: { id: faceImageId },
+      }),
+    );
+    expect(image.statusCode).toBe(404);
+  });
+});
