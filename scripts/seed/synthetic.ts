@@ -3,35 +3,42 @@ import { encodeEmbedding, EMBEDDING_DIM } from '../../functions/core/embeddingCo
 import type { EventDoc } from '../../functions/core/event';
 import type { StoredEvent } from '../../functions/store/types';
 
+// Local bindings: global lookups are slow inside jest's VM context, and the tests draw millions of these.
+const { sqrt, log, cos, sin, PI } = Math;
+
+function normalize(v: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
+  norm = sqrt(norm);
+  for (let i = 0; i < v.length; i++) v[i] /= norm;
+  return v;
+}
+
 /** A random unit vector (Gaussian components, so directions are uniform). */
 export function randomUnit(random: () => number = Math.random): Float32Array {
   const v = new Float32Array(EMBEDDING_DIM);
-  let norm = 0;
   for (let i = 0; i < EMBEDDING_DIM; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - random()));
-    const a = 2 * Math.PI * random();
-    v[i] = r * Math.cos(a);
-    if (i + 1 < EMBEDDING_DIM) v[i + 1] = r * Math.sin(a);
+    const r = sqrt(-2 * log(1 - random()));
+    const a = 2 * PI * random();
+    v[i] = r * cos(a);
+    if (i + 1 < EMBEDDING_DIM) v[i + 1] = r * sin(a);
   }
-  for (const x of v) norm += x * x;
-  norm = Math.sqrt(norm);
-  for (let i = 0; i < EMBEDDING_DIM; i++) v[i] /= norm;
-  return v;
+  return normalize(v);
 }
 
 /** `target` plus noise, renormalized: cosine to target ≈ 1 / sqrt(1 + noise²). */
 export function near(target: Float32Array, noise: number, random: () => number = Math.random): Float32Array {
-  const n = randomUnit(random);
-  const v = target.map((x, i) => x + noise * n[i]);
-  const norm = Math.hypot(...v);
-  return v.map((x) => x / norm);
+  const v = randomUnit(random);
+  for (let i = 0; i < v.length; i++) v[i] = target[i] + noise * v[i];
+  return normalize(v);
 }
 
 /** A stored event with no images: scale tests and background load for the demo. */
 export function syntheticEvent(
   timestampMs: number,
   deviceId: string,
-  embedding: Float32Array,
+  /** The embedding, or its already encoded 516-byte form (lets bulk fixtures reuse codes). */
+  embedding: Float32Array | Uint8Array,
   fields: Partial<EventDoc> = {},
   eventId = `syn-${randomUUID()}`,
 ): StoredEvent {
@@ -39,7 +46,7 @@ export function syntheticEvent(
     eventId,
     timestampMs,
     deviceId,
-    code: encodeEmbedding(embedding),
+    code: embedding instanceof Float32Array ? encodeEmbedding(embedding) : embedding,
     doc: {
       timestamp: timestampMs / 1000,
       identity_name: 'stranger',
