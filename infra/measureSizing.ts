@@ -3,14 +3,28 @@
  * Lambda container, ORT_THREADS=1 as deployed. Cold = first call (model sessions load); warm = after.
  *
  *   npx tsx infra/measureSizing.ts [photos...]    default: build/fixtures/photos/sample1..6.jpg
+ *   npx tsx infra/measureSizing.ts --scan 50000   also: one search that scans N synthetic events (no match) in
+ *                                                 dynalite (memory of a maximal scan; its time is
+ *                                                 dynalite's, far slower than DynamoDB)
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { getFaceEngine } from '../functions/face';
+import { ensureTable, startStandIns } from '../functions/local/standIns';
+import * as searchHandler from '../functions/search/handler';
+import { resetConfig } from '../functions/shared/config';
+import { LOCAL_CREDENTIALS } from '../functions/store/clients';
+import { DynamoEventStore } from '../functions/store/dynamoEventStore';
+import { randomUnit, syntheticEvent } from '../scripts/seed/synthetic';
 
 const root = resolve(__dirname, '..');
-const photos = process.argv.slice(2).length
-  ? process.argv.slice(2)
+const args = process.argv.slice(2);
+const scanAt = args.indexOf('--scan');
+const scanRecords = scanAt >= 0 ? Number(args.splice(scanAt, 2)[1]) : 0;
+const photos = args.length
+  ? args
   : [1, 2, 3, 4, 5, 6].map((n) => join(root, `build/fixtures/photos/sample${n}.jpg`));
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
@@ -46,6 +60,71 @@ async function main(): Promise<void> {
     `analyzeEvent: cold ${coldEvent.toFixed(0)} ms, warm p50 ${pct(event, 0.5).toFixed(0)} ms, p95 ${pct(event, 0.95).toFixed(0)} ms`,
   );
   console.log(`peak rss ${mb(maxRss)} MB (all sessions loaded)`);
+  if (scanRecords > 0) await measureScan(images[0]);
+}
+
+/** One search over `scanRecords` events spread over the last 24 h, through the search handler. */
+async function measureScan(photo: Buffer): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sophon-sizing-'));
+  const table = 'sizing-events';
+  const bucket = 'sizing-images';
+  const standIns = await startStandIns(dataDir, bucket);
+  try {
+    const db = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: standIns.dynamodbEndpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await ensureTable(db, table);
+    const store = new DynamoEventStore(db, { table, shards: 4, retentionDays: 90, writeConcurrency: 8 });
+    const now = Date.now();
+    const t0 = performance.now();
+    for (let i = 0; i < scanRecords; i += 5000) {
+      const batch = Array.from({ length: Math.min(5000, scanRecords - i) }, (_, j) =>
+        syntheticEvent(now - ((i + j) / scanRecords) * 86_400_000, `cam-${(i + j) % 8}`, randomUnit()),
+      );
+      await store.putMany(batch, { pointers: false });
+    }
+    console.log(`seeded ${scanRecords} events in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    Object.assign(process.env, {
+      EVENTS_TABLE: table,
+      IMAGE_BUCKET: bucket,
+      DYNAMODB_ENDPOINT: standIns.dynamodbEndpoint,
+      S3_ENDPOINT: standIns.s3Endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    });
+    // The engine above already read the configuration; the search must see the stand-ins.
+    resetConfig();
+    const { handler } = searchHandler;
+    const rssBefore = process.memoryUsage().rss;
+    const t1 = performance.now();
+    const event = {
+      httpMethod: 'POST',
+      path: '/sophon/v2/face/searchbyimage',
+      resource: '/sophon/v2/face/searchbyimage',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ face_image_base64: photo.toString('base64'), fiqa_level: 'no', threshold: 99 }),
+      isBase64Encoded: false,
+    };
+    const context = {
+      getRemainingTimeInMillis: () => 900_000,
+      functionName: 'sizing',
+      awsRequestId: 'sizing',
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const r = (await (handler as any)(event, context)) as { statusCode: number; body: string };
+    const body = JSON.parse(r.body);
+    console.log(
+      `search over ${scanRecords} records: HTTP ${r.statusCode}, ${body.events?.length ?? 0} events, ` +
+        `${((performance.now() - t1) / 1000).toFixed(1)} s (dynalite), total_time ${body.total_time}, ` +
+        `rss ${mb(rssBefore)} → ${mb(process.memoryUsage().rss)} MB, peak ${mb(process.resourceUsage().maxRSS * 1024)} MB`,
+    );
+    db.destroy();
+  } finally {
+    await standIns.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 main().catch((err) => {
