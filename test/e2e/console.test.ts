@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startLocalServer, type LocalServer } from '../../functions/local/server';
 import { DESKTOP, launchBrowser, openPage, PHONE, screenshot } from './browser';
+import { seedCrowdOutOfProcess } from './crowd';
 import { faceCrop, gradientPng, PEOPLE } from './photos';
-import { postJson, seedCrowd, seedPeople, TARGET_NAME, type SeededEvent } from './seed';
+import { postJson, seedPeople, TARGET_NAME, type SeededEvent } from './seed';
+import { startServerProcess, type ServerProcess } from './serverProcess';
 
 /**
  * The search console end to end: a real local server (dynalite, s3rver, the face engine) on a random
@@ -17,19 +15,13 @@ const TIME_ZONE = 'Asia/Shanghai';
 /** Two slots, so the "another search running" test can fill them all the way another instance would. */
 const SEARCH_SLOTS = 2;
 
-let server: LocalServer;
+let server: ServerProcess;
 let browser: Browser;
-let dataDir: string;
 let targets: SeededEvent[];
 let queryPhoto: Buffer;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'sophon-console-e2e-'));
-  server = await startLocalServer({
-    port: 0,
-    dataDir,
-    env: { MAX_CONCURRENT_SEARCHES: String(SEARCH_SLOTS) },
-  });
+  server = await startServerProcess({ MAX_CONCURRENT_SEARCHES: String(SEARCH_SLOTS) });
   const now = Date.now();
   // Newest first: three sightings, the crowd (more than one call can scan), three older sightings.
   const seeded = await seedPeople(server.url, {
@@ -37,7 +29,7 @@ beforeAll(async () => {
     otherTimes: [1.5, 2.5, 3.5, 13, 15].map((h) => now - h * HOUR),
   });
   targets = seeded.targets;
-  await seedCrowd(server.services.events, {
+  await seedCrowdOutOfProcess(server.endpoints.dynamodb, {
     count: 51_000,
     newestMs: now - 4 * HOUR,
     oldestMs: now - 10 * HOUR,
@@ -50,7 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function openConsole(viewport = DESKTOP): Promise<{ page: Page; pageErrors: string[] }> {
@@ -99,6 +90,20 @@ function localClock(ms: number): string {
     second: '2-digit',
     hourCycle: 'h23',
   }).format(new Date(ms));
+}
+
+/** A datetime-local value ("2026-11-25T01:54:34") for `ms` in the page's time zone. */
+function localInput(ms: number): string {
+  const f = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+  return f.format(new Date(ms)).replace(' ', 'T');
 }
 
 const byNewest = (a: SeededEvent, b: SeededEvent) => b.timestampMs - a.timestampMs;
@@ -333,5 +338,60 @@ describe('search console', () => {
     expect(cards.map((c) => c.datetime)).toEqual(older.map((t) => new Date(t.timestampMs).toISOString()));
     expect(cards.every((c) => c.score >= 90)).toBe(true);
     expect(await status(page)).toMatch(/searched forward to/);
+  });
+
+  it('searches a custom window given in local time', async () => {
+    const { page } = await openConsole();
+    await choosePhoto(page, queryPhoto, 'ada.jpg');
+    await page.getByRole('radio', { name: 'Custom' }).check();
+    // Around the sighting 12 hours ago only: the crowd and the other sightings are outside.
+    const sighting = [...targets].sort(byNewest)[3];
+    await page.getByLabel('From', { exact: true }).fill(localInput(sighting.timestampMs - 30 * 60_000));
+    await page.getByLabel('To', { exact: true }).fill(localInput(sighting.timestampMs + 30 * 60_000));
+    await pressAndWait(page, 'Search');
+    const cards = await resultCards(page);
+    expect(cards.map((c) => c.datetime)).toEqual([new Date(sighting.timestampMs).toISOString()]);
+    expect(await status(page)).toMatch(/^1 match · the whole window was searched/);
+  });
+
+  it('reaches every control with the keyboard, and every control is labelled', async () => {
+    const { page } = await openConsole();
+    await page.getByRole('radio', { name: 'Custom' }).check();
+    const reached: { tag: string; name: string }[] = [];
+    await page.locator('body').focus();
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        const labels = (el as HTMLInputElement).labels;
+        const name =
+          el.getAttribute('aria-label') ??
+          (labels && labels.length > 0 ? [...labels].map((l) => l.textContent).join(' ') : el.textContent);
+        return {
+          tag: `${el.tagName.toLowerCase()}#${el.id || (el as HTMLInputElement).value}`,
+          name: (name ?? '').trim(),
+        };
+      });
+      if (!focused || reached.some((r) => r.tag === focused.tag)) continue;
+      reached.push(focused);
+    }
+    const tags = reached.map((r) => r.tag);
+    for (const id of [
+      'photo-input',
+      'starttime',
+      'endtime',
+      'devices',
+      'threshold',
+      'fiqa',
+      'search-button',
+    ]) {
+      expect(tags).toContain(reached.find((r) => r.tag.endsWith(`#${id}`))?.tag);
+    }
+    // One stop per radio group (arrow keys move within it), as the platform does it.
+    expect(
+      tags.filter((t) => t.startsWith('input#') && /#(1h|24h|7d|custom|newest|oldest)$/.test(t)).length,
+    ).toBe(2);
+    for (const r of reached) expect(r.name).not.toBe('');
   });
 });

@@ -54,8 +54,13 @@ function startSearch() {
   if (!read.ok) return showError(new ApiError(read.code));
   state.running?.abort();
   clearResults();
-  // On a phone the results are below the form: bring the progress into view.
-  if (window.matchMedia('(max-width: 900px)').matches) $('results-heading').scrollIntoView();
+  // The Search button is at the bottom of a long form (and on a phone the results are below it):
+  // bring the results' progress into view.
+  const results = $('results');
+  const top = results.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight - 120) results.scrollIntoView({ block: 'start' });
+  // Indeterminate until the first page says how far the search got.
+  $('progress').removeAttribute('value');
   state.session = {
     request: { face_image_base64: state.photo.dataUrl, ...read.params },
     lastEnd: null,
