@@ -19,7 +19,7 @@ export interface FaceApiProps {
 }
 
 /** API Gateway's own rejections, in the contract's error body so clients parse one shape. */
-const GATEWAY_ERRORS: { type: apigw.ResponseType; status: string; code: string; message: string }[] = [
+const GATEWAY_ERRORS: { type: apigw.ResponseType; status?: string; code: string; message: string }[] = [
   // A body over API Gateway's 10 MB cap is an image that is too large (contract: INVALID_ARGUMENTS).
   {
     type: apigw.ResponseType.REQUEST_TOO_LARGE,
@@ -27,16 +27,11 @@ const GATEWAY_ERRORS: { type: apigw.ResponseType; status: string; code: string; 
     code: 'INVALID_ARGUMENTS',
     message: 'face_image_base64',
   },
-  {
-    type: apigw.ResponseType.BAD_REQUEST_BODY,
-    status: '400',
-    code: 'INVALID_ARGUMENTS',
-    message: '$context.error.validationErrorString',
-  },
   // 429 is the contract's "another search is running"; rate limiting is a different story: retry later.
   { type: apigw.ResponseType.THROTTLED, status: '503', code: 'SERVICE_UNAVAILABLE', message: 'throttled' },
   { type: apigw.ResponseType.QUOTA_EXCEEDED, status: '503', code: 'SERVICE_UNAVAILABLE', message: 'quota' },
-  { type: apigw.ResponseType.DEFAULT_5XX, status: '500', code: 'INTERNAL_ERROR', message: '' },
+  // Keeps API Gateway's own 5xx status (502 bad integration response, 504 timeout); only the body changes.
+  { type: apigw.ResponseType.DEFAULT_5XX, code: 'INTERNAL_ERROR', message: '' },
 ];
 
 /**

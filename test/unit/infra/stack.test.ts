@@ -266,6 +266,14 @@ describe('API', () => {
       ResponseType: 'THROTTLED',
       StatusCode: '503',
     });
+    const [, fiveXx] = resources(s.json, 'AWS::ApiGateway::GatewayResponse').find(
+      ([, r]) => r.Properties.ResponseType === 'DEFAULT_5XX',
+    )!;
+    // A timeout stays a 504 and a bad integration a 502; only the body takes the contract's shape.
+    expect(fiveXx.Properties.StatusCode).toBeUndefined();
+    expect(JSON.parse(fiveXx.Properties.ResponseTemplates['application/json']).error.code).toBe(
+      'INTERNAL_ERROR',
+    );
   });
 
   it('returns images as binary', () => {
