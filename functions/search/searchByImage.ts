@@ -23,6 +23,8 @@ export interface SearchResponse {
   total_time: number;
   endtimestamp: number;
   records_examined: number;
+  /** Where total_time went: the face engine vs reading and scoring the history. */
+  timings: { face_ms: number; scan_ms: number };
   query_face: { box: number[]; det_score: number; quality: Record<string, number> };
 }
 
@@ -47,7 +49,9 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       deps.services.images,
       c.MAX_IMAGE_BYTES,
     );
+    const tFace = performance.now();
     const face = await deps.engine().analyzeQuery(bytes, q.fiqaLevel);
+    const tScan = performance.now();
     const range = remainingRange(q.startMs, q.endMs, q.resumeMs, q.reverse);
     const outcome: ScanOutcome = range
       ? await scanHistory(
@@ -60,6 +64,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
         )
       : { matches: [], examined: 0, haveMore: false };
 
+    const scanMs = performance.now() - tScan;
     const { box, detScore, quality } = face;
     return {
       events: outcome.matches.map((m) =>
@@ -74,6 +79,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       // The far edge when nothing was examined: the window is exhausted, nothing to resume.
       endtimestamp: outcome.lastTimestamp ?? (q.reverse ? Math.ceil(q.startMs) : Math.floor(q.endMs)),
       records_examined: outcome.examined,
+      timings: { face_ms: Math.round(tScan - tFace), scan_ms: Math.round(scanMs) },
       query_face: {
         box: box.map((v) => round(v, 1)),
         det_score: round(detScore, 4),
