@@ -79,7 +79,6 @@ function runtimeEnv(fn: Deployed): NodeJS.ProcessEnv {
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
-    LOG_LEVEL: 'warn',
   };
 }
 
