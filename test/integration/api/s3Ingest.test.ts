@@ -1,0 +1,74 @@
+/** The S3-triggered ingest against s3rver and dynalite: an upload with metadata becomes an event. */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
+import { getFaceEngine } from '../../../functions/face';
+import { createS3IngestHandler } from '../../../functions/ingest/s3Handler';
+import { createAwsClients } from '../../../functions/store/clients';
+import { faceCrop, facesOf, photo, startTestServer } from './helpers';
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+beforeAll(async () => {
+  server = await startTestServer();
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+const notification = (bucket: string, key: string): S3Event =>
+  ({
+    Records: [{ s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key) } } }],
+  }) as unknown as S3Event;
+
+it('ingests a photo dropped under the upload prefix, once, and removes the upload', async () => {
+  const { s3 } = createAwsClients(server.config, { localCredentials: true });
+  const bucket = server.config.IMAGE_BUCKET;
+  const group = photo(3);
+  const face = await faceCrop(group, (await facesOf(group))[0]);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'incoming/door 1.jpg',
+      Body: face,
+      ContentType: 'image/jpeg',
+      Metadata: { timestamp: '1764000000000', 'media-device-id': 'cam-7', 'identity-name': 'carol' },
+    }),
+  );
+  const handler = createS3IngestHandler(() => ({ services: server.services, engine: getFaceEngine, s3 }));
+  expect(await handler(notification(bucket, 'incoming/door 1.jpg'))).toEqual({ ingested: 1, rejected: 0 });
+  await expect(
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'incoming/door 1.jpg' })),
+  ).rejects.toMatchObject({
+    name: 'NoSuchKey',
+  });
+  // A redelivered notification finds nothing left to do; other prefixes are ignored.
+  expect(await handler(notification(bucket, 'incoming/door 1.jpg'))).toEqual({ ingested: 0, rejected: 0 });
+  expect(await handler(notification(bucket, 'images/x.face'))).toEqual({ ingested: 0, rejected: 0 });
+
+  const found = [];
+  for await (const r of server.services.events.records({
+    range: { fromMs: 1764000000000, toMs: 1764000000000 },
+    reverse: true,
+  })) {
+    found.push(JSON.parse(r.doc));
+  }
+  expect(found).toEqual([
+    expect.objectContaining({
+      identity_name: 'carol',
+      timestamp: 1764000000,
+      media_device_info: expect.objectContaining({ media_device_id: 'cam-7' }),
+    }),
+  ]);
+});
+
+it('leaves a photo without a face in place', async () => {
+  const { s3 } = createAwsClients(server.config, { localCredentials: true });
+  const bucket = server.config.IMAGE_BUCKET;
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'incoming/blank.jpg', Body: Buffer.from('no image') }),
+  );
+  const handler = createS3IngestHandler(() => ({ services: server.services, engine: getFaceEngine, s3 }));
+  expect(await handler(notification(bucket, 'incoming/blank.jpg'))).toEqual({ ingested: 0, rejected: 1 });
+  expect(
+    (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'incoming/blank.jpg' }))).ContentLength,
+  ).toBe(8);
+});
