@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -7,14 +8,27 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { concatPrefetched, mergeOrdered } from '../core/merge';
-import type { HistoryRecord } from '../core/scan';
-import { BUCKET_MS, hoursToScan } from '../core/timeWindow';
+import type { BlockStream } from '../core/scan';
+import { BUCKET_MS, hourOf } from '../core/timeWindow';
+import type { BucketCache } from './bucketCache';
 import { isConditionFailure } from './errors';
-import { POINTER_SK, eventKey, eventPk, parseSk, pointerPk, skBounds } from './keys';
+import { type ReadOptions, blockStream } from './hourBlocks';
+import {
+  HOUR_VERSION_SK,
+  POINTER_SK,
+  eventKey,
+  eventPk,
+  hourFromVersionPk,
+  hourVersionPk,
+  parseSk,
+  pointerPk,
+  skBounds,
+} from './keys';
 import type { EventPointer, EventStore, HistoryQuery, StoredEvent } from './types';
+import type { HistoryRecord } from '../core/scan';
 
 export interface DynamoEventStoreOptions {
   table: string;
@@ -24,6 +38,8 @@ export interface DynamoEventStoreOptions {
   lookaheadHours: number;
   /** Parallel BatchWriteItem calls in putMany. */
   writeConcurrency: number;
+  /** Hour buckets kept in memory between searches (validated by their write versions); none: no cache. */
+  cache?: BucketCache;
 }
 
 const defaults: Omit<DynamoEventStoreOptions, 'table'> = {
@@ -84,6 +100,7 @@ export class DynamoEventStore implements EventStore {
     // Event first, pointer last: a crash in between leaves an event a retry rewrites in place (same key),
     // never a pointer to nothing.
     await this.db.send(new PutItemCommand({ TableName: this.opts.table, Item: this.eventItem(e) }));
+    await this.bumpVersions([e.timestampMs]);
     try {
       await this.db.send(
         new PutItemCommand({
@@ -129,6 +146,85 @@ export class DynamoEventStore implements EventStore {
       }
     };
     await Promise.all(Array.from({ length: this.opts.writeConcurrency }, worker));
+    await this.bumpVersions(events.map((e) => e.timestampMs));
+  }
+
+  /**
+   * Every write or delete of an event bumps its hour's version (after the write), so caches of that hour
+   * in any process see the change on their next search.
+   */
+  private async bumpVersions(timestamps: number[]): Promise<void> {
+    const hours = [...new Set(timestamps.map(hourOf))];
+    await Promise.all(
+      hours.map((hour) =>
+        this.db.send(
+          new UpdateItemCommand({
+            TableName: this.opts.table,
+            Key: { pk: { S: hourVersionPk(hour) }, sk: { S: HOUR_VERSION_SK } },
+            UpdateExpression: 'ADD v :one SET expiresAt = :exp',
+            ExpressionAttributeValues: {
+              ':one': { N: '1' },
+              ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
+            },
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** The stored event JSON of these records, in order; undefined for an event no longer there. */
+  private async docs(records: HistoryRecord[]): Promise<Array<string | undefined>> {
+    const keys = records.map((r) => eventKey(r.timestamp, r.eventId, this.opts.shards));
+    const found = new Map<string, string>();
+    const batches: Record<string, AttributeValue>[][] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      batches.push(keys.slice(i, i + 100).map((k) => ({ pk: { S: k.pk }, sk: { S: k.sk } })));
+    }
+    await Promise.all(
+      batches.map(async (batch) => {
+        let pending = batch;
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after retries');
+          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          const r = await this.db.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.opts.table]: { Keys: pending, ProjectionExpression: 'pk, sk, d' } },
+            }),
+          );
+          for (const item of r.Responses?.[this.opts.table] ?? []) {
+            found.set(`${item.pk.S}|${item.sk.S}`, item.d?.S ?? '{}');
+          }
+          pending = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
+        }
+      }),
+    );
+    return keys.map((k) => found.get(`${k.pk}|${k.sk}`));
+  }
+
+  /** Current versions of these hours (absent: "0"), strongly consistent. */
+  private async versions(hours: number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (let i = 0; i < hours.length; i += 100) {
+      let keys: Record<string, AttributeValue>[] = hours
+        .slice(i, i + 100)
+        .map((h) => ({ pk: { S: hourVersionPk(h) }, sk: { S: HOUR_VERSION_SK } }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after retries');
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const r = await this.db.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.opts.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, v' },
+            },
+          }),
+        );
+        for (const item of r.Responses?.[this.opts.table] ?? []) {
+          out.set(hourFromVersionPk(item.pk.S ?? ''), item.v?.N ?? '0');
+        }
+        keys = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
+      }
+    }
+    return out;
   }
 
   async find(eventId: string): Promise<EventPointer | undefined> {
@@ -154,6 +250,7 @@ export class DynamoEventStore implements EventStore {
     await this.db.send(
       new DeleteItemCommand({ TableName: this.opts.table, Key: { pk: { S: pk }, sk: { S: sk } } }),
     );
+    await this.bumpVersions([p.timestampMs]);
     await this.db.send(
       new DeleteItemCommand({
         TableName: this.opts.table,
@@ -163,21 +260,23 @@ export class DynamoEventStore implements EventStore {
     return p;
   }
 
-  records(q: HistoryQuery): AsyncIterable<HistoryRecord> {
-    const hours = hoursToScan(q.range, q.reverse);
-    const forward = (a: HistoryRecord, b: HistoryRecord) =>
-      a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.eventId < b.eventId);
-    const before = q.reverse ? (a: HistoryRecord, b: HistoryRecord) => forward(b, a) : forward;
-    return concatPrefetched(
-      hours.map((hour) => () => {
-        const from = Math.max(q.range.fromMs, hour * BUCKET_MS);
-        const to = Math.min(q.range.toMs, (hour + 1) * BUCKET_MS - 1);
-        const shards = Array.from({ length: this.opts.shards }, (_, s) =>
-          this.pages(eventPk(hour, s), from, to, q.reverse, q.deviceIds),
-        );
-        return mergeOrdered(shards, before);
-      }),
-      this.opts.lookaheadHours,
+  /**
+   * The records of a range in scan order, readable block by block (one hour per block, its shards merged
+   * in exact (timestamp, id) order); closed hours come from the cache while their version stands.
+   */
+  records(q: HistoryQuery): BlockStream {
+    return blockStream(
+      q,
+      {
+        cacheKey: `${this.opts.table}#${this.opts.shards}`,
+        shardPages: (hour, fromMs, toMs, o) =>
+          Array.from({ length: this.opts.shards }, (_, s) =>
+            this.pages(eventPk(hour, s), fromMs, toMs, false, o),
+          ),
+        versions: (hours) => this.versions(hours),
+        docs: (records) => this.docs(records),
+      },
+      { cache: this.opts.cache, lookahead: this.opts.lookaheadHours },
     );
   }
 
@@ -186,7 +285,7 @@ export class DynamoEventStore implements EventStore {
     fromMs: number,
     toMs: number,
     reverse: boolean,
-    deviceIds: string[] | undefined,
+    { deviceIds, consistent = false, withDocs = false }: ReadOptions,
   ): AsyncGenerator<HistoryRecord[]> {
     const { lo, hi } = skBounds(fromMs, toMs);
     const values: Record<string, AttributeValue> = { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } };
@@ -203,8 +302,10 @@ export class DynamoEventStore implements EventStore {
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
           FilterExpression: filter,
           ExpressionAttributeValues: values,
-          ProjectionExpression: 'sk, e, dev, d',
+          // A search fetches the event JSON of its matches only (docs()): a third of the bytes otherwise.
+          ProjectionExpression: withDocs ? 'sk, e, dev, d' : 'sk, e, dev',
           ScanIndexForward: !reverse,
+          ConsistentRead: consistent,
           ExclusiveStartKey: start,
         }),
       );
@@ -215,7 +316,7 @@ export class DynamoEventStore implements EventStore {
           eventId,
           deviceId: item.dev?.S ?? '',
           code: item.e?.B ?? new Uint8Array(0),
-          doc: item.d?.S ?? '{}',
+          doc: withDocs ? (item.d?.S ?? '{}') : '',
         };
       });
       start = r.LastEvaluatedKey;

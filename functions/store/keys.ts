@@ -8,9 +8,11 @@ import { hourLabel, hourOf, sortKey } from '../core/timeWindow';
  * | event | `EV#<yyyyMMddHH>#<shard>` | `<ms, 13 digits>#<eventId>` |
  * | event pointer (idempotency, delete by id) | `EVENT#<eventId>` | `EVENT` |
  * | search lease slot | `LEASE#search` | `slot#<n>` |
+ * | hour write version (validates cached hours; attribute v, bumped by every event write or delete) | `HV#<yyyyMMddHH>` | `V` |
  */
 export const POINTER_SK = 'EVENT';
 export const LEASE_PK = 'LEASE#search';
+export const HOUR_VERSION_SK = 'V';
 
 /** FNV-1a: a stable, cheap spread of event ids over shards. */
 export function shardOf(eventId: string, shards: number): number {
@@ -28,6 +30,17 @@ export function eventPk(hour: number, shard: number): string {
 
 export function eventKey(timestampMs: number, eventId: string, shards: number): { pk: string; sk: string } {
   return { pk: eventPk(hourOf(timestampMs), shardOf(eventId, shards)), sk: sortKey(timestampMs, eventId) };
+}
+
+export function hourVersionPk(hour: number): string {
+  return `HV#${hourLabel(hour)}`;
+}
+
+export function hourFromVersionPk(pk: string): number {
+  const label = pk.slice(3);
+  return hourOf(
+    Date.UTC(+label.slice(0, 4), +label.slice(4, 6) - 1, +label.slice(6, 8), +label.slice(8, 10)),
+  );
 }
 
 export function pointerPk(eventId: string): string {

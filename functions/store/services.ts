@@ -1,4 +1,5 @@
 import { config, type Config } from '../shared/config';
+import { createBucketCache } from './bucketCache';
 import { createAwsClients } from './clients';
 import { DynamoEventStore } from './dynamoEventStore';
 import { DynamoSearchSlots } from './dynamoSearchSlots';
@@ -22,6 +23,10 @@ export function createServices(c: Config, opts: { localCredentials?: boolean } =
       table: c.EVENTS_TABLE,
       shards: c.BUCKET_SHARDS,
       retentionDays: c.RETENTION_DAYS,
+      cache:
+        c.EMBEDDING_CACHE_MB > 0
+          ? createBucketCache({ budgetBytes: c.EMBEDDING_CACHE_MB * 2 ** 20 })
+          : undefined,
     }),
     images: new S3ImageStore(s3, c.IMAGE_BUCKET),
     slots: new DynamoSearchSlots(dynamo, {

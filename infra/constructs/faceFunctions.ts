@@ -86,6 +86,9 @@ export class FaceFunctions extends Construct {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LEASE_PK] } },
       }),
     );
+    // Cached hour buckets are validated by their write versions (HV#...) and a match's event JSON is
+    // fetched by key (EV#...): batch reads bound to those partitions (docs/speed.md).
+    this.allowOnKeys(this.search, ['dynamodb:BatchGetItem'], table.tableArn, ['EV#*', 'HV#*']);
     // face_image_path may name any key of the image bucket or an allow-listed bucket.
     const readable = [images.arnForObjects('*'), ...this.allowedBucketObjects()];
     this.allow(this.search, ['s3:GetObject'], readable);
@@ -94,6 +97,7 @@ export class FaceFunctions extends Construct {
     // stored images under images/, the source photo, and the processed upload under incoming/.
     for (const f of [this.ingest, this.ingestS3]) {
       this.allow(f, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+      this.allowOnKeys(f, ['dynamodb:UpdateItem'], table.tableArn, ['HV#*']); // the hour's write version
       this.allow(f, ['s3:PutObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
       this.allow(f, ['s3:GetObject'], readable);
     }
@@ -101,6 +105,7 @@ export class FaceFunctions extends Construct {
 
     // images: serves stored images; deletes an event (pointer + event item) with its images.
     this.allow(this.images, ['dynamodb:GetItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+    this.allowOnKeys(this.images, ['dynamodb:UpdateItem'], table.tableArn, ['HV#*']); // a delete bumps it
     this.allow(this.images, ['s3:GetObject', 's3:DeleteObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
 
     // Uploads under incoming/ drive ingest; what fails after retries lands in a queue, not in the void.
@@ -122,6 +127,17 @@ export class FaceFunctions extends Construct {
 
   private allow(f: lambda.Function, actions: string[], resources: string[]): void {
     f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+  }
+
+  /** DynamoDB actions on items whose partition key matches one of `patterns` only. */
+  private allowOnKeys(f: lambda.Function, actions: string[], tableArn: string, patterns: string[]): void {
+    f.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
+      }),
+    );
   }
 
   private allowedBucketObjects(): string[] {

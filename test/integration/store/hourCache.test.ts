@@ -1,0 +1,100 @@
+/**
+ * The hour cache against a real DynamoDB wire protocol (dynalite): two stores with caches of their own
+ * stand for two Lambda containers, one writing, one searching.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { scanHistory } from '../../../functions/core/scan';
+import { BUCKET_MS } from '../../../functions/core/timeWindow';
+import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
+import { loadConfig } from '../../../functions/shared/config';
+import { BucketCache } from '../../../functions/store/bucketCache';
+import { createAwsClients } from '../../../functions/store/clients';
+import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
+import { near, randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
+
+const HOUR = Date.UTC(2025, 5, 1, 8) / BUCKET_MS; // a closed hour well in the past
+const at = (minute: number) => HOUR * BUCKET_MS + minute * 60_000;
+const face = randomUnit();
+
+let dir: string;
+let standIns: StandIns;
+let db: DynamoDBClient;
+let writer: DynamoEventStore;
+let searcher: DynamoEventStore;
+let cache: BucketCache;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sfs-cache-'));
+  standIns = await startStandIns(dir, 'images');
+  const c = loadConfig({ DYNAMODB_ENDPOINT: standIns.dynamodbEndpoint, S3_ENDPOINT: standIns.s3Endpoint });
+  db = createAwsClients(c, { localCredentials: true }).dynamo;
+  await ensureTable(db, 'events');
+  writer = new DynamoEventStore(db, { table: 'events', cache: new BucketCache({ budgetBytes: 1e8 }) });
+  cache = new BucketCache({ budgetBytes: 1e8 });
+  searcher = new DynamoEventStore(db, { table: 'events', cache });
+});
+
+afterAll(async () => {
+  db?.destroy();
+  await standIns?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const search = () =>
+  scanHistory(searcher.records({ range: { fromMs: at(0), toMs: at(60) - 1 }, reverse: true }), {
+    query: face,
+    minCosine: 0.8,
+  });
+
+describe('hour buckets cached between searches', () => {
+  it('finds the matches with their event JSON, and caches the closed hour', async () => {
+    const events = Array.from({ length: 60 }, (_, i) =>
+      syntheticEvent(
+        at(i % 60) + i,
+        `cam-${i % 3}`,
+        i % 20 === 0 ? near(face, 0.2) : randomUnit(),
+        {},
+        `ev-${i}`,
+      ),
+    );
+    await writer.putMany(events);
+    const out = await search();
+    expect(out.examined).toBe(60);
+    expect(out.matches.map((m) => m.record.eventId)).toEqual(['ev-40', 'ev-20', 'ev-0']);
+    expect(JSON.parse(out.matches[0].record.doc)).toMatchObject({
+      media_device_info: { media_device_id: 'cam-1' },
+    });
+    expect(cache.size).toBe(1);
+  });
+
+  it('sees an event written late into that hour by another process', async () => {
+    const bytesBefore = cache.bytes;
+    await writer.put(syntheticEvent(at(30), 'cam-9', near(face, 0.2), {}, 'late'));
+    const out = await search();
+    expect(out.examined).toBe(61);
+    expect(out.matches.map((m) => m.record.eventId)).toContain('late');
+    expect(cache.bytes).toBeGreaterThan(bytesBefore);
+  });
+
+  it('stops returning an event deleted by another process', async () => {
+    expect(await writer.delete('ev-20')).toBeDefined();
+    const out = await search();
+    expect(out.matches.map((m) => m.record.eventId)).not.toContain('ev-20');
+    expect(out.examined).toBe(60);
+  });
+
+  it('answers the same from the cache as from the table', async () => {
+    const cold = await scanHistory(
+      new DynamoEventStore(db, { table: 'events' }).records({
+        range: { fromMs: at(0), toMs: at(60) - 1 },
+        reverse: true,
+      }),
+      { query: face, minCosine: 0.8 },
+    );
+    const warm = await search();
+    expect(warm).toEqual(cold);
+  });
+});

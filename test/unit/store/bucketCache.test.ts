@@ -1,0 +1,65 @@
+import { ENCODED_BYTES } from '../../../functions/core/embeddingCodec';
+import type { RecordBlock } from '../../../functions/core/scan';
+import { BucketCache, createBucketCache, dropSearchCaches } from '../../../functions/store/bucketCache';
+
+/** A block of n records with empty docs: n × (516 + 96 + 2 × id and device lengths) bytes. */
+function block(n: number, tag = 'x'): RecordBlock {
+  const codes = new Uint8Array(n * ENCODED_BYTES);
+  const records = Array.from({ length: n }, (_, i) => ({
+    timestamp: i,
+    eventId: `${tag}${i}`.padEnd(8, '-'),
+    deviceId: 'cam1',
+    code: codes.subarray(i * ENCODED_BYTES, (i + 1) * ENCODED_BYTES),
+    doc: '',
+  }));
+  return { records, codes };
+}
+const PER_RECORD = ENCODED_BYTES + 96 + 2 * (8 + 4);
+
+describe('BucketCache', () => {
+  it('serves a block while its version stands, and drops it when the version moved', () => {
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const b = block(3);
+    cache.set('h1', '4', b);
+    expect(cache.get('h1', '4')).toBe(b);
+    expect(cache.get('h1', '5')).toBeUndefined();
+    expect(cache.get('h1', '4')).toBeUndefined(); // the stale entry is gone, not kept for later
+    expect(cache.bytes).toBe(0);
+  });
+
+  it('keeps within its byte budget by evicting the least recently used hours', () => {
+    const cache = new BucketCache({ budgetBytes: 10 * PER_RECORD });
+    cache.set('a', '1', block(4, 'a'));
+    cache.set('b', '1', block(4, 'b'));
+    expect(cache.get('a', '1')).toBeDefined(); // a is now the most recent
+    cache.set('c', '1', block(4, 'c')); // 12 records > 10: b goes
+    expect(cache.get('b', '1')).toBeUndefined();
+    expect(cache.get('a', '1')).toBeDefined();
+    expect(cache.get('c', '1')).toBeDefined();
+    expect(cache.bytes).toBe(8 * PER_RECORD);
+    expect(cache.size).toBe(2);
+  });
+
+  it('does not keep a block larger than the whole budget, but still hands it back', () => {
+    const cache = new BucketCache({ budgetBytes: 2 * PER_RECORD });
+    const big = block(3);
+    expect(cache.set('big', '1', big)).toBe(big);
+    expect(cache.size).toBe(0);
+  });
+
+  it('replaces an hour stored again and counts its bytes once', () => {
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    cache.set('h', '1', block(2));
+    cache.set('h', '2', block(3));
+    expect(cache.bytes).toBe(3 * PER_RECORD);
+    expect(cache.get('h', '2')?.records).toHaveLength(3);
+  });
+
+  it('is emptied by dropSearchCaches', () => {
+    const cache = createBucketCache({ budgetBytes: 1e6 });
+    cache.set('h', '1', block(2));
+    dropSearchCaches();
+    expect(cache.size).toBe(0);
+    expect(cache.bytes).toBe(0);
+  });
+});

@@ -1,0 +1,269 @@
+import fc from 'fast-check';
+import { ENCODED_BYTES, encodeEmbedding } from '../../../functions/core/embeddingCodec';
+import { type BlockStream, type HistoryRecord, scanHistory } from '../../../functions/core/scan';
+import { BUCKET_MS, hourOf } from '../../../functions/core/timeWindow';
+import { BucketCache } from '../../../functions/store/bucketCache';
+import { type HourSource, blockStream, sliceBlock } from '../../../functions/store/hourBlocks';
+
+const DIM = 512;
+function unit(seed: number): Float32Array {
+  const v = new Float32Array(DIM);
+  let s = seed >>> 0 || 1;
+  let norm = 0;
+  for (let i = 0; i < DIM; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    v[i] = s / 2 ** 32 - 0.5;
+    norm += v[i] * v[i];
+  }
+  return v.map((x) => x / Math.sqrt(norm));
+}
+const target = unit(7);
+const CODES = [encodeEmbedding(target), encodeEmbedding(unit(8)), encodeEmbedding(unit(9))];
+const H0 = 490_000; // an hour number (2025-11-23)
+
+interface Stored {
+  timestamp: number;
+  eventId: string;
+  deviceId: string;
+  kind: number;
+  shard: number;
+}
+
+/**
+ * An in-memory table with the store's layout: shards per hour, each sorted by (timestamp, id), pages of
+ * `pageSize`; counts reads so tests can tell cache hits from table reads.
+ */
+class FakeTable implements HourSource {
+  cacheKey = 'fake#2';
+  reads = 0;
+  versionsOf = new Map<number, string>();
+  /** Events deleted after the scan read them: their JSON is no longer there. */
+  gone = new Set<string>();
+  constructor(
+    public rows: Stored[],
+    private readonly pageSize = 3,
+  ) {}
+
+  shardPages(hour: number, fromMs: number, toMs: number, opts: { deviceIds?: string[]; withDocs?: boolean }) {
+    this.reads++;
+    return [0, 1].map((shard) => {
+      const mine = this.rows
+        .filter((r) => r.shard === shard && hourOf(r.timestamp) === hour)
+        .filter((r) => r.timestamp >= fromMs && r.timestamp <= toMs)
+        .filter((r) => !opts.deviceIds || opts.deviceIds.includes(r.deviceId))
+        .sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
+      const size = this.pageSize;
+      return (async function* () {
+        for (let i = 0; i < mine.length; i += size) {
+          yield mine.slice(i, i + size).map((r) => ({
+            timestamp: r.timestamp,
+            eventId: r.eventId,
+            deviceId: r.deviceId,
+            code: r.kind < 0 ? new Uint8Array(3) : CODES[r.kind],
+            doc: opts.withDocs ? `{"id":"${r.eventId}"}` : '',
+          }));
+        }
+      })();
+    });
+  }
+
+  async versions(hours: number[]) {
+    return new Map(hours.filter((h) => this.versionsOf.has(h)).map((h) => [h, this.versionsOf.get(h)!]));
+  }
+
+  async docs(records: HistoryRecord[]) {
+    return records.map((r) => (this.gone.has(r.eventId) ? undefined : `{"id":"${r.eventId}"}`));
+  }
+}
+
+function row(timestamp: number, eventId: string, kind = 1, deviceId = 'cam-1'): Stored {
+  return { timestamp, eventId, deviceId, kind, shard: eventId.charCodeAt(eventId.length - 1) % 2 };
+}
+
+const ms = (hour: number, minute = 0) => hour * BUCKET_MS + minute * 60_000;
+const query = (fromMs: number, toMs: number, reverse = false, deviceIds?: string[]) => ({
+  range: { fromMs, toMs },
+  reverse,
+  deviceIds,
+});
+
+/** Record by record (the path for readers other than the scan). */
+async function collect(it: AsyncIterable<HistoryRecord>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const r of it) out.push(r.eventId);
+  return out;
+}
+
+/** Block by block, as the scan reads: ids in scan order, device filter applied as the scan does. */
+async function viaBlocks(s: BlockStream, deviceIds?: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of s.blocks()) {
+    const n = b.records.length;
+    for (let k = 0; k < n; k++) {
+      const r = b.records[s.reverse ? n - 1 - k : k];
+      if (!deviceIds || deviceIds.includes(r.deviceId)) out.push(r.eventId);
+    }
+  }
+  return out;
+}
+
+describe('blockStream', () => {
+  const rows = [
+    row(ms(H0, 5), 'b'),
+    row(ms(H0, 5), 'a'),
+    row(ms(H0, 1), 'c'),
+    row(ms(H0 + 1, 2), 'd'),
+    row(ms(H0 + 2, 59), 'e'),
+    row(ms(H0 + 2, 0), 'f', -1), // damaged: no 516-byte code
+  ];
+
+  it('merges the shards of each hour in (timestamp, id) order, hour by hour, and skips damaged items', async () => {
+    const s = blockStream(query(ms(H0), ms(H0 + 3) - 1), new FakeTable(rows), { lookahead: 1 });
+    expect(await collect(s)).toEqual(['c', 'a', 'b', 'd', 'e']);
+    const blocks = [];
+    for await (const b of s.blocks()) blocks.push(b);
+    expect(blocks.map((b) => b.records.length)).toEqual([3, 1, 1]);
+    // Each record's code is its row of the block's matrix.
+    const b0 = blocks[0];
+    b0.records.forEach((r, i) =>
+      expect(r.code).toEqual(b0.codes.subarray(i * ENCODED_BYTES, (i + 1) * ENCODED_BYTES)),
+    );
+  });
+
+  it('gives record-by-record readers each event with its JSON, without a cache', async () => {
+    const table = new FakeTable(rows);
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const docs: string[] = [];
+    for await (const r of blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { cache, lookahead: 0 }))
+      docs.push(r.doc);
+    expect(docs).toEqual(['{"id":"c"}', '{"id":"a"}', '{"id":"b"}']);
+    expect(cache.size).toBe(0);
+  });
+
+  it('walks hours and records backwards for a reverse scan', async () => {
+    const s = blockStream(query(ms(H0), ms(H0 + 3) - 1, true), new FakeTable(rows), { lookahead: 2 });
+    expect(await collect(s)).toEqual(['e', 'd', 'b', 'a', 'c']);
+  });
+
+  it('keeps to the range inside an hour and to the given devices', async () => {
+    const more = [...rows, row(ms(H0, 30), 'g', 1, 'cam-2')];
+    const table = new FakeTable(more);
+    expect(await collect(blockStream(query(ms(H0, 2), ms(H0, 40)), table, { lookahead: 0 }))).toEqual([
+      'a',
+      'b',
+      'g',
+    ]);
+    const cached = blockStream(query(ms(H0, 2), ms(H0, 40), false, ['cam-2']), table, {
+      lookahead: 0,
+      cache: new BucketCache({ budgetBytes: 1e6 }),
+    });
+    // A cached hour is kept whole, for every device: the scan applies the device filter.
+    expect(await viaBlocks(cached, ['cam-2'])).toEqual(['g']);
+    expect(await collect(cached)).toEqual(['g']);
+  });
+
+  it('reads a cached hour once while its version stands, and again once it moves', async () => {
+    const table = new FakeTable(rows);
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const stream = () => blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { cache, lookahead: 0 });
+    expect(await viaBlocks(stream())).toEqual(['c', 'a', 'b']);
+    expect(await viaBlocks(stream())).toEqual(['c', 'a', 'b']);
+    expect(table.reads).toBe(1);
+    // A late event lands in the hour; its writer bumps the version.
+    table.rows.push(row(ms(H0, 3), 'z'));
+    table.versionsOf.set(H0, '1');
+    expect(await viaBlocks(stream())).toEqual(['c', 'z', 'a', 'b']);
+    expect(table.reads).toBe(2);
+  });
+
+  it('serves a narrower range from the whole cached hour', async () => {
+    const table = new FakeTable(rows);
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    await viaBlocks(blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { cache, lookahead: 0 }));
+    expect(await viaBlocks(blockStream(query(ms(H0, 4), ms(H0, 5)), table, { cache, lookahead: 0 }))).toEqual(
+      ['a', 'b'],
+    );
+    expect(table.reads).toBe(1);
+  });
+
+  it('fetches the event JSON of matches only, and drops a match whose event is gone', async () => {
+    const table = new FakeTable([row(ms(H0, 1), 'm1', 0), row(ms(H0, 2), 'x1', 1), row(ms(H0, 3), 'm2', 0)]);
+    const stream = blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { lookahead: 0 });
+    const docs = jest.spyOn(table, 'docs');
+    table.gone.add('m2');
+    const out = await scanHistory(stream, { query: target, minCosine: 0.9 });
+    expect(docs).toHaveBeenCalledTimes(1);
+    expect(docs.mock.calls[0][0].map((r) => r.eventId)).toEqual(['m1', 'm2']);
+    expect(out.matches.map((m) => [m.record.eventId, m.record.doc])).toEqual([['m1', '{"id":"m1"}']]);
+  });
+});
+
+describe('sliceBlock', () => {
+  it('cuts an ascending block to [from, to] without copying codes', async () => {
+    const table = new FakeTable(
+      [row(10, 'a'), row(20, 'b'), row(20, 'c'), row(30, 'd')].map((r) => ({
+        ...r,
+        timestamp: ms(H0) + r.timestamp,
+      })),
+    );
+    const [b] = await (async () => {
+      const out = [];
+      for await (const x of blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { lookahead: 0 }).blocks())
+        out.push(x);
+      return out;
+    })();
+    const s = sliceBlock(b, ms(H0) + 20, ms(H0) + 20);
+    expect(s.records.map((r) => r.eventId)).toEqual(['b', 'c']);
+    expect(s.codes.buffer).toBe(b.codes.buffer);
+    expect(sliceBlock(b, ms(H0) + 31, ms(H0) + 40).records).toEqual([]);
+    expect(sliceBlock(b, 0, ms(H0 + 1))).toBe(b);
+  });
+});
+
+describe('scanHistory over blocks', () => {
+  // The block path must stop, group and count exactly as the record-by-record path does.
+  it('gives the same outcome as scanning the same records one by one', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 2 * 60 }), fc.integer({ min: 0, max: 2 }), fc.boolean()),
+          {
+            maxLength: 40,
+          },
+        ),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.option(fc.constant(['cam-2'] as string[])),
+        async (spec, reverse, maxExamined, maxResults, devices) => {
+          // Timestamps in minutes over two hours; several records may share one.
+          const rows = spec.map(([minute, kind, cam2], i) =>
+            row(ms(H0) + minute * 60_000, `e${String(i).padStart(3, '0')}`, kind, cam2 ? 'cam-2' : 'cam-1'),
+          );
+          const table = new FakeTable(rows);
+          const q = query(ms(H0), ms(H0 + 2) - 1, reverse, devices ?? undefined);
+          const req = {
+            query: target,
+            minCosine: 0.9,
+            limits: { maxExamined, maxResults },
+            deviceIds: devices ? new Set(devices) : undefined,
+          };
+          const stream = blockStream(q, table, {
+            lookahead: 1,
+            cache: new BucketCache({ budgetBytes: 1e6 }),
+          });
+          const viaBlocks = await scanHistory(stream, req);
+          // The record path over the same stream's records (an AsyncIterable without blocks()).
+          const records = { [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
+          const viaRecords = await scanHistory(records, req);
+          const view = (o: typeof viaBlocks) => ({
+            ...o,
+            matches: o.matches.map((m) => [m.record.eventId, Math.round(m.cosine * 1e4)]),
+          });
+          expect(view(viaBlocks)).toEqual(view(viaRecords));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
