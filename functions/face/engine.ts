@@ -12,7 +12,17 @@ import {
   iou,
   letterboxCanvas,
 } from './detect';
-import { type DecodedPhoto, type RgbImage, decodePhoto, encodeJpeg, resizeOnto, resizeRegion } from './image';
+import {
+  type ImageWindow,
+  type OpenedPhoto,
+  type RgbImage,
+  decodeWhole,
+  decodeWindow,
+  detectorInput,
+  encodeJpeg,
+  openPhoto,
+  resizeRegion,
+} from './image';
 import { failedCheck, insideShare, laplacianVariance, meanLuma } from './quality';
 import type { ModelSessions } from './sessions';
 import type {
@@ -49,6 +59,11 @@ export interface EngineOptions {
    */
   minFaceNorm: number;
   expression: boolean;
+  /**
+   * Speed: large photos are reduced for the detector while they are decoded, and only the chosen face's
+   * neighbourhood is decoded at working resolution (false: the whole working image is decoded once).
+   */
+  partialDecode: boolean;
 }
 
 export const DEFAULT_ENGINE: EngineOptions = {
@@ -62,6 +77,7 @@ export const DEFAULT_ENGINE: EngineOptions = {
   referenceNorm: 3.74,
   minFaceNorm: 2.0,
   expression: true,
+  partialDecode: false,
 };
 
 /** Face box size (px) that the 112×112 template corresponds to, roughly. */
@@ -79,10 +95,20 @@ export class OnnxFaceEngine implements FaceEngine {
   ) {}
 
   async detectAll(image: Buffer): Promise<{ faces: DetectedFace[]; width: number; height: number }> {
-    const photo = await this.decode(image);
+    const photo = await this.open(image);
+    const faces = await this.detect(photo);
+    const window = faces.length
+      ? await decodeWindow(
+          photo,
+          neighbourhood(
+            faces.map((f) => f.box),
+            photo,
+          ),
+        )
+      : undefined;
     const verified: DetectedFace[] = [];
-    for (const f of await this.detect(photo.image)) {
-      const aligned = await this.align(photo.image, f.box);
+    for (const f of faces) {
+      const aligned = await this.align(window!, f.box);
       if ((await this.embed(aligned.face)).norm >= this.opts.minFaceNorm) {
         verified.push({ box: toOriginal(f.box, photo.scale), score: f.score });
       }
@@ -91,7 +117,7 @@ export class OnnxFaceEngine implements FaceEngine {
   }
 
   private async align(
-    img: RgbImage,
+    img: ImageWindow,
     box: Box,
   ): Promise<{ face: RgbImage; points68: Float32Array; five: Point[]; warpMs: number }> {
     const points68 = await this.landmarks(img, box);
@@ -100,10 +126,10 @@ export class OnnxFaceEngine implements FaceEngine {
     // Bilinear sampling aliases when a large face shrinks to 112 px: shrink its surroundings first with an
     // area filter so the warp itself scales by less than 1.5.
     const size = Math.max(box[2] - box[0], box[3] - box[1]);
-    let src = img;
-    let local = five;
+    let src: RgbImage = img;
+    let local = five.map(([x, y]) => [x - img.left, y - img.top] as Point);
     if (size > 1.5 * WARP_FACE_SIZE) {
-      const region = squareRegion(box, img.width, img.height, 2);
+      const region = squareRegion(box, img.fullWidth, img.fullHeight, 2);
       const f = (1.2 * WARP_FACE_SIZE) / size;
       const w = Math.max(1, Math.round(region.width * f));
       const h = Math.max(1, Math.round(region.height * f));
@@ -125,11 +151,11 @@ export class OnnxFaceEngine implements FaceEngine {
   }
 
   async analyzeEvent(image: Buffer, opts: { box?: Box } = {}): Promise<EventFace> {
-    const { face, photo, workBox, points68 } = await this.analyze(image, { box: opts.box });
+    const { face, photo, window, workBox, points68 } = await this.analyze(image, { box: opts.box });
     const t = performance.now();
-    const attributes = await this.attributes(photo.image, workBox, points68, photo.scale, face.box);
+    const attributes = await this.attributes(window, workBox, points68, photo.scale, face.box);
     const expand = 0.3 * Math.max(workBox[2] - workBox[0], workBox[3] - workBox[1]);
-    const crop = await encodeJpeg(photo.image, {
+    const crop = await encodeJpeg(window, {
       left: workBox[0] - expand,
       top: workBox[1] - expand,
       width: workBox[2] - workBox[0] + 2 * expand,
@@ -139,21 +165,37 @@ export class OnnxFaceEngine implements FaceEngine {
     return { ...face, attributes, crop };
   }
 
-  private async decode(image: Buffer): Promise<DecodedPhoto> {
-    return decodePhoto(image, { maxPixels: this.opts.maxPixels, maxSide: this.opts.maxSide });
+  private async open(image: Buffer): Promise<OpenedPhoto> {
+    const photo = await openPhoto(image, { maxPixels: this.opts.maxPixels, maxSide: this.opts.maxSide });
+    if (!this.opts.partialDecode) await decodeWhole(photo);
+    return photo;
   }
 
-  private async detect(img: RgbImage): Promise<DetectedFace[]> {
+  /** Faces in working-image pixels; `timings` gets the decode and the model's time apart. */
+  private async detect(
+    photo: OpenedPhoto,
+    timings?: { decodeMs: number; detectMs: number },
+  ): Promise<DetectedFace[]> {
+    const t = performance.now();
+    const img = { width: photo.workWidth, height: photo.workHeight };
     const { canvasWidth, canvasHeight } = this.opts.letterbox
       ? letterboxCanvas(img.width, img.height)
       : { canvasWidth: img.width, canvasHeight: img.height };
-    const small = await resizeOnto(img, canvasWidth, canvasHeight, DETECT_WIDTH, DETECT_HEIGHT);
+    const small = await detectorInput(
+      photo,
+      canvasWidth,
+      canvasHeight,
+      DETECT_WIDTH,
+      DETECT_HEIGHT,
+      this.opts.partialDecode,
+    );
+    const decoded = performance.now();
     const out = await this.models.run(
       'fr_detect',
       detectorTensor(small.data, this.opts.detectChannels === 'bgr'),
       [1, 3, DETECT_HEIGHT, DETECT_WIDTH],
     );
-    return facesFromOutputs(
+    const faces = facesFromOutputs(
       out.scores,
       out.boxes,
       canvasWidth,
@@ -162,6 +204,11 @@ export class OnnxFaceEngine implements FaceEngine {
       img.width,
       img.height,
     );
+    if (timings) {
+      timings.decodeMs += decoded - t;
+      timings.detectMs += performance.now() - decoded;
+    }
+    return faces;
   }
 
   private async analyze(image: Buffer, req: { gate?: FiqaLevel; box?: Box }) {
@@ -180,38 +227,43 @@ export class OnnxFaceEngine implements FaceEngine {
       t = now;
       return d;
     };
-    const photo = await this.decode(image);
+    const photo = await this.open(image);
     timings.decodeMs = lap();
-    const faces = await this.detect(photo.image);
-    timings.detectMs = lap();
+    const faces = await this.detect(photo, timings);
+    lap();
     // Largest first (the documented choice of query face); a detection that does not embed like a face
     // is skipped in favour of the next.
     const candidates = req.box
       ? [pickByBox(faces, toWorking(req.box, photo.scale))]
       : [...faces].sort((a, b) => boxArea(b.box) - boxArea(a.box));
-    let chosen: { face: DetectedFace; aligned: RgbImage; points68: Float32Array; five: Point[] } | undefined;
+    let chosen:
+      | { face: DetectedFace; window: ImageWindow; aligned: RgbImage; points68: Float32Array; five: Point[] }
+      | undefined;
     let embedded: { embedding: Float32Array; norm: number } | undefined;
     for (const f of candidates) {
-      const a = await this.align(photo.image, f.box);
+      // Only the face's neighbourhood is decoded (at working resolution): the crops below all lie in it.
+      const window = await decodeWindow(photo, neighbourhood([f.box], photo));
+      timings.decodeMs += lap();
+      const a = await this.align(window, f.box);
       timings.landmarkMs += lap() - a.warpMs;
       timings.alignMs += a.warpMs;
       const e = await this.embed(a.face);
       timings.embedMs += lap();
       if (e.norm >= this.opts.minFaceNorm || req.box) {
-        chosen = { face: f, aligned: a.face, points68: a.points68, five: a.five };
+        chosen = { face: f, window, aligned: a.face, points68: a.points68, five: a.five };
         embedded = e;
         break;
       }
     }
     if (!chosen || !embedded) throw new ContractError('NO_FACE_ERROR', 'no face found in the image');
     const workBox = chosen.face.box;
-    const { aligned, points68, five } = chosen;
+    const { window, aligned, points68, five } = chosen;
     const faceSize = Math.min(workBox[2] - workBox[0], workBox[3] - workBox[1]) / photo.scale;
     if (req.gate && req.gate !== 'no') {
       const sizeOnly = failedCheck({ ...PASSING, faceSize }, req.gate);
       if (sizeOnly) throw new ContractError('LOW_QUALITY_ERROR', sizeOnly);
     }
-    const [yaw, pitch, roll] = await this.pose(photo.image, workBox);
+    const [yaw, pitch, roll] = await this.pose(window, workBox);
     timings.poseMs = lap();
     const quality: QualityReport = {
       faceSize,
@@ -221,7 +273,7 @@ export class OnnxFaceEngine implements FaceEngine {
       poseSum: Math.abs(yaw) + Math.abs(pitch) + Math.abs(roll),
       brightness: meanLuma(centre(aligned)),
       sharpness: laplacianVariance(aligned.data, 112, 112),
-      completeness: insideShare(pointsBox(points68), photo.image.width, photo.image.height, 0.05),
+      completeness: insideShare(pointsBox(points68), photo.workWidth, photo.workHeight, 0.05),
       occlusion: occlusionFromNorm(embedded.norm, this.opts.referenceNorm, this.opts.minFaceNorm),
     };
     if (req.gate) {
@@ -239,12 +291,12 @@ export class OnnxFaceEngine implements FaceEngine {
       imageHeight: photo.height,
       timings,
     };
-    return { face, photo, workBox, points68 };
+    return { face, photo, window, workBox, points68 };
   }
 
   /** 68 points in working-image pixels. The landmark model sees the square around the box's centre. */
-  private async landmarks(img: RgbImage, box: Box): Promise<Float32Array> {
-    const r = squareRegion(box, img.width, img.height, 1);
+  private async landmarks(img: ImageWindow, box: Box): Promise<Float32Array> {
+    const r = squareRegion(box, img.fullWidth, img.fullHeight, 1);
     const crop = await resizeRegion(img, r, 64, 64);
     const input = new Float32Array(64 * 64);
     for (let i = 0; i < 64 * 64; i++) {
@@ -290,7 +342,7 @@ export class OnnxFaceEngine implements FaceEngine {
   }
 
   /** [yaw, pitch, roll] in degrees, from the box grown by a quarter on each side. */
-  private async pose(img: RgbImage, box: Box): Promise<[number, number, number]> {
+  private async pose(img: ImageWindow, box: Box): Promise<[number, number, number]> {
     const w = box[2] - box[0],
       h = box[3] - box[1];
     const crop = await resizeRegion(
@@ -308,13 +360,13 @@ export class OnnxFaceEngine implements FaceEngine {
   }
 
   private async attributes(
-    img: RgbImage,
+    img: ImageWindow,
     box: Box,
     points68: Float32Array,
     scale: number,
     originalBox: Box,
   ): Promise<FaceAttributes> {
-    const r = squareRegion(box, img.width, img.height, 1.4);
+    const r = squareRegion(box, img.fullWidth, img.fullHeight, 1.4);
     const face64 = imagenetTensor(await resizeRegion(img, r, 64, 64), this.opts.attributeChannels === 'bgr');
     const [age, gender] = await Promise.all([
       this.models.run('fr_age', face64, [1, 3, 64, 64]),
@@ -387,6 +439,33 @@ function imagenetTensor(img: RgbImage, bgr: boolean): Float32Array {
     for (let c = 0; c < 3; c++)
       out[c * plane + i] = (img.data[i * 3 + (bgr ? 2 - c : c)] / 255 - mean[c]) / std[c];
   return out;
+}
+
+/**
+ * The part of the working image that the crops of these faces can reach: each box grown by 1.5 × its
+ * larger side on every side (the align square of twice the box height, shifted to fit the image, the
+ * pose crop, the attribute squares and the stored face crop all lie within it).
+ */
+export function neighbourhood(boxes: Box[], photo: { workWidth: number; workHeight: number }): Region {
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -Infinity,
+    y2 = -Infinity;
+  for (const b of boxes) {
+    const grow = 1.5 * Math.max(b[2] - b[0], b[3] - b[1]);
+    x1 = Math.min(x1, b[0] - grow);
+    y1 = Math.min(y1, b[1] - grow);
+    x2 = Math.max(x2, b[2] + grow);
+    y2 = Math.max(y2, b[3] + grow);
+  }
+  const left = Math.max(0, Math.floor(x1)),
+    top = Math.max(0, Math.floor(y1));
+  return {
+    left,
+    top,
+    width: Math.min(photo.workWidth, Math.ceil(x2)) - left,
+    height: Math.min(photo.workHeight, Math.ceil(y2)) - top,
+  };
 }
 
 /** A square of side `scale` × box height around the box centre, shifted (not cut) to fit the image. */

@@ -8,32 +8,52 @@ export interface RgbImage {
   height: number;
 }
 
-export interface DecodedPhoto {
-  /** The working image: the photo, EXIF-rotated, shrunk so its long side is at most `maxSide`. */
-  image: RgbImage;
+/** A window of the working image: pixels [left, left + width) × [top, top + height) of a full × full image. */
+export interface ImageWindow extends RgbImage {
+  left: number;
+  top: number;
+  fullWidth: number;
+  fullHeight: number;
+}
+
+type Region = { left: number; top: number; width: number; height: number };
+
+/** A photo whose header has been checked; pixels are decoded on demand, only where they are needed. */
+export interface OpenedPhoto {
+  bytes: Buffer;
   /** Original (EXIF-rotated) size: boxes are reported in these pixels. */
   width: number;
   height: number;
+  /** The working image: the photo shrunk so its long side is at most `maxSide`. */
+  workWidth: number;
+  workHeight: number;
   /** Working pixels per original pixel (≤ 1). */
   scale: number;
+  maxPixels: number;
+  /** The whole working image, once decoded (small photos are decoded whole, once). */
+  whole?: ImageWindow;
 }
+
+/** Below this reduction (working image → detector input) JPEG shrink-on-load cannot help: decode whole. */
+const SHRINK_ON_LOAD_MIN = 2;
 
 const ACCEPTED = new Set(['jpeg', 'png', 'webp']);
 
+const notOpened = () => new ContractError('IMAGE_NOT_OPENED', 'the image cannot be decoded');
+
 /**
- * Decodes a JPEG, PNG or WebP photo. The pixel limit is checked from the header before any pixel is
- * decoded, so a decompression bomb costs nothing; shrink-on-load keeps large photos cheap.
- * Throws IMAGE_NOT_OPENED for anything that is not one of those formats or does not decode.
+ * Checks a JPEG, PNG or WebP photo's header: the pixel limit is checked before any pixel is decoded, so a
+ * decompression bomb costs nothing. Throws IMAGE_NOT_OPENED for anything that is not one of those formats.
  */
-export async function decodePhoto(
+export async function openPhoto(
   bytes: Buffer,
   opts: { maxPixels: number; maxSide: number },
-): Promise<DecodedPhoto> {
+): Promise<OpenedPhoto> {
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch {
-    throw new ContractError('IMAGE_NOT_OPENED', 'the image cannot be decoded');
+    throw notOpened();
   }
   if (!meta.format || !ACCEPTED.has(meta.format) || !meta.width || !meta.height) {
     throw new ContractError('IMAGE_NOT_OPENED', 'the image is not a JPEG, PNG or WebP photo');
@@ -46,47 +66,110 @@ export async function decodePhoto(
   const width = swap ? meta.height : meta.width;
   const height = swap ? meta.width : meta.height;
   const scale = Math.min(1, opts.maxSide / Math.max(width, height));
+  const workWidth = Math.max(1, Math.round(width * scale));
+  const workHeight = Math.max(1, Math.round(height * scale));
+  return { bytes, width, height, workWidth, workHeight, scale: workWidth / width, maxPixels: opts.maxPixels };
+}
+
+/** The working image, EXIF-rotated and shrunk to the working size, as a pipeline still to be run. */
+function working(photo: OpenedPhoto): sharp.Sharp {
+  return sharp(photo.bytes, { limitInputPixels: photo.maxPixels, failOn: 'error' })
+    .rotate()
+    .resize({ width: photo.workWidth, height: photo.workHeight, fit: 'fill' })
+    .toColourspace('srgb')
+    .removeAlpha();
+}
+
+async function rawPixels(s: sharp.Sharp): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: opts.maxPixels, failOn: 'error' })
-      .rotate()
-      .resize({
-        width: Math.max(1, Math.round(width * scale)),
-        height: Math.max(1, Math.round(height * scale)),
-        fit: 'fill',
-      })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await s.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error('unexpected channel count');
     return {
-      image: {
-        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-        width: info.width,
-        height: info.height,
-      },
-      width,
-      height,
-      scale: info.width / width,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
     };
   } catch {
-    throw new ContractError('IMAGE_NOT_OPENED', 'the image cannot be decoded');
+    throw notOpened();
   }
 }
 
-/** Resizes (stretches) a region of an RGB image to w×h with area averaging when shrinking. */
-export async function resizeRegion(
-  img: RgbImage,
-  region: { left: number; top: number; width: number; height: number },
+/** Decodes the whole working image (once per photo). */
+export async function decodeWhole(photo: OpenedPhoto): Promise<ImageWindow> {
+  if (!photo.whole) {
+    const img = await rawPixels(working(photo));
+    photo.whole = { ...img, left: 0, top: 0, fullWidth: img.width, fullHeight: img.height };
+  }
+  return photo.whole;
+}
+
+/**
+ * Decodes the working image's pixels in `region` (clamped to the image). A JPEG is decoded only down to
+ * the region's last row, at a fraction of a whole decode; the pixels equal the whole decode's.
+ */
+export async function decodeWindow(photo: OpenedPhoto, region: Region): Promise<ImageWindow> {
+  if (photo.whole) return photo.whole;
+  const left = Math.max(0, Math.min(photo.workWidth - 1, Math.floor(region.left)));
+  const top = Math.max(0, Math.min(photo.workHeight - 1, Math.floor(region.top)));
+  const right = Math.max(left + 1, Math.min(photo.workWidth, Math.ceil(region.left + region.width)));
+  const bottom = Math.max(top + 1, Math.min(photo.workHeight, Math.ceil(region.top + region.height)));
+  if (left === 0 && top === 0 && right === photo.workWidth && bottom === photo.workHeight)
+    return decodeWhole(photo);
+  const img = await rawPixels(
+    working(photo).extract({ left, top, width: right - left, height: bottom - top }),
+  );
+  return { ...img, left, top, fullWidth: photo.workWidth, fullHeight: photo.workHeight };
+}
+
+/**
+ * The detector's input: the working image drawn at the top-left of a canvasW×canvasH canvas (grey 127
+ * padding), resized to w×h. Large photos are reduced while they are decoded (JPEG shrink-on-load,
+ * several times cheaper than a whole decode); small ones are decoded whole, once, and resized.
+ */
+export async function detectorInput(
+  photo: OpenedPhoto,
+  canvasW: number,
+  canvasH: number,
   w: number,
   h: number,
-): Promise<RgbImage & { source: { left: number; top: number; width: number; height: number } }> {
-  const left = Math.max(0, Math.min(img.width - 1, Math.round(region.left)));
-  const top = Math.max(0, Math.min(img.height - 1, Math.round(region.top)));
-  const width = Math.max(1, Math.min(img.width - left, Math.round(region.width)));
-  const height = Math.max(1, Math.min(img.height - top, Math.round(region.height)));
+  shrinkOnLoad = true,
+): Promise<RgbImage> {
+  const cw = Math.max(1, Math.round((photo.workWidth * w) / canvasW));
+  const ch = Math.max(1, Math.round((photo.workHeight * h) / canvasH));
+  if (
+    !shrinkOnLoad ||
+    photo.whole ||
+    photo.workWidth < SHRINK_ON_LOAD_MIN * cw ||
+    photo.workHeight < SHRINK_ON_LOAD_MIN * ch
+  ) {
+    return resizeOnto(await decodeWhole(photo), canvasW, canvasH, w, h);
+  }
+  const s = sharp(photo.bytes, { limitInputPixels: photo.maxPixels, failOn: 'error' })
+    .rotate()
+    .resize({ width: Math.min(w, cw), height: Math.min(h, ch), fit: 'fill' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .extend({
+      right: Math.max(0, w - cw),
+      bottom: Math.max(0, h - ch),
+      background: { r: 127, g: 127, b: 127 },
+    });
+  return rawPixels(s);
+}
+
+/**
+ * Resizes (stretches) a region of the working image to w×h with area averaging when shrinking. The region
+ * is in working-image pixels; it is clamped to the image, then to the window (which should hold it).
+ */
+export async function resizeRegion(
+  img: ImageWindow,
+  region: Region,
+  w: number,
+  h: number,
+): Promise<RgbImage & { source: Region }> {
+  const { left, top, width, height } = inWindow(img, region, Math.round, Math.round);
   const { data } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .extract({ left, top, width, height })
+    .extract({ left: left - img.left, top: top - img.top, width, height })
     .resize({ width: w, height: h, fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -96,6 +179,28 @@ export async function resizeRegion(
     height: h,
     source: { left, top, width, height },
   };
+}
+
+/** `region` clamped to the full image and then to the window, in working-image pixels. */
+function inWindow(
+  img: ImageWindow,
+  region: Region,
+  start: (v: number) => number,
+  size: (v: number) => number,
+): Region {
+  const fullLeft = Math.max(0, Math.min(img.fullWidth - 1, start(region.left)));
+  const fullTop = Math.max(0, Math.min(img.fullHeight - 1, start(region.top)));
+  const left = Math.max(img.left, Math.min(img.left + img.width - 1, fullLeft));
+  const top = Math.max(img.top, Math.min(img.top + img.height - 1, fullTop));
+  const width = Math.max(
+    1,
+    Math.min(img.fullWidth - fullLeft, img.left + img.width - left, size(region.width)),
+  );
+  const height = Math.max(
+    1,
+    Math.min(img.fullHeight - fullTop, img.top + img.height - top, size(region.height)),
+  );
+  return { left, top, width, height };
 }
 
 /**
@@ -129,21 +234,12 @@ export async function resizeOnto(
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: w, height: h };
 }
 
-/** JPEG of a region of the working image (face crops for stored events). */
-export async function encodeJpeg(
-  img: RgbImage,
-  region?: { left: number; top: number; width: number; height: number },
-): Promise<Buffer> {
+/** JPEG of a region of the working image (face crops for stored events); region in working pixels. */
+export async function encodeJpeg(img: ImageWindow, region?: Region): Promise<Buffer> {
   let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
   if (region) {
-    const left = Math.max(0, Math.floor(region.left));
-    const top = Math.max(0, Math.floor(region.top));
-    s = s.extract({
-      left,
-      top,
-      width: Math.max(1, Math.min(img.width - left, Math.ceil(region.width))),
-      height: Math.max(1, Math.min(img.height - top, Math.ceil(region.height))),
-    });
+    const r = inWindow(img, region, Math.floor, Math.ceil);
+    s = s.extract({ left: r.left - img.left, top: r.top - img.top, width: r.width, height: r.height });
   }
   return s.jpeg({ quality: 90, mozjpeg: false }).toBuffer();
 }

@@ -1,0 +1,82 @@
+/**
+ * The decode plumbing behind EngineOptions.partialDecode (opt-in), on the real group photos: windows are
+ * the whole decode's pixels, the shrink-on-load detector input is close to the exact one, and the engine's
+ * output on frontal faces barely moves.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_ENGINE, OnnxFaceEngine, neighbourhood } from '../../../functions/face/engine';
+import {
+  decodeWhole,
+  decodeWindow,
+  detectorInput,
+  openPhoto,
+  resizeOnto,
+} from '../../../functions/face/image';
+import { ModelSessions } from '../../../functions/face/sessions';
+import { config } from '../../../functions/shared/config';
+
+const PHOTOS = join(__dirname, '../../../build/fixtures/photos');
+const photo = (n: number) => readFileSync(join(PHOTOS, `sample${n}.jpg`));
+const open = (bytes: Buffer) => openPhoto(bytes, { maxPixels: 40_000_000, maxSide: 1920 });
+
+describe('decodeWindow', () => {
+  it.each([
+    { left: 700, top: 200, width: 400, height: 400 },
+    { left: 0, top: 0, width: 1920, height: 90 },
+    { left: 1700, top: 1100, width: 600, height: 600 }, // runs past the corner: clamped
+  ])('gives exactly the pixels of the whole decode in %o', async (region) => {
+    const whole = await decodeWhole(await open(photo(1)));
+    const win = await decodeWindow(await open(photo(1)), region);
+    expect(win.fullWidth).toBe(whole.width);
+    expect(win.left + win.width).toBeLessThanOrEqual(whole.width);
+    for (let y = 0; y < win.height; y += 7) {
+      const a = win.data.subarray(y * win.width * 3, (y + 1) * win.width * 3);
+      const start = ((win.top + y) * whole.width + win.left) * 3;
+      expect(Buffer.compare(Buffer.from(a), Buffer.from(whole.data.subarray(start, start + a.length)))).toBe(
+        0,
+      );
+    }
+  });
+
+  it('is the whole image once the whole image has been decoded', async () => {
+    const p = await open(photo(1));
+    const whole = await decodeWhole(p);
+    expect(await decodeWindow(p, { left: 10, top: 10, width: 50, height: 50 })).toBe(whole);
+  });
+});
+
+describe('detectorInput with shrink-on-load', () => {
+  it('is the exact input give or take a few grey levels, padding included', async () => {
+    const p = await open(photo(2)); // 1920×1367: content 320×228 of 320×240
+    const exact = await resizeOnto(await decodeWhole(await open(photo(2))), 1920, 1440, 320, 240);
+    const fast = await detectorInput(p, 1920, 1440, 320, 240);
+    expect([fast.width, fast.height, fast.data.length]).toEqual([320, 240, exact.data.length]);
+    let sum = 0;
+    for (let i = 0; i < fast.data.length; i++) sum += Math.abs(fast.data[i] - exact.data[i]);
+    expect(sum / fast.data.length).toBeLessThan(3);
+    expect(fast.data[(239 * 320 + 5) * 3]).toBe(127);
+  });
+});
+
+describe('the engine with partialDecode', () => {
+  const models = new ModelSessions(config().MODEL_DIR, 1);
+  const exact = new OnnxFaceEngine(models, { ...DEFAULT_ENGINE, expression: false });
+  const partial = new OnnxFaceEngine(models, { ...DEFAULT_ENGINE, expression: false, partialDecode: true });
+
+  // sample2's largest face is in half profile, where a pixel of difference moves the landmarks a lot.
+  it.each([1, 3, 4, 5, 6])(
+    'embeds the frontal query face of sample%i.jpg as the exact path does',
+    async (n) => {
+      const [a, b] = [await exact.analyzeQuery(photo(n), 'no'), await partial.analyzeQuery(photo(n), 'no')];
+      expect(a.embedding.reduce((s, x, i) => s + x * b.embedding[i], 0)).toBeGreaterThan(0.99);
+      a.box.forEach((v, i) => expect(Math.abs(v - b.box[i])).toBeLessThan(4));
+    },
+  );
+
+  it('covers every crop of a face with its neighbourhood', () => {
+    const r = neighbourhood([[100, 50, 200, 170]], { workWidth: 1000, workHeight: 800 });
+    // Grown by 1.5 × 120 on each side, clamped to the image.
+    expect(r).toEqual({ left: 0, top: 0, width: 380, height: 350 });
+  });
+});
