@@ -73,11 +73,12 @@ export async function openPhoto(
 
 /** The working image, EXIF-rotated and shrunk to the working size, as a pipeline still to be run. */
 function working(photo: OpenedPhoto): sharp.Sharp {
-  return sharp(photo.bytes, { limitInputPixels: photo.maxPixels, failOn: 'error' })
-    .rotate()
-    .resize({ width: photo.workWidth, height: photo.workHeight, fit: 'fill' })
-    .toColourspace('srgb')
-    .removeAlpha();
+  let s = sharp(photo.bytes, { limitInputPixels: photo.maxPixels, failOn: 'error' }).rotate();
+  // A resize to the same size gives the same pixels (checked on the six group photos) for ~4 ms more.
+  if (photo.workWidth !== photo.width || photo.workHeight !== photo.height) {
+    s = s.resize({ width: photo.workWidth, height: photo.workHeight, fit: 'fill' });
+  }
+  return s.toColourspace('srgb').removeAlpha();
 }
 
 async function rawPixels(s: sharp.Sharp): Promise<RgbImage> {
