@@ -1,0 +1,166 @@
+/**
+ * npm run bench [-- --quick] [--out DIR] [--faces DIR] [--no-search] [--no-peer]
+ *
+ * Query embedding per photo size and stage, scoring kernels against the memory floor and a plain JS loop,
+ * cold and warm searches over a 50,000-record window on the local server, concurrent clients, and the
+ * peer (@vladmandic/human) on the same photos and labelled faces. Writes report.md, report.json and
+ * chart.png to --out and prints one JSON line last (medians, ms).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { getFaceEngine } from '../functions/face';
+import { DEFAULT_ENGINE, OnnxFaceEngine } from '../functions/face/engine';
+import { ModelSessions } from '../functions/face/sessions';
+import { config } from '../functions/shared/config';
+import { dropSearchCaches } from '../functions/store/bucketCache';
+import { benchStages, partialDecodeAgreement } from './bench/engineStages';
+import { HumanPeer } from './bench/peer';
+import { type PeerFigures, accuracy, benchPeerLatency, devSubset } from './bench/peerCompare';
+import { queryPhotos } from './bench/photos';
+import { type BenchReport, chartSpec, markdown, summaryLine } from './bench/report';
+import { benchScoring } from './bench/scoring';
+import { benchSearch } from './bench/search';
+import { renderPng } from './lib/plot';
+
+const REPO = resolve(__dirname, '..');
+
+const program = new Command()
+  .option('--quick', 'fewer runs, no 1M scoring, a fixed subset of the labelled faces (< 2 minutes)')
+  .option('--out <dir>', 'where to write report.md, report.json and chart.png', 'build/bench')
+  .option('--faces <dir>', 'the labelled face sets (dev/ inside)', resolve(REPO, '../shared/faces'))
+  .option('--no-search', 'skip the local-server searches (parts 3 and 4)')
+  .option('--no-peer', 'skip the peer (part 5)')
+  .parse();
+
+const PLANS = {
+  quick: {
+    stageRuns: 10,
+    scoringSizes: [10_000, 50_000],
+    scoringRuns: 15,
+    coldRuns: 3,
+    warmRuns: 10,
+    load: [{ connections: 4, seconds: 5 }],
+    peerRuns: 5,
+    accuracyIdentities: 20 as number | undefined,
+  },
+  full: {
+    stageRuns: 30,
+    scoringSizes: [10_000, 50_000, 1_000_000],
+    scoringRuns: 30,
+    coldRuns: 10,
+    warmRuns: 30,
+    load: [
+      { connections: 1, seconds: 10 },
+      { connections: 4, seconds: 15 },
+      { connections: 8, seconds: 15 },
+    ],
+    peerRuns: 15,
+    accuracyIdentities: undefined as number | undefined,
+  },
+};
+
+async function main(): Promise<void> {
+  const o = program.opts<{ quick?: boolean; out: string; faces: string; search: boolean; peer: boolean }>();
+  const mode = o.quick ? 'quick' : 'full';
+  const plan = PLANS[mode];
+  const t0 = performance.now();
+  const log = (msg: string) =>
+    console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(0)}s] ${msg}`);
+  const dev = join(o.faces, 'dev');
+  const engine = getFaceEngine();
+  const photos = await queryPhotos(join(REPO, 'build/fixtures/photos'), dev);
+
+  const report: BenchReport = {
+    command: `npm run bench${o.quick ? ' -- --quick' : ''}`,
+    mode,
+    startedAt: new Date().toISOString(),
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      node: process.version,
+      loadAverage: loadavg(),
+    },
+    stages: [],
+    scoring: [],
+    durationSeconds: 0,
+  };
+
+  log('1. query embedding by stage');
+  report.stages = await benchStages(engine, photos, plan.stageRuns);
+  // The opt-in partial decode (EngineOptions.partialDecode), on the photos it changes, and how far it moves
+  // the output on the six group photos.
+  const partial = new OnnxFaceEngine(new ModelSessions(config().MODEL_DIR, config().ORT_THREADS), {
+    ...DEFAULT_ENGINE,
+    partialDecode: true,
+  });
+  report.partialDecode = {
+    stages: await benchStages(
+      partial,
+      photos.filter((p) => p.width >= 1280),
+      plan.stageRuns,
+    ),
+    agreement: await partialDecodeAgreement(
+      engine,
+      partial,
+      [1, 2, 3, 4, 5, 6].map((n) => readFileSync(join(REPO, `build/fixtures/photos/sample${n}.jpg`))),
+    ),
+  };
+
+  log('2. scoring kernels');
+  report.scoring = await benchScoring(plan.scoringSizes, plan.scoringRuns, 1_000_000);
+
+  if (o.search) {
+    log('3-4. searches on the local server');
+    const q1920 = photos.find((p) => p.name === '1920x1280')!;
+    report.search = await benchSearch({
+      photo: q1920.bytes,
+      query: (await engine.analyzeQuery(q1920.bytes, 'no')).embedding,
+      records: 50_000,
+      dataDir: join(REPO, 'build/bench/store-50000'),
+      coldRuns: plan.coldRuns,
+      warmRuns: plan.warmRuns,
+      load: plan.load,
+      dropCaches: dropSearchCaches,
+    });
+  }
+
+  if (o.peer) {
+    log('5. peer');
+    const peer = await HumanPeer.create();
+    const figures: PeerFigures = {
+      backend: await peer.backend(),
+      latency: await benchPeerLatency(engine, peer, photos, plan.peerRuns),
+      subset: 'none (labelled faces not found)',
+    };
+    try {
+      const { images, subset } = devSubset(dev, plan.accuracyIdentities);
+      figures.subset = subset;
+      log(`5. accuracy on ${images.length} photos`);
+      figures.ours = await accuracy(images, async (b) => (await engine.analyzeQuery(b, 'no')).embedding);
+      figures.peer = await accuracy(images, async (b) => (await peer.embed(b)).embedding);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      log(`labelled faces not found at ${dev}: accuracy skipped`);
+    }
+    report.peer = figures;
+  }
+
+  report.durationSeconds = (performance.now() - t0) / 1000;
+  mkdirSync(o.out, { recursive: true });
+  writeFileSync(join(o.out, 'report.json'), JSON.stringify(report, null, 2));
+  writeFileSync(join(o.out, 'report.md'), markdown(report));
+  await renderPng(chartSpec(report), join(o.out, 'chart.png'));
+  log(`wrote ${join(o.out, 'report.md')}, report.json, chart.png`);
+  console.log(JSON.stringify(summaryLine(report)));
+}
+
+main().then(
+  // The peer's WebAssembly backend and the server's sockets can keep the loop alive; the report is written.
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

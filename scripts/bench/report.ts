@@ -1,0 +1,204 @@
+import type { PartialDecodeAgreement, StageFigures } from './engineStages';
+import type { Accuracy, PeerFigures } from './peerCompare';
+import type { ScoringFigures } from './scoring';
+import type { SearchFigures } from './search';
+import { round, type Summary } from './stats';
+
+export interface BenchReport {
+  command: string;
+  mode: 'quick' | 'full';
+  startedAt: string;
+  machine: { cpu: string; cores: number; node: string; loadAverage: number[] };
+  stages: StageFigures[];
+  partialDecode?: { stages: StageFigures[]; agreement: PartialDecodeAgreement };
+  scoring: ScoringFigures[];
+  search?: SearchFigures;
+  peer?: PeerFigures;
+  durationSeconds: number;
+}
+
+const ms = (s: Summary | undefined) => (s && s.runs ? `${round(s.median, 2)} / ${round(s.p95, 2)}` : '–');
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+function partialDecodeSection(r: BenchReport): string[] {
+  const p = r.partialDecode;
+  if (!p) return [];
+  const cos = [...p.agreement.cosines].sort((a, b) => a - b);
+  return [
+    'With `partialDecode: true` (opt-in, off by default: detector input reduced while decoding, only the',
+    "face's neighbourhood decoded at full resolution):",
+    '',
+    '| photo | total | decode | detect | landmarks | align | embed | pose | runs |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...p.stages.map(
+      (s) =>
+        `| ${s.photo} | ${ms(s.total)} | ${ms(s.stages.decodeMs)} | ${ms(s.stages.detectMs)} | ${ms(s.stages.landmarkMs)} | ${ms(s.stages.alignMs)} | ${ms(s.stages.embedMs)} | ${ms(s.stages.poseMs)} | ${s.total.runs} |`,
+    ),
+    '',
+    `On the ${p.agreement.photos} group photos, the query embedding of the two paths agrees to cosine ${cos.map((c) => c.toFixed(4)).join(', ')}; the face count differs on ${p.agreement.faceCountDiffers} photo(s).`,
+    '',
+  ];
+}
+
+/** The one line `npm run bench` prints last: medians in milliseconds. */
+export function summaryLine(r: BenchReport): Record<string, number | null> {
+  const s50 = r.scoring.find((s) => s.n === 50_000);
+  const e1920 = r.stages.find((s) => s.photo === '1920x1280');
+  const p1920 = r.peer?.latency.find((l) => l.photo === '1920x1280');
+  const v = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? null : round(x, 3));
+  return {
+    score_50k_ms: v(s50?.kernel.median),
+    memory_floor_50k_ms: v(s50?.memoryFloor.median),
+    js_loop_50k_ms: v(s50?.jsLoop?.median),
+    score_50k_copying_ms: v(s50?.kernelCopying.median),
+    embed_1920_ms: v(e1920?.total.median),
+    embed_1920_partial_decode_ms: v(
+      r.partialDecode?.stages.find((s) => s.photo === '1920x1280')?.total.median,
+    ),
+    peer_embed_1920_ms: v(p1920?.peer.median),
+    warm_search_50k_ms: v(r.search?.warm.totalTimeMs.median),
+    cold_search_50k_ms: v(r.search?.cold.totalTimeMs.median),
+    warm_search_50k_http_ms: v(r.search?.warm.httpMs.median),
+    warm_search_50k_scan_ms: v(r.search?.warm.scanMs.median),
+    cold_search_50k_http_ms: v(r.search?.cold.httpMs.median),
+    ours_tar_at_far_1e4: v(r.peer?.ours?.tarAtFar1e4),
+    peer_tar_at_far_1e4: v(r.peer?.peer?.tarAtFar1e4),
+  };
+}
+
+function accuracyRow(name: string, a: Accuracy | undefined): string {
+  if (!a) return `| ${name} | – | – | – | – | – |`;
+  return `| ${name} | ${a.images - a.noFace} of ${a.images} | ${pct(a.tarAtFar1e3)} | ${pct(a.tarAtFar1e4)} | ${a.impostorPairs.toLocaleString('en')} | ${round(a.msPerPhoto, 1)} |`;
+}
+
+export function markdown(r: BenchReport): string {
+  const L: string[] = [
+    `# Benchmark (${r.mode})`,
+    '',
+    `\`${r.command}\`, started ${r.startedAt}, ${round(r.durationSeconds, 1)} s. ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}, load average at start ${r.machine.loadAverage.map((x) => round(x, 2)).join(' / ')}.`,
+    'Every figure comes from this one run on this machine; times are median / p95 in milliseconds.',
+    '',
+    '## 1. Query embedding (analyzeQuery, single thread)',
+    '',
+    '| photo | total | decode | detect | landmarks | align | embed | pose | runs |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.stages.map(
+      (s) =>
+        `| ${s.photo} | ${ms(s.total)} | ${ms(s.stages.decodeMs)} | ${ms(s.stages.detectMs)} | ${ms(s.stages.landmarkMs)} | ${ms(s.stages.alignMs)} | ${ms(s.stages.embedMs)} | ${ms(s.stages.poseMs)} | ${s.total.runs} |`,
+    ),
+    '',
+    ...r.stages.map((s) => `- ${s.photo}: ${s.source}.`),
+    '',
+    ...partialDecodeSection(r),
+    '## 2. Scoring stored embeddings (one core)',
+    '',
+    '| N | bytes | memory floor | WASM kernel | kernel, rows copied in | plain JS loop | kernel records/s | kernel GB/s | floor GB/s | kernel ÷ floor |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...r.scoring.map(
+      (s) =>
+        `| ${s.n.toLocaleString('en')} | ${(s.bytes / 1e6).toFixed(1)} MB | ${ms(s.memoryFloor)} | ${ms(s.kernel)} | ${ms(s.kernelCopying)} | ${ms(s.jsLoop)} | ${(s.recordsPerSecond / 1e6).toFixed(1)} M | ${round(s.gbPerSecond, 1)} | ${round(s.floorGbPerSecond, 1)} | ${round(s.timesFloor, 2)}× |`,
+    ),
+    '',
+    'Memory floor: a WebAssembly pass that only reads the same bytes (16-byte loads OR-ed together). ' +
+      `Largest difference between the kernel and the plain JS loop over the first rows: ${r.scoring.map((s) => s.maxAbsError.toExponential(1)).join(', ')} (cosine).`,
+  ];
+  if (r.search) {
+    const s = r.search;
+    L.push(
+      '',
+      `## 3. Search over a ${s.records.toLocaleString('en')}-record window (local server: dynalite, HTTP on loopback)`,
+      '',
+      `Query: the 1920×1280 photo; ${s.examined.toLocaleString('en')} records examined, ${s.matches} matches.` +
+        (s.seedSeconds !== undefined
+          ? ` Seeding the store took ${round(s.seedSeconds, 1)} s.`
+          : ' Store reused from an earlier run.'),
+      '',
+      '| search | total_time | of which face engine | of which history scan | HTTP latency | runs |',
+      '|---|---|---|---|---|---|',
+      `| cold (caches emptied, records from the DynamoDB stand-in) | ${ms(s.cold.totalTimeMs)} | ${ms(s.cold.faceMs)} | ${ms(s.cold.scanMs)} | ${ms(s.cold.httpMs)} | ${s.cold.httpMs.runs} |`,
+      `| warm (hour buckets cached) | ${ms(s.warm.totalTimeMs)} | ${ms(s.warm.faceMs)} | ${ms(s.warm.scanMs)} | ${ms(s.warm.httpMs)} | ${s.warm.httpMs.runs} |`,
+      '',
+      '## 4. Concurrent clients (autocannon, same request)',
+      '',
+      '| connections | seconds | requests/s | p50 ms | p99 ms | non-2xx | errors |',
+      '|---|---|---|---|---|---|---|',
+      ...s.load.map(
+        (l) =>
+          `| ${l.connections} | ${l.seconds} | ${round(l.requestsPerSecond, 2)} | ${l.p50Ms} | ${l.p99Ms} | ${l.non2xx} | ${l.errors} |`,
+      ),
+    );
+  }
+  if (r.peer) {
+    const p = r.peer;
+    L.push(
+      '',
+      `## 5. Peer: @vladmandic/human, ${p.backend}`,
+      '',
+      '| photo | ours | peer | peer decode | peer detect + mesh + descriptor | peer ÷ ours |',
+      '|---|---|---|---|---|---|',
+      ...p.latency.map(
+        (l) =>
+          `| ${l.photo} | ${ms(l.ours)} | ${ms(l.peer)} | ${ms(l.peerDecode)} | ${ms(l.peerDescribe)} | ${round(l.peer.median / l.ours.median, 1)}× |`,
+      ),
+      '',
+      `Accuracy on ${p.subset}:`,
+      '',
+      '| engine | photos with a face | TAR @ FAR 1e-3 | TAR @ FAR 1e-4 | impostor pairs | ms per photo |',
+      '|---|---|---|---|---|---|',
+      accuracyRow('ours', p.ours),
+      accuracyRow('peer', p.peer),
+    );
+  }
+  L.push('', '![chart](chart.png)', '');
+  return L.join('\n');
+}
+
+/** Two bar charts: scoring 50k (floor, kernel, JS loop) and query embedding per photo (ours, peer). */
+export function chartSpec(r: BenchReport): Record<string, unknown> {
+  const s50 = r.scoring.find((s) => s.n === 50_000);
+  const scoring = s50
+    ? [
+        { what: 'memory floor', ms: s50.memoryFloor.median },
+        { what: 'WASM kernel', ms: s50.kernel.median },
+        { what: 'kernel, copying', ms: s50.kernelCopying.median },
+        { what: 'plain JS loop', ms: s50.jsLoop?.median ?? null },
+      ].filter((d) => d.ms !== null && !Number.isNaN(d.ms))
+    : [];
+  const embed = r.stages.flatMap((s) => {
+    const peer = r.peer?.latency.find((l) => l.photo === s.photo);
+    return [
+      { photo: s.photo, engine: 'ours', ms: s.total.median },
+      ...(peer ? [{ photo: s.photo, engine: 'peer (human)', ms: peer.peer.median }] : []),
+    ];
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `npm run bench${r.mode === 'quick' ? ' -- --quick' : ''}: medians`,
+    hconcat: [
+      {
+        title: 'Scoring 50,000 embeddings (ms)',
+        width: 260,
+        height: 220,
+        data: { values: scoring },
+        mark: 'bar',
+        encoding: {
+          x: { field: 'what', type: 'nominal', sort: null, title: null },
+          y: { field: 'ms', type: 'quantitative', title: 'ms' },
+        },
+      },
+      {
+        title: 'Query embedding per photo (ms)',
+        width: 300,
+        height: 220,
+        data: { values: embed },
+        mark: 'bar',
+        encoding: {
+          x: { field: 'photo', type: 'nominal', sort: null, title: null },
+          xOffset: { field: 'engine' },
+          color: { field: 'engine', type: 'nominal' },
+          y: { field: 'ms', type: 'quantitative', title: 'ms' },
+        },
+      },
+    ],
+  };
+}
