@@ -167,7 +167,8 @@ export function chartSpec(r: BenchReport): Record<string, unknown> {
   const embed = r.stages.flatMap((s) => {
     const peer = r.peer?.latency.find((l) => l.photo === s.photo);
     return [
-      { photo: s.photo, engine: 'ours', ms: s.total.median },
+      // Beside the peer, our figure from the same part of the run as the peer's.
+      { photo: s.photo, engine: 'ours', ms: peer?.ours.median ?? s.total.median },
       ...(peer ? [{ photo: s.photo, engine: 'peer (human)', ms: peer.peer.median }] : []),
     ];
   });
