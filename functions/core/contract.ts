@@ -12,6 +12,8 @@ export const SEARCH_DEFAULTS = {
 
 /** DynamoDB allows 100 operands in an IN filter; more devices than that is not a sensible filter anyway. */
 export const MAX_DEVICE_IDS = 100;
+/** An event's string fields (media_device_id among them) hold at most this many characters. */
+export const MAX_FIELD_CHARS = 512;
 
 export type ImageSource = { kind: 'bytes'; bytes: Buffer } | { kind: 'path'; path: string };
 
@@ -118,7 +120,9 @@ export function parseSearchRequest(raw: unknown, nowMs: number, maxImageBytes: n
   let deviceIds: string[] | undefined;
   const ids = body.media_device_ids;
   if (ids !== undefined && ids !== null) {
-    if (!Array.isArray(ids) || ids.length > MAX_DEVICE_IDS || ids.some((d) => typeof d !== 'string')) {
+    // An id longer than any stored media_device_id could never match; refusing it keeps the filter small.
+    const badId = (d: unknown) => typeof d !== 'string' || d.length > MAX_FIELD_CHARS;
+    if (!Array.isArray(ids) || ids.length > MAX_DEVICE_IDS || ids.some(badId)) {
       throw new ContractError('INVALID_ARGUMENTS', 'media_device_ids');
     }
     // An empty list filters nothing, as if the field were absent.

@@ -1,6 +1,6 @@
 import type { FaceAttributes } from '../face/types';
 import { ContractError } from './errors';
-import { parseImageSource, requireObject, type ImageSource } from './contract';
+import { MAX_FIELD_CHARS, parseImageSource, requireObject, type ImageSource } from './contract';
 import { parseTime } from './timeWindow';
 
 /** A recognition event as the contract shows it (without compare_score), and as it is stored. */
@@ -32,6 +32,8 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Image ids are event ids with a suffix. */
 export const IMAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,139}$/;
 export const MAX_BATCH_EVENTS = 25;
+/** recognize_face_attr as JSON: the engine's own attributes take a few hundred bytes; DynamoDB items end at 400 KB. */
+export const MAX_ATTRIBUTES_JSON = 4096;
 
 /** One event to ingest, validated. */
 export interface IngestRequest {
@@ -53,7 +55,8 @@ export interface IngestRequest {
 function str(body: Record<string, unknown>, key: string, fallback: string, field = key): string {
   const v = body[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'string' || v.length > 512) throw new ContractError('INVALID_ARGUMENTS', field);
+  if (typeof v !== 'string' || v.length > MAX_FIELD_CHARS)
+    throw new ContractError('INVALID_ARGUMENTS', field);
   return v;
 }
 
@@ -79,6 +82,30 @@ function parseBox(v: unknown, field: string): [number, number, number, number] |
     v[3] > v[1];
   if (!ok) throw new ContractError('INVALID_ARGUMENTS', field);
   return v as [number, number, number, number];
+}
+
+/**
+ * Whether `value` as JSON would take more than `limit` characters (a close over-estimate). Iterative and
+ * stopping early, so neither a huge nor a deeply nested value costs more than `limit` steps.
+ */
+export function jsonLongerThan(value: unknown, limit: number): boolean {
+  let size = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (typeof v === 'object' && v !== null) {
+      size += 2;
+      for (const key in v) {
+        size += key.length + 4;
+        if (size > limit) return true;
+        pending.push((v as Record<string, unknown>)[key]);
+      }
+    } else {
+      size += typeof v === 'string' ? v.length + 2 : String(v).length;
+    }
+    if (size > limit) return true;
+  }
+  return false;
 }
 
 /**
@@ -112,7 +139,11 @@ export function parseIngestEvent(
     const userType = str(body, 'user_type', 'employee') as UserType;
     if (!USER_TYPES.includes(userType)) throw new ContractError('INVALID_ARGUMENTS', 'user_type');
     const attrs = body.recognize_face_attr;
-    if (attrs !== undefined && attrs !== null && (typeof attrs !== 'object' || Array.isArray(attrs))) {
+    if (
+      attrs !== undefined &&
+      attrs !== null &&
+      (typeof attrs !== 'object' || Array.isArray(attrs) || jsonLongerThan(attrs, MAX_ATTRIBUTES_JSON))
+    ) {
       throw new ContractError('INVALID_ARGUMENTS', 'recognize_face_attr');
     }
     return {
@@ -131,19 +162,23 @@ export function parseIngestEvent(
   });
 }
 
-/** A body with one event (an object) or a batch (`{ "events": [...] }` or a bare array). */
+/**
+ * A body with one event (an object) or a batch (`{ "events": [...] }` or a bare array). An object with
+ * an `events` field is a batch whatever that field holds, so `{"events": "x"}` is a malformed batch.
+ */
 export function parseIngestBody(
   raw: unknown,
   nowMs: number,
   maxImageBytes: number,
 ): { batch: boolean; events: IngestRequest[] } {
-  const list = Array.isArray(raw)
-    ? raw
-    : typeof raw === 'object' && raw !== null && Array.isArray((raw as { events?: unknown }).events)
-      ? (raw as { events: unknown[] }).events
+  const events =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+      ? (raw as { events?: unknown }).events
       : undefined;
-  if (!list) return { batch: false, events: [parseIngestEvent(raw, nowMs, maxImageBytes)] };
-  if (list.length === 0 || list.length > MAX_BATCH_EVENTS)
+  const list = Array.isArray(raw) ? raw : events;
+  if (list === undefined || list === null)
+    return { batch: false, events: [parseIngestEvent(raw, nowMs, maxImageBytes)] };
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH_EVENTS)
     throw new ContractError('INVALID_ARGUMENTS', 'events');
   return {
     batch: true,

@@ -78,6 +78,8 @@ describe('parseSearchRequest', () => {
     ['last_end_timestamp', {}],
     ['media_device_ids', 'cam-1'],
     ['media_device_ids', [1]],
+    ['media_device_ids', ['x'.repeat(513)]],
+    ['media_device_ids', Array.from({ length: 101 }, (_, i) => `cam-${i}`)],
     ['reverse', 'maybe'],
     ['face_image_path', 7],
   ])('refuses a bad %s (%p)', (key, value) =>
@@ -91,6 +93,13 @@ describe('parseSearchRequest', () => {
       key,
     ),
   );
+  it('accepts 100 device ids of 512 characters', () =>
+    expect(
+      parse({
+        face_image_base64: img,
+        media_device_ids: Array.from({ length: 100 }, (_, i) => String(i).padEnd(512, 'x')),
+      }).deviceIds,
+    ).toHaveLength(100));
   it('refuses starttime after endtime', () =>
     fails(
       { face_image_base64: img, starttime: 2_000_000_000, endtime: 1_900_000_000 },

@@ -41,7 +41,20 @@ describe('locateImage', () => {
     'file:///etc/passwd',
     'a\0b',
     '/',
+    'a'.repeat(201),
+    `cam/${'é'.repeat(101)}.jpg`,
+    `s3://images/${'abcdefghi/'.repeat(103)}`,
+    'x/'.repeat(3000),
   ])('refuses %p', (p) => {
     expect(() => locateImage(p, policy)).toThrow(new ContractError('IMAGE_NOT_OPENED'));
+  });
+
+  it("reads keys up to S3's 1,024 bytes made of segments up to 200 bytes", () => {
+    const key = Array.from({ length: 5 }, () => 'k'.repeat(200)).join('/');
+    expect(Buffer.byteLength(key)).toBe(1004);
+    expect(locateImage(`s3://images/${key}`, policy)).toEqual([{ kind: 's3', bucket: 'images', key }]);
+    expect(locateImage(`/${key}`, { ...policy, imageRoot: undefined })).toEqual([
+      { kind: 's3', bucket: 'images', key },
+    ]);
   });
 });
