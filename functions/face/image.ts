@@ -40,6 +40,19 @@ const SHRINK_ON_LOAD_MIN = 2;
 const ACCEPTED = new Set(['jpeg', 'png', 'webp']);
 
 const notOpened = () => new ContractError('IMAGE_NOT_OPENED', 'the image cannot be decoded');
+const notAPhoto = () => new ContractError('IMAGE_NOT_OPENED', 'the image is not a JPEG, PNG or WebP photo');
+
+/**
+ * JPEG, PNG or WebP by the file's signature, or undefined. Checked before libvips sees the bytes, so its
+ * other loaders (SVG with its XML parser, TIFF, GIF, HEIF, ...) never parse what a client sent.
+ */
+export function photoFormat(b: Uint8Array): 'jpeg' | 'png' | 'webp' | undefined {
+  const ascii = (from: number, to: number) => Buffer.from(b.subarray(from, to)).toString('latin1');
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  return undefined;
+}
 
 /**
  * Checks a JPEG, PNG or WebP photo's header: the pixel limit is checked before any pixel is decoded, so a
@@ -49,15 +62,14 @@ export async function openPhoto(
   bytes: Buffer,
   opts: { maxPixels: number; maxSide: number },
 ): Promise<OpenedPhoto> {
+  if (!photoFormat(bytes)) throw notAPhoto();
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch {
     throw notOpened();
   }
-  if (!meta.format || !ACCEPTED.has(meta.format) || !meta.width || !meta.height) {
-    throw new ContractError('IMAGE_NOT_OPENED', 'the image is not a JPEG, PNG or WebP photo');
-  }
+  if (!meta.format || !ACCEPTED.has(meta.format) || !meta.width || !meta.height) throw notAPhoto();
   if (meta.width * meta.height > opts.maxPixels || (meta.pages ?? 1) > 1) {
     throw new ContractError('IMAGE_NOT_OPENED', `the image has more than ${opts.maxPixels} pixels`);
   }
