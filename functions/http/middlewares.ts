@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core' with { 'resolution-mode': 'import' };
 import { performance } from 'node:perf_hooks';
 import { ContractError, isContractError } from '../core/errors';
+import { loggableError } from '../shared/loggableError';
 import { logger } from '../shared/logger';
 import { isStorageUnavailable } from '../store/errors';
 import { type ApiEvent, type ApiResult, bodyBytes, header, json } from './apiGateway';
@@ -39,8 +40,8 @@ export function parseJsonBody(): Middleware {
 
 /**
  * The contract's error body for every failure: ContractErrors as they are, unreachable storage as
- * SERVICE_UNAVAILABLE, anything else INTERNAL_ERROR after it is logged (its name and stack, never the
- * request). Also logs each request's shape and outcome.
+ * SERVICE_UNAVAILABLE, anything else INTERNAL_ERROR after it is logged (its name, a scrubbed message and
+ * its frames, never the request). Also logs each request's shape and outcome.
  */
 export function contractErrors(): Middleware {
   const started = new WeakMap<object, number>();
@@ -69,13 +70,10 @@ export function contractErrors(): Middleware {
       let mapped: ContractError;
       if (isContractError(err)) mapped = err;
       else if (isStorageUnavailable(err)) {
-        logger.warn({ err: { name: err?.name, message: err?.message } }, 'storage unavailable');
+        logger.warn({ err: loggableError(err) }, 'storage unavailable');
         mapped = new ContractError('SERVICE_UNAVAILABLE');
       } else {
-        logger.error(
-          { err: { name: err?.name, message: err?.message, stack: err?.stack } },
-          'unexpected failure',
-        );
+        logger.error({ err: loggableError(err, true) }, 'unexpected failure');
         mapped = new ContractError('INTERNAL_ERROR');
       }
       request.response = json(mapped.status, mapped.toBody());
