@@ -3,14 +3,22 @@ import { ContractError } from '../core/errors';
 import { type ApiEvent, type ApiResult, binary, json } from '../http/apiGateway';
 import { contractErrors } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { eraseEvent } from '../store/eraseEvent';
 import { defaultServices, type Services } from '../store/services';
 
 const notFound = () => json(404, { error: { code: 'NOT_FOUND', message: '' } });
 
-/** The last path segment: API Gateway gives it as pathParameters.id, the local server as well. */
+/**
+ * The last path segment: API Gateway gives it as pathParameters.id, the local server as well. Malformed
+ * percent-encoding gives '', which no stored id matches.
+ */
 function idOf(event: ApiEvent): string {
-  const id = event.pathParameters?.id ?? decodeURIComponent(event.path.split('/').pop() ?? '');
-  return id;
+  if (event.pathParameters?.id !== undefined) return event.pathParameters.id;
+  try {
+    return decodeURIComponent(event.path.split('/').pop() ?? '');
+  } catch {
+    return '';
+  }
 }
 
 /** GET /sophon/v2/face/images/{id}: a stored face crop or scene image. */
@@ -23,15 +31,11 @@ export async function getImage(event: ApiEvent, services: Services): Promise<Api
   return binary(img.bytes, img.contentType, { 'Cache-Control': 'private, max-age=86400' });
 }
 
-/** DELETE /sophon/v2/face/events/{id}: the event, its pointer and its images (right to erasure). */
+/** DELETE /sophon/v2/face/events/{id}: the event, its images and its pointer (right to erasure). */
 export async function deleteEvent(event: ApiEvent, services: Services): Promise<ApiResult> {
   const id = idOf(event);
   if (!ID_PATTERN.test(id)) return notFound();
-  const found = await services.events.find(id);
-  if (!found) return notFound();
-  // Images first: if that fails the event still points at them and a retried DELETE finishes the job.
-  await services.images.delete(found.imageIds);
-  await services.events.delete(id);
+  if (!(await eraseEvent(services, id))) return notFound();
   return json(200, { event_id: id, deleted: true });
 }
 

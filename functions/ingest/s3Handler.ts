@@ -37,6 +37,15 @@ export function eventFromMetadata(meta: Record<string, string>, bucket: string, 
   };
 }
 
+/** A notification's object key is URL-encoded with `+` for spaces; undefined when it is malformed. */
+function objectKey(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * S3 ObjectCreated under UPLOAD_PREFIX → one event per object; the upload is deleted once stored (the
  * scene image is kept under images/). A photo the service rejects (no face, bad metadata) is logged and
@@ -50,7 +59,13 @@ export function createS3IngestHandler(deps: () => IngestDeps & { s3: S3Client })
     let rejected = 0;
     for (const record of event.Records) {
       const bucket = record.s3.bucket.name;
-      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+      const key = objectKey(record.s3.object.key);
+      if (key === undefined) {
+        // S3 never sends this; thrown, it would make Lambda retry a notification that cannot succeed.
+        logger.warn('notification with a malformed object key, skipped');
+        rejected++;
+        continue;
+      }
       if (bucket !== c.IMAGE_BUCKET || !key.startsWith(c.UPLOAD_PREFIX)) continue;
       const obj = await d.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((err) => {
         if (err?.name === 'NoSuchKey') return undefined; // already ingested and removed
