@@ -6,6 +6,7 @@ import type { FaceEngine } from '../face/types';
 import { logger } from '../shared/logger';
 import { readImageSource } from '../store/imageSource';
 import type { Services } from '../store/services';
+import { undoIngest } from './undoIngest';
 
 export interface IngestDeps {
   services: Services;
@@ -39,7 +40,8 @@ export function sniffImageType(b: Buffer): string {
 
 /**
  * Ingests one validated event: skip if its id exists, else find and embed the face, store the crop and
- * the scene photo, then write the event.
+ * the scene photo, then write the event. If storing fails part-way, what was stored is removed again
+ * (undoIngest.ts) before the error goes out.
  */
 export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<IngestResult> {
   const { events, images, config: c } = deps.services;
@@ -65,17 +67,29 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
     media_device_info: req.device,
     recognize_face_attr: { ...face.attributes, ...req.attributes },
   };
-  await Promise.all([
-    images.put(doc.recognize_face_image_id, face.crop, 'image/jpeg'),
-    images.put(doc.spot_image_id, bytes, sniffImageType(bytes)),
-  ]);
-  const status = await events.put({
+  const stored = {
     eventId,
     timestampMs: req.timestampMs,
     deviceId: req.device.media_device_id,
     code: encodeEmbedding(face.embedding),
     doc,
-  });
+  };
+  const imageIds = [doc.recognize_face_image_id, doc.spot_image_id];
+  let status: 'created' | 'duplicate';
+  try {
+    // Images before the event: a stored event never points at an image that is not there yet.
+    // allSettled, not all: an undo must not race a put that is still running.
+    const puts = await Promise.allSettled([
+      images.put(imageIds[0], face.crop, 'image/jpeg', { eventTimestampMs: req.timestampMs }),
+      images.put(imageIds[1], bytes, sniffImageType(bytes), { eventTimestampMs: req.timestampMs }),
+    ]);
+    const failed = puts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (failed) throw failed.reason;
+    status = await events.put(stored);
+  } catch (err) {
+    await undoIngest(deps.services, stored, imageIds);
+    throw err;
+  }
   return {
     event_id: eventId,
     status,

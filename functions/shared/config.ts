@@ -43,6 +43,12 @@ const schema = z.object({
   MAX_CONCURRENT_SEARCHES: z.coerce.number().int().min(1).max(1000).default(4),
   LEASE_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
+  /** Attempts per storage call (first try included) before SERVICE_UNAVAILABLE; retries back off with jitter. */
+  STORAGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  /** A storage endpoint that does not accept a connection within this is treated as down (and retried). */
+  STORAGE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** A storage call that has not completed within this is abandoned (and retried): a hung server cannot hold a request. */
+  STORAGE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   /** Write shards per hour bucket; searches merge them in exact time order. */
   BUCKET_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
 

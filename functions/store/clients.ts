@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../shared/config';
+import { createRetryStrategy } from './retryPolicy';
 
 export interface AwsClients {
   dynamo: DynamoDBClient;
@@ -13,22 +14,34 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RV
 /**
  * SDK clients for a configuration: the cloud's defaults, or the configured endpoints (LocalStack, or the
  * local server's dynalite and s3rver) with path-style S3 addressing.
+ *
+ * Every call is bounded: STORAGE_MAX_ATTEMPTS attempts with backoff and jitter (retryPolicy.ts), each
+ * abandoned after STORAGE_CONNECT_TIMEOUT_MS without a connection, STORAGE_REQUEST_TIMEOUT_MS without
+ * an answer, or as long without a byte of the answer's body. The SDK's defaults have no timeout at all, so a hung endpoint would hold a request until
+ * API Gateway gives up.
  */
 export function createAwsClients(c: Config, opts: { localCredentials?: boolean } = {}): AwsClients {
   const credentials = opts.localCredentials ? LOCAL_CREDENTIALS : undefined;
+  const common = () => ({
+    region: c.AWS_REGION,
+    credentials,
+    maxAttempts: c.STORAGE_MAX_ATTEMPTS,
+    // One strategy per client: its retry-token bucket reflects that service's health only.
+    retryStrategy: createRetryStrategy({ maxAttempts: c.STORAGE_MAX_ATTEMPTS }),
+    requestHandler: {
+      connectionTimeout: c.STORAGE_CONNECT_TIMEOUT_MS,
+      requestTimeout: c.STORAGE_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      // requestTimeout stops at the response headers; this idle timeout also covers a stalled body.
+      socketTimeout: c.STORAGE_REQUEST_TIMEOUT_MS,
+    },
+  });
   return {
-    dynamo: new DynamoDBClient({
-      region: c.AWS_REGION,
-      endpoint: c.DYNAMODB_ENDPOINT,
-      credentials,
-      maxAttempts: 4,
-    }),
+    dynamo: new DynamoDBClient({ ...common(), endpoint: c.DYNAMODB_ENDPOINT }),
     s3: new S3Client({
-      region: c.AWS_REGION,
+      ...common(),
       endpoint: c.S3_ENDPOINT,
       forcePathStyle: Boolean(c.S3_ENDPOINT),
-      credentials,
-      maxAttempts: 4,
     }),
   };
 }

@@ -14,8 +14,9 @@ import {
 import type { BlockStream } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
-import { isConditionFailure } from './errors';
+import { StorageUnavailableError, isConditionFailure } from './errors';
 import { type ReadOptions, blockStream } from './hourBlocks';
+import { backoffDelay } from './retryPolicy';
 import {
   HOUR_VERSION_SK,
   POINTER_SK,
@@ -27,7 +28,7 @@ import {
   pointerPk,
   skBounds,
 } from './keys';
-import type { EventPointer, EventStore, HistoryQuery, StoredEvent } from './types';
+import type { EventLocation, EventPointer, EventStore, HistoryQuery, StoredEvent } from './types';
 import type { HistoryRecord } from '../core/scan';
 
 export interface DynamoEventStoreOptions {
@@ -50,6 +51,8 @@ const defaults: Omit<DynamoEventStoreOptions, 'table'> = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Before re-sending the unprocessed part of a batch (attempt ≥ 1): 25..1000 ms, growing, with jitter. */
+const batchBackoff = (attempt: number) => sleep(backoffDelay(attempt - 1, 50, 1000));
 
 /**
  * The history in DynamoDB: hour-bucket partitions split into shards (keys.ts has the layout). A search
@@ -136,8 +139,9 @@ export class DynamoEventStore implements EventStore {
         let batch = requests.slice(next, next + 25);
         next += 25;
         for (let attempt = 0; batch.length > 0; attempt++) {
-          if (attempt > 8) throw new Error('BatchWriteItem left items unprocessed after retries');
-          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          if (attempt > 8)
+            throw new StorageUnavailableError('BatchWriteItem left items unprocessed after retries');
+          if (attempt > 0) await batchBackoff(attempt);
           const r = await this.db.send(
             new BatchWriteItemCommand({ RequestItems: { [this.opts.table]: batch } }),
           );
@@ -184,8 +188,9 @@ export class DynamoEventStore implements EventStore {
       batches.map(async (batch) => {
         let pending = batch;
         for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after retries');
-          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          if (attempt > 8)
+            throw new StorageUnavailableError('BatchGetItem left keys unprocessed after retries');
+          if (attempt > 0) await batchBackoff(attempt);
           const r = await this.db.send(
             new BatchGetItemCommand({
               RequestItems: { [this.opts.table]: { Keys: pending, ProjectionExpression: 'pk, sk, d' } },
@@ -209,8 +214,9 @@ export class DynamoEventStore implements EventStore {
         .slice(i, i + 100)
         .map((h) => ({ pk: { S: hourVersionPk(h) }, sk: { S: HOUR_VERSION_SK } }));
       for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after retries');
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        if (attempt > 8)
+          throw new StorageUnavailableError('BatchGetItem left keys unprocessed after retries');
+        if (attempt > 0) await batchBackoff(attempt);
         const r = await this.db.send(
           new BatchGetItemCommand({
             RequestItems: {
@@ -246,18 +252,39 @@ export class DynamoEventStore implements EventStore {
   async delete(eventId: string): Promise<EventPointer | undefined> {
     const p = await this.find(eventId);
     if (!p) return undefined;
-    const { pk, sk } = eventKey(p.timestampMs, eventId, this.opts.shards);
+    await this.deleteRecord(p);
+    await this.deletePointer(eventId);
+    return p;
+  }
+
+  async deleteRecord(e: EventLocation): Promise<void> {
+    const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
     await this.db.send(
       new DeleteItemCommand({ TableName: this.opts.table, Key: { pk: { S: pk }, sk: { S: sk } } }),
     );
-    await this.bumpVersions([p.timestampMs]);
+    await this.bumpVersions([e.timestampMs]);
+  }
+
+  async deletePointer(eventId: string): Promise<void> {
     await this.db.send(
       new DeleteItemCommand({
         TableName: this.opts.table,
         Key: { pk: { S: pointerPk(eventId) }, sk: { S: POINTER_SK } },
       }),
     );
-    return p;
+  }
+
+  async recordExists(e: EventLocation): Promise<boolean> {
+    const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
+    const r = await this.db.send(
+      new GetItemCommand({
+        TableName: this.opts.table,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+        ProjectionExpression: 'pk',
+        ConsistentRead: true,
+      }),
+    );
+    return Boolean(r.Item);
   }
 
   /**

@@ -81,7 +81,8 @@ export class DynamoSearchSlots implements SearchSlots {
           )
           .catch(() => undefined); // a lost renewal only shortens the lease
       },
-      Math.max(1000, (this.opts.leaseSeconds * 1000) / 3),
+      // Three renewals per lease, so one lost renewal never lets a live search's lease lapse.
+      (this.opts.leaseSeconds * 1000) / 3,
     );
     renew.unref();
     return {

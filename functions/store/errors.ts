@@ -2,6 +2,7 @@
 const UNAVAILABLE_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
+  'RequestTimeoutException',
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
@@ -9,15 +10,30 @@ const UNAVAILABLE_NAMES = new Set([
   'InternalServerError',
   'InternalError',
   'SlowDown',
+  'StorageUnavailableError',
 ]);
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ETIMEDOUT',
   'EPIPE',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
 ]);
+
+/**
+ * Storage kept part of a batch unprocessed (BatchGetItem / BatchWriteItem under throttling) through all
+ * our retries: the same outcome as a throttled single call.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageUnavailableError';
+  }
+}
 
 export function isStorageUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;

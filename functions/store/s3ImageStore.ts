@@ -1,14 +1,20 @@
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import type { ImageStore, StoredImage } from './types';
+import { StorageUnavailableError } from './errors';
+import type { ImageStore, ListedImage, StoredImage } from './types';
 
 /** Stored images live under this prefix: `images/<imageId>`. */
 export const IMAGE_PREFIX = 'images/';
+
+/** User metadata (x-amz-meta-event-ts): the event's time in ms, the key of its record with the id. */
+const EVENT_TS = 'event-ts';
 
 export class ImageTooLargeError extends Error {
   constructor() {
@@ -30,7 +36,12 @@ export class S3ImageStore implements ImageStore {
     private readonly encryption: ServerSideEncryption = 'AES256',
   ) {}
 
-  async put(imageId: string, bytes: Buffer, contentType: string): Promise<void> {
+  async put(
+    imageId: string,
+    bytes: Buffer,
+    contentType: string,
+    meta: { eventTimestampMs?: number } = {},
+  ): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -38,6 +49,8 @@ export class S3ImageStore implements ImageStore {
         Body: bytes,
         ContentType: contentType,
         ServerSideEncryption: this.encryption,
+        Metadata:
+          meta.eventTimestampMs === undefined ? undefined : { [EVENT_TS]: String(meta.eventTimestampMs) },
       }),
     );
   }
@@ -57,12 +70,43 @@ export class S3ImageStore implements ImageStore {
 
   async delete(imageIds: string[]): Promise<void> {
     if (imageIds.length === 0) return;
-    await this.s3.send(
+    const r = await this.s3.send(
       new DeleteObjectsCommand({
         Bucket: this.bucket,
         Delete: { Objects: imageIds.map((id) => ({ Key: IMAGE_PREFIX + id })), Quiet: true },
       }),
     );
+    // DeleteObjects answers 200 even when some keys failed (SlowDown, InternalError): that is no success.
+    if (r.Errors?.length) {
+      throw new StorageUnavailableError(`DeleteObjects failed for ${r.Errors.length} of ${imageIds.length}`);
+    }
+  }
+
+  async *list(): AsyncIterable<ListedImage[]> {
+    let token: string | undefined;
+    do {
+      const r = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: IMAGE_PREFIX, ContinuationToken: token }),
+      );
+      yield (r.Contents ?? []).map((o) => ({
+        imageId: (o.Key ?? '').slice(IMAGE_PREFIX.length),
+        lastModified: o.LastModified ?? new Date(0),
+      }));
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async eventTimestampOf(imageId: string): Promise<number | undefined> {
+    try {
+      const r = await this.s3.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: IMAGE_PREFIX + imageId }),
+      );
+      const ts = Number(r.Metadata?.[EVENT_TS]);
+      return r.Metadata?.[EVENT_TS] !== undefined && Number.isFinite(ts) ? ts : undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   async readObject(bucket: string, key: string, maxBytes: number): Promise<Buffer | undefined> {

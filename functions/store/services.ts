@@ -1,6 +1,6 @@
 import { config, type Config } from '../shared/config';
 import { createBucketCache } from './bucketCache';
-import { createAwsClients } from './clients';
+import { type AwsClients, createAwsClients } from './clients';
 import { DynamoEventStore } from './dynamoEventStore';
 import { DynamoSearchSlots } from './dynamoSearchSlots';
 import { S3ImageStore } from './s3ImageStore';
@@ -13,12 +13,15 @@ export interface Services {
   events: EventStore;
   images: ImageStore;
   slots: SearchSlots;
+  /** The SDK clients behind the adapters (fault-injection tests add middleware to them). */
+  clients: AwsClients;
 }
 
 export function createServices(c: Config, opts: { localCredentials?: boolean } = {}): Services {
   const { dynamo, s3 } = createAwsClients(c, opts);
   return {
     config: c,
+    clients: { dynamo, s3 },
     events: new DynamoEventStore(dynamo, {
       table: c.EVENTS_TABLE,
       shards: c.BUCKET_SHARDS,

@@ -1,0 +1,33 @@
+import { logger } from '../shared/logger';
+import type { Services } from '../store/services';
+import type { EventLocation } from '../store/types';
+
+/**
+ * Best-effort undo of an ingest that failed after it may have stored images or the event record: the
+ * record first (so no searchable event ever points at a deleted image), then the images. Nothing is
+ * undone if the event's pointer exists, because then the event is complete: a concurrent ingest of the
+ * same id finished it, or ours did and only its answer was lost. Never throws: what it cannot remove
+ * (storage down) the reconcile step (functions/store/reconcile.ts) removes later.
+ *
+ * @example catch (err) { await undoIngest(services, { eventId, timestampMs }, imageIds); throw err; }
+ */
+export async function undoIngest(
+  services: Services,
+  event: EventLocation,
+  imageIds: string[],
+): Promise<'undone' | 'complete' | 'left-for-reconcile'> {
+  try {
+    if (await services.events.find(event.eventId)) return 'complete';
+    await services.events.deleteRecord(event);
+    await services.images.delete(imageIds);
+    logger.warn({ eventId: event.eventId, images: imageIds.length }, 'failed ingest undone');
+    return 'undone';
+  } catch (err) {
+    const e = err as { name?: string; message?: string } | null;
+    logger.warn(
+      { eventId: event.eventId, err: { name: e?.name, message: e?.message } },
+      'failed ingest not undone: left for reconcile',
+    );
+    return 'left-for-reconcile';
+  }
+}

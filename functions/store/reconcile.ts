@@ -1,0 +1,120 @@
+import type { Services } from './services';
+import type { ListedImage } from './types';
+
+export interface ReconcileOptions {
+  /** Images younger than this may belong to an ingest still running: never touched. */
+  graceMs: number;
+  /** Count what would be removed, remove nothing. */
+  dryRun: boolean;
+  /** Events checked at once. */
+  concurrency: number;
+  now: () => number;
+}
+
+const defaults: ReconcileOptions = { graceMs: 60 * 60_000, dryRun: false, concurrency: 8, now: Date.now };
+
+export interface ReconcileReport {
+  imagesListed: number;
+  /** Images whose event exists, or that are younger than the grace period. */
+  kept: number;
+  /** Images of events that have no pointer and are older than the grace period (failed ingests). */
+  orphanImagesRemoved: number;
+  /** Pointer-less event records of those failed ingests, removed before their images. */
+  orphanRecordsRemoved: number;
+  /** Erasures that stopped after removing the record (DELETE failed part-way, or TTL removed the record). */
+  erasuresFinished: number;
+  /** Orphan-looking images with no event time stored with them (older releases): left alone, counted. */
+  unverified: number;
+  /** Objects under images/ not named `<event id>.face|.scene`. */
+  foreign: number;
+  dryRun: boolean;
+}
+
+const SUFFIX = /\.(face|scene)$/;
+
+/**
+ * Removes what failed ingests and interrupted erasures left behind, in the order that never leaves an
+ * event pointing at a missing image (record, then images, then pointer):
+ *
+ * - images whose event has no pointer and that are older than the grace period: the event's record (if
+ *   the failed ingest got that far; found through the event time stored with the image) and then the
+ *   images;
+ * - events whose pointer remains but whose record is gone: their images, then the pointer.
+ *
+ * Run it as `npm run reconcile` (scripts/reconcile.ts) or on a schedule.
+ *
+ * @example const report = await reconcile(services, { graceMs: 3_600_000 });
+ */
+export async function reconcile(
+  services: Pick<Services, 'events' | 'images'>,
+  options: Partial<ReconcileOptions> = {},
+): Promise<ReconcileReport> {
+  const o = { ...defaults, ...options };
+  const { events, images } = services;
+  const report: ReconcileReport = {
+    imagesListed: 0,
+    kept: 0,
+    orphanImagesRemoved: 0,
+    orphanRecordsRemoved: 0,
+    erasuresFinished: 0,
+    unverified: 0,
+    foreign: 0,
+    dryRun: o.dryRun,
+  };
+  const cutoff = o.now() - o.graceMs;
+
+  const settle = async (eventId: string, listed: ListedImage[]): Promise<void> => {
+    const ids = listed.map((i) => i.imageId);
+    const pointer = await events.find(eventId);
+    if (pointer) {
+      if (await events.recordExists(pointer)) {
+        report.kept += ids.length;
+        return;
+      }
+      if (!o.dryRun) {
+        await images.delete([...new Set([...pointer.imageIds, ...ids])]);
+        await events.deletePointer(eventId);
+      }
+      report.erasuresFinished++;
+      return;
+    }
+    if (listed.some((i) => i.lastModified.getTime() > cutoff)) {
+      report.kept += ids.length;
+      return;
+    }
+    let timestampMs: number | undefined;
+    for (const id of ids) {
+      timestampMs ??= await images.eventTimestampOf(id);
+    }
+    if (timestampMs === undefined) {
+      report.unverified += ids.length;
+      return;
+    }
+    const location = { eventId, timestampMs };
+    if (await events.recordExists(location)) {
+      if (!o.dryRun) await events.deleteRecord(location);
+      report.orphanRecordsRemoved++;
+    }
+    if (!o.dryRun) await images.delete(ids);
+    report.orphanImagesRemoved += ids.length;
+  };
+
+  for await (const page of images.list()) {
+    report.imagesListed += page.length;
+    const byEvent = new Map<string, ListedImage[]>();
+    for (const image of page) {
+      if (!SUFFIX.test(image.imageId)) {
+        report.foreign++;
+        continue;
+      }
+      const eventId = image.imageId.replace(SUFFIX, '');
+      byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), image]);
+    }
+    const queue = [...byEvent];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await settle(...next);
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+  }
+  return report;
+}
