@@ -1,8 +1,10 @@
 import { IMAGE_ID_PATTERN, ID_PATTERN } from '../core/event';
 import { ContractError } from '../core/errors';
 import { type ApiEvent, type ApiResult, binary, json } from '../http/apiGateway';
+import { allowOrigins } from '../http/cors';
 import { contractErrors } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { config } from '../shared/config';
 import { eraseEvent } from '../store/eraseEvent';
 import { defaultServices, type Services } from '../store/services';
 
@@ -39,8 +41,9 @@ export async function deleteEvent(event: ApiEvent, services: Services): Promise<
   return json(200, { event_id: id, deleted: true });
 }
 
-export function createImagesHandler(services: () => Services) {
+export function createImagesHandler(services: () => Services, corsOrigins: () => string[] = () => []) {
   return middy<ApiEvent, ApiResult>()
+    .use(allowOrigins(corsOrigins))
     .use(contractErrors())
     .handler(async (event) => {
       if (event.httpMethod === 'GET' || event.httpMethod === 'HEAD') return getImage(event, services());
@@ -50,4 +53,4 @@ export function createImagesHandler(services: () => Services) {
 }
 
 /** API Gateway REST proxy → GET /sophon/v2/face/images/{id} and DELETE /sophon/v2/face/events/{id}. */
-export const handler = createImagesHandler(defaultServices);
+export const handler = createImagesHandler(defaultServices, () => config().CORS_ORIGINS);

@@ -2,14 +2,17 @@ import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createDetectHandler } from '../detect/handler';
 import { getFaceEngine } from '../face';
 import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { createImagesHandler } from '../images/handler';
 import { createIngestHandler } from '../ingest/handler';
 import { createSearchHandler } from '../search/handler';
 import { type Config, loadConfig } from '../shared/config';
+import { consoleConfigScript } from '../shared/consoleConfig';
 import { createServices, type Services } from '../store/services';
 import { createAwsClients } from '../store/clients';
+import { apiKeyAccepted, INVALID_API_KEY_BODY } from './apiKey';
 import { localContext, toApiEvent } from './apiGatewayEvent';
 import { ensureTable, startStandIns, type StandIns } from './standIns';
 import { staticFile } from './staticFiles';
@@ -86,12 +89,23 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const search = createSearchHandler(deps) as unknown as Handler;
   const ingest = createIngestHandler(deps) as unknown as Handler;
   const images = createImagesHandler(() => services) as unknown as Handler;
+  const detect = createDetectHandler(() => ({
+    config: c,
+    images: services.images,
+    engine: getFaceEngine,
+  })) as unknown as Handler;
   const routes: Route[] = [
     {
       method: ['POST'],
       pattern: /^\/sophon\/v2\/face\/searchbyimage\/?$/,
       resource: '/sophon/v2/face/searchbyimage',
       handler: search,
+    },
+    {
+      method: ['POST'],
+      pattern: /^\/sophon\/v2\/face\/detect\/?$/,
+      resource: '/sophon/v2/face/detect',
+      handler: detect,
     },
     {
       method: ['POST'],
@@ -124,6 +138,11 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
+      // The API wants the key, as the stack's API-key option does; the console's files do not.
+      if (/^\/(sophon|_local)\//.test(url.pathname) && !apiKeyAccepted(req, c.LOCAL_API_KEY)) {
+        req.resume(); // drain the body, so the client reads the 403 rather than a reset
+        return send(res, 403, { 'Content-Type': 'application/json' }, INVALID_API_KEY_BODY);
+      }
       const route = routes.find((r) => r.pattern.test(url.pathname));
       if (route) {
         if (!route.method.includes(req.method ?? '')) {
@@ -152,6 +171,10 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       }
       if (url.pathname === '/_local/endpoints' && req.method === 'GET') {
         return send(res, 200, { 'Content-Type': 'application/json' }, JSON.stringify(endpoints));
+      }
+      if (c.LOCAL_API_KEY && url.pathname === '/config.js' && req.method === 'GET') {
+        const script = consoleConfigScript({ apiBase: '', apiKeyRequired: true });
+        return send(res, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }, script);
       }
       if (req.method === 'GET' || req.method === 'HEAD') {
         const file = await staticFile(c.WEB_DIR, url.pathname);

@@ -3,6 +3,7 @@ import { parseSearchRequest } from '../core/contract';
 import { ContractError } from '../core/errors';
 import { toContractEvent, type EventDoc } from '../core/event';
 import { withSearchSlot } from '../core/lease';
+import { type QueryFaceJson, toQueryFaceJson } from '../core/queryFace';
 import { type ScanOutcome, scanHistory } from '../core/scan';
 import { compareScore, cosineForScore } from '../core/score';
 import { remainingRange } from '../core/timeWindow';
@@ -25,7 +26,7 @@ export interface SearchResponse {
   records_examined: number;
   /** Where total_time went: the face engine vs reading and scoring the history. */
   timings: { face_ms: number; scan_ms: number };
-  query_face: { box: number[]; det_score: number; quality: Record<string, number> };
+  query_face: QueryFaceJson;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -65,7 +66,6 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       : { matches: [], examined: 0, haveMore: false };
 
     const scanMs = performance.now() - tScan;
-    const { box, detScore, quality } = face;
     return {
       events: outcome.matches.map((m) =>
         toContractEvent(
@@ -80,17 +80,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       endtimestamp: outcome.lastTimestamp ?? (q.reverse ? Math.ceil(q.startMs) : Math.floor(q.endMs)),
       records_examined: outcome.examined,
       timings: { face_ms: Math.round(tScan - tFace), scan_ms: Math.round(scanMs) },
-      query_face: {
-        box: box.map((v) => round(v, 1)),
-        det_score: round(detScore, 4),
-        quality: {
-          face_size: round(quality.faceSize, 1),
-          yaw: round(quality.yaw, 1),
-          pitch: round(quality.pitch, 1),
-          roll: round(quality.roll, 1),
-          brightness: round(quality.brightness, 1),
-        },
-      },
+      query_face: toQueryFaceJson(face),
     };
   });
 }

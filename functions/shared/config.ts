@@ -67,6 +67,16 @@ const schema = z.object({
   UPLOAD_PREFIX: z.string().default('incoming/'),
   /** The search console's static files, served by the local server at `/`. */
   WEB_DIR: z.string().default(join(REPO_ROOT, 'web/public')),
+  /** Browser origins allowed to read API answers (the console's CloudFront origin); none: no CORS header. */
+  CORS_ORIGINS: list.default([]),
+  /**
+   * Local server only: when set, every API route wants this value in `x-api-key`, as the stack's API-key
+   * option does (the console then asks for it). Unset: no check, as on the appliance's loopback.
+   */
+  LOCAL_API_KEY: z
+    .union([z.literal(''), z.string().min(8, 'at least 8 characters')])
+    .optional()
+    .transform((v) => v || undefined),
 
   PORT: z.coerce.number().int().min(0).max(65535).default(5555),
   HOST: z.string().default('127.0.0.1'),

@@ -1,0 +1,76 @@
+import { performance } from 'node:perf_hooks';
+import { parseDetectRequest } from '../core/detectRequest';
+import { ContractError } from '../core/errors';
+import { type QueryFaceJson, toQueryFaceJson } from '../core/queryFace';
+import type { Box, FaceEngine, FiqaLevel, QueryFace } from '../face/types';
+import type { Config } from '../shared/config';
+import { readImageSource } from '../store/imageSource';
+import type { ImageStore } from '../store/types';
+
+export interface DetectDeps {
+  config: Pick<Config, 'GRAB_MODE' | 'MAX_IMAGE_BYTES' | 'IMAGE_BUCKET' | 'ALLOWED_BUCKETS' | 'IMAGE_ROOT'>;
+  /** Only for face_image_path; base64 photos never touch storage. */
+  images: ImageStore;
+  engine: () => FaceEngine;
+}
+
+/** The response of POST /sophon/v2/face/detect (an extension beyond CONTRACT.md: docs/api.md). */
+export interface DetectResponse {
+  /** Every face found, largest first. */
+  faces: { box: number[]; score: number }[];
+  /** The face a search with this photo would use (the largest real face), measured as search measures it. */
+  query_face: QueryFaceJson;
+  fiqa_level: FiqaLevel;
+  fiqa_passed: boolean;
+  /** Why the face fails `fiqa_level`: the same text as search's LOW_QUALITY_ERROR message. */
+  reason?: string;
+  total_time: number;
+}
+
+const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * POST /sophon/v2/face/detect: the query analysis of a search and nothing else (no search slot, no
+ * history). A face that fails the quality gate is an answer here, not an error: the caller wants to show
+ * the box and say why, before anyone presses Search. The errors are search's: IMAGE_NOT_OPENED,
+ * NO_FACE_ERROR, INVALID_ARGUMENTS, MISSING_ARGUMENTS, NOT_SUPPORT_IN_GRAB_MODE.
+ *
+ * @example const r = await detectFace({ face_image_base64: b64, fiqa_level: 'high' }, deps); r.fiqa_passed
+ */
+export async function detectFace(body: unknown, deps: DetectDeps): Promise<DetectResponse> {
+  const t0 = performance.now();
+  const c = deps.config;
+  // Grab mode turns searching off; saying so on upload beats saying so after Search.
+  if (c.GRAB_MODE) throw new ContractError('NOT_SUPPORT_IN_GRAB_MODE');
+  const q = parseDetectRequest(body, c.MAX_IMAGE_BYTES);
+  const bytes = await readImageSource(
+    q.image,
+    { imageBucket: c.IMAGE_BUCKET, allowedBuckets: c.ALLOWED_BUCKETS, imageRoot: c.IMAGE_ROOT },
+    deps.images,
+    c.MAX_IMAGE_BYTES,
+  );
+  const engine = deps.engine();
+  // The gate is search's own (the engine's). A face that fails it is analysed again without the gate,
+  // only for its box and size: the angles are then not measured, and the reason names the failed check.
+  let face: QueryFace;
+  let reason: string | undefined;
+  try {
+    face = await engine.analyzeQuery(bytes, q.fiqaLevel);
+  } catch (err) {
+    if (!(err instanceof ContractError) || err.code !== 'LOW_QUALITY_ERROR') throw err;
+    reason = err.message;
+    face = await engine.analyzeQuery(bytes, 'no');
+  }
+  const { faces } = await engine.detectAll(bytes);
+  return {
+    faces: [...faces]
+      .sort((a, b) => area(b.box) - area(a.box))
+      .map((f) => ({ box: f.box.map((v) => round(v, 1)), score: round(f.score, 4) })),
+    query_face: toQueryFaceJson(face),
+    fiqa_level: q.fiqaLevel,
+    fiqa_passed: reason === undefined,
+    ...(reason === undefined ? {} : { reason }),
+    total_time: (performance.now() - t0) / 1000,
+  };
+}
