@@ -23,6 +23,7 @@ import {
   openPhoto,
   resizeRegion,
 } from './image';
+import { DEFAULT_FACENESS, type FacenessLimits, isFace } from './faceness';
 import { failedCheck, insideShare, laplacianVariance, meanLuma } from './quality';
 import type { ModelSessions } from './sessions';
 import type {
@@ -54,14 +55,15 @@ export interface EngineOptions {
   /** Median raw (pre-normalization) embedding norm of dev faces (3.74); see occlusionFromNorm. */
   referenceNorm: number;
   /**
-   * Below this raw embedding norm a detection is not taken for a face: the detector alone fires on
+   * How strongly a detection must embed to be taken for a face (faceness.ts): the detector alone fires on
    * some animal faces (skimage's cat: detector 0.74, norm 1.84; the weakest of 494 dev faces: 2.19).
    */
-  minFaceNorm: number;
+  faceness: FacenessLimits;
   expression: boolean;
   /**
    * Speed: large photos are reduced for the detector while they are decoded, and only the chosen face's
-   * neighbourhood is decoded at working resolution (false: the whole working image is decoded once).
+   * neighbourhood is decoded at working resolution (false: the whole working image is decoded once, about
+   * 10 ms more on 1920×1280; docs/speed.md).
    */
   partialDecode: boolean;
 }
@@ -75,9 +77,9 @@ export const DEFAULT_ENGINE: EngineOptions = {
   letterbox: true,
   flipAugment: false,
   referenceNorm: 3.74,
-  minFaceNorm: 2.0,
+  faceness: DEFAULT_FACENESS,
   expression: true,
-  partialDecode: false,
+  partialDecode: true,
 };
 
 /** Face box size (px) that the 112×112 template corresponds to, roughly. */
@@ -109,7 +111,7 @@ export class OnnxFaceEngine implements FaceEngine {
     const verified: DetectedFace[] = [];
     for (const f of faces) {
       const aligned = await this.align(window!, f.box);
-      if ((await this.embed(aligned.face)).norm >= this.opts.minFaceNorm) {
+      if (isFace(f.score, (await this.embed(aligned.face)).norm, this.opts.faceness)) {
         verified.push({ box: toOriginal(f.box, photo.scale), score: f.score });
       }
     }
@@ -249,7 +251,7 @@ export class OnnxFaceEngine implements FaceEngine {
       timings.alignMs += a.warpMs;
       const e = await this.embed(a.face);
       timings.embedMs += lap();
-      if (e.norm >= this.opts.minFaceNorm || req.box) {
+      if (isFace(f.score, e.norm, this.opts.faceness) || req.box) {
         chosen = { face: f, window, aligned: a.face, points68: a.points68, five: a.five };
         embedded = e;
         break;
@@ -263,7 +265,8 @@ export class OnnxFaceEngine implements FaceEngine {
       const sizeOnly = failedCheck({ ...PASSING, faceSize }, req.gate);
       if (sizeOnly) throw new ContractError('LOW_QUALITY_ERROR', sizeOnly);
     }
-    const [yaw, pitch, roll] = await this.pose(window, workBox);
+    // Every gate but 'no' checks the angle (CONTRACT.md); fr_pose is ~9 ms of a query, so 'no' skips it.
+    const [yaw, pitch, roll] = req.gate === 'no' ? [NaN, NaN, NaN] : await this.pose(window, workBox);
     timings.poseMs = lap();
     const quality: QualityReport = {
       faceSize,
@@ -274,7 +277,7 @@ export class OnnxFaceEngine implements FaceEngine {
       brightness: meanLuma(centre(aligned)),
       sharpness: laplacianVariance(aligned.data, 112, 112),
       completeness: insideShare(pointsBox(points68), photo.workWidth, photo.workHeight, 0.05),
-      occlusion: occlusionFromNorm(embedded.norm, this.opts.referenceNorm, this.opts.minFaceNorm),
+      occlusion: occlusionFromNorm(embedded.norm, this.opts.referenceNorm, this.opts.faceness.minNorm),
     };
     if (req.gate) {
       const failed = failedCheck(quality, req.gate);

@@ -16,6 +16,7 @@ export interface DetectedFace {
 export interface QualityReport {
   /** Shorter side of the face box, original pixels. */
   faceSize: number;
+  /** Degrees; yaw, pitch, roll and poseSum are NaN where not measured (a query at fiqa_level 'no'). */
   yaw: number;
   pitch: number;
   roll: number;
@@ -73,7 +74,8 @@ export interface EventFace extends QueryFace {
 
 export interface FaceEngine {
   /**
-   * Query path: decode, take the largest face, gate it on fiqaLevel, embed it.
+   * Query path: decode, take the largest face, gate it on fiqaLevel, embed it. At 'no' the pose is not
+   * measured (the quality report's angles are NaN).
    * Throws ContractError IMAGE_NOT_OPENED, NO_FACE_ERROR or LOW_QUALITY_ERROR (message: the failed check).
    */
   analyzeQuery(image: Buffer, fiqaLevel: FiqaLevel): Promise<QueryFace>;

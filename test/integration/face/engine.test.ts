@@ -159,7 +159,7 @@ describe('quality gate and errors', () => {
     const { faces } = await engine.detectAll(photo(2));
     const turned = faces.reduce((a, b) => (a.box[0] < b.box[0] ? a : b));
     const crop = await cropAround(photo(2), turned.box, 0.6);
-    const q = await engine.analyzeQuery(crop, 'no');
+    const q = await engine.analyzeQuery(crop, 'low');
     expect(Math.abs(q.quality.yaw)).toBeGreaterThan(45);
     const err = await expectContractError(engine.analyzeQuery(crop, 'high'), 'LOW_QUALITY_ERROR');
     expect(err.message).toMatch(/^face angle/);
@@ -168,9 +168,23 @@ describe('quality gate and errors', () => {
   it('passes a large, frontal, sharp face at high', async () => {
     const { faces } = await engine.detectAll(photo(3));
     const crop = await cropAround(photo(3), faces[0].box, 0.6);
-    const q = await engine.analyzeQuery(crop, 'no');
+    const q = await engine.analyzeQuery(crop, 'low');
     expect(q.quality.poseSum).toBeLessThan(60);
     await expect(engine.analyzeQuery(crop, 'high')).resolves.toBeDefined();
+  });
+
+  it('measures the angle only at levels that check it', async () => {
+    const { faces } = await engine.detectAll(photo(3));
+    const crop = await cropAround(photo(3), faces[0].box, 0.6);
+    const [no, low] = [await engine.analyzeQuery(crop, 'no'), await engine.analyzeQuery(crop, 'low')];
+    expect([no.quality.yaw, no.quality.pitch, no.quality.roll, no.quality.poseSum]).toEqual([
+      NaN,
+      NaN,
+      NaN,
+      NaN,
+    ]);
+    expect(Number.isFinite(low.quality.poseSum)).toBe(true);
+    expect(no.embedding).toEqual(low.embedding);
   });
 
   it('answers NO_FACE_ERROR for a photo without a face', async () => {

@@ -1,7 +1,7 @@
 /**
- * The decode plumbing behind EngineOptions.partialDecode (opt-in), on the real group photos: windows are
- * the whole decode's pixels, the shrink-on-load detector input is close to the exact one, and the engine's
- * output on frontal faces barely moves.
+ * The decode plumbing behind EngineOptions.partialDecode (on by default), on the real group photos: windows
+ * are the whole decode's pixels, the shrink-on-load detector input is close to the exact one, and the
+ * engine's output on frontal faces barely moves.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,8 +61,12 @@ describe('detectorInput with shrink-on-load', () => {
 
 describe('the engine with partialDecode', () => {
   const models = new ModelSessions(config().MODEL_DIR, 1);
-  const exact = new OnnxFaceEngine(models, { ...DEFAULT_ENGINE, expression: false });
+  const exact = new OnnxFaceEngine(models, { ...DEFAULT_ENGINE, expression: false, partialDecode: false });
   const partial = new OnnxFaceEngine(models, { ...DEFAULT_ENGINE, expression: false, partialDecode: true });
+
+  it('is the default', () => {
+    expect(DEFAULT_ENGINE.partialDecode).toBe(true);
+  });
 
   // sample2's largest face is in half profile, where a pixel of difference moves the landmarks a lot.
   it.each([1, 3, 4, 5, 6])(
@@ -73,6 +77,14 @@ describe('the engine with partialDecode', () => {
       a.box.forEach((v, i) => expect(Math.abs(v - b.box[i])).toBeLessThan(4));
     },
   );
+
+  // Its raw embedding norm sits near the face-ness limit and moves with a pixel of difference (faceness.ts).
+  it('takes the half-profile face of sample2.jpg for a face, as the exact path does', async () => {
+    const [a, b] = [await exact.analyzeQuery(photo(2), 'low'), await partial.analyzeQuery(photo(2), 'low')];
+    expect(Math.abs(a.quality.yaw)).toBeGreaterThan(45);
+    expect(Math.abs(b.quality.yaw)).toBeGreaterThan(45);
+    a.box.forEach((v, i) => expect(Math.abs(v - b.box[i])).toBeLessThan(4));
+  });
 
   it('covers every crop of a face with its neighbourhood', () => {
     const r = neighbourhood([[100, 50, 200, 170]], { workWidth: 1000, workHeight: 800 });
