@@ -17,10 +17,11 @@ interface Acknowledgement {
 const BASIC_EXECUTION =
   'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 const objects = (prefix: string) => `IAM5[Resource::<StorageImagesCFC0E004.Arn>/${prefix}*]`;
-const FUNCTIONS = ['Search', 'Ingest', 'IngestS3', 'Images'];
+const FUNCTIONS = ['Search', 'Detect', 'Ingest', 'IngestS3', 'Images'];
 /** The object-key patterns each function's role names (infra/constructs/faceFunctions.ts). */
 const OBJECT_PATTERNS: Record<string, string[]> = {
   Search: [objects('')],
+  Detect: [objects('')],
   Ingest: [objects(''), objects('images/')],
   IngestS3: [objects(''), objects('images/'), objects('incoming/')],
   Images: [objects('images/')],
@@ -42,7 +43,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
     })),
     ...FUNCTIONS.map((f) => ({
       path: `Functions/${f}Role/DefaultPolicy/Resource`,
-      rules: [...OBJECT_PATTERNS[f], ...(['Search', 'Ingest', 'IngestS3'].includes(f) ? allowed : [])],
+      rules: [...OBJECT_PATTERNS[f], ...(f === 'Images' ? [] : allowed)],
       reason:
         'Object-level S3 actions need an object ARN pattern. Writes and deletes are limited to the prefix ' +
         'they belong to (images/, incoming/); reads of the whole bucket are only for face_image_path, which ' +
@@ -97,6 +98,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
   }
   const methods = [
     'sophon/v2/face/searchbyimage/POST',
+    'sophon/v2/face/detect/POST',
     'sophon/v2/face/events/POST',
     'sophon/v2/face/events/{id}/DELETE',
     'sophon/v2/face/images/{id}/GET',
@@ -120,6 +122,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       'sophon/v2/',
       'sophon/v2/face/',
       'sophon/v2/face/searchbyimage/',
+      'sophon/v2/face/detect/',
       'sophon/v2/face/events/',
       'sophon/v2/face/events/{id}/',
       'sophon/v2/face/images/',

@@ -13,8 +13,11 @@ const schema = z.object({
   apiAuth: z.enum(['iam', 'apiKey']).default('iam'),
   /** `esbuild`: NodejsFunction bundles the handlers. A folder: prebuilt bundles `<folder>/<name>/index.js`. */
   bundling: z.string().default('esbuild'),
-  /** Deploy the search console (S3 + CloudFront). */
-  console: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+  /**
+   * Deploy the search console (S3 + CloudFront). Defaults to on with `apiAuth=apiKey` and off with IAM:
+   * a browser cannot SigV4-sign, so behind IAM the page could not make a single call.
+   */
+  console: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
   retentionDays: z.coerce.number().int().min(1).max(36500).default(90),
   maxConcurrentSearches: z.coerce.number().int().min(1).max(1000).default(4),
   /** Steady-state requests per second and burst for the whole API stage. */
@@ -29,7 +32,10 @@ const schema = z.object({
   alarmEmail: z.string().email().optional(),
 });
 
-export type Settings = Omit<z.infer<typeof schema>, 'arch'> & { arch: 'arm64' | 'x64' };
+export type Settings = Omit<z.infer<typeof schema>, 'arch' | 'console'> & {
+  arch: 'arm64' | 'x64';
+  console: boolean;
+};
 
 /** Settings from a context getter (`app.node.tryGetContext`); unknown keys are ignored. */
 export function readSettings(get: (key: string) => unknown): Settings {
@@ -45,5 +51,13 @@ export function readSettings(get: (key: string) => unknown): Settings {
   }
   // LocalStack runs functions on the appliance's own CPU, which is usually x86.
   const arch = parsed.data.arch ?? (parsed.data.profile === 'local' ? 'x64' : 'arm64');
-  return { ...parsed.data, arch };
+  const keyed = parsed.data.apiAuth === 'apiKey';
+  if (parsed.data.console === true && !keyed) {
+    // Deploying it anyway would publish a page that gets 403 on every call.
+    throw new Error(
+      'invalid CDK context: console: the search console needs -c apiAuth=apiKey (a browser cannot ' +
+        'SigV4-sign calls for IAM authorization); deploy with apiKey, or leave the console out',
+    );
+  }
+  return { ...parsed.data, arch, console: parsed.data.console ?? keyed };
 }

@@ -14,7 +14,7 @@ export interface FaceSearchStackProps extends StackProps {
 }
 
 /**
- * Clients → API Gateway (REST) → search / ingest / images functions → DynamoDB (events, leases) and
+ * Clients → API Gateway (REST) → search / detect / ingest / images functions → DynamoDB (events, leases) and
  * S3 (images; uploads under incoming/ trigger ingest). The model layer carries the models and native
  * modules; alarms watch all of it. On LocalStack: no layer (bundled instead), no CloudFront console.
  */
@@ -27,24 +27,27 @@ export class FaceSearchStack extends Stack {
     const storage = new Storage(this, 'Storage', { retentionDays: settings.retentionDays, local });
     // LocalStack's community edition has no Lambda layers: the functions carry models and modules.
     const layer = local ? undefined : new ModelLayer(this, 'Models', { arch: settings.arch }).layer;
+    // Only with API keys (settings.ts): a browser cannot sign IAM calls.
+    const site =
+      !local && settings.console
+        ? new Console(this, 'Console', { accessLogs: storage.accessLogs })
+        : undefined;
     const functions = new FaceFunctions(this, 'Functions', {
       settings,
       table: storage.table,
       images: storage.images,
       layer,
+      consoleOrigin: site?.origin,
     });
-    const site =
-      !local && settings.console
-        ? new Console(this, 'Console', { accessLogs: storage.accessLogs })
-        : undefined;
     const api = new FaceApi(this, 'Api', {
       search: functions.search,
+      detect: functions.detect,
       ingest: functions.ingest,
       images: functions.images,
       auth: settings.apiAuth,
       throttleRate: settings.throttleRate,
       throttleBurst: settings.throttleBurst,
-      corsOrigins: site ? [site.origin] : undefined,
+      consoleOrigin: site?.origin,
       wafAclArn: settings.wafAclArn,
     });
 
@@ -52,6 +55,7 @@ export class FaceSearchStack extends Stack {
       new Alarms(this, 'Alarms', {
         functions: {
           Search: functions.search,
+          Detect: functions.detect,
           Ingest: functions.ingest,
           IngestS3: functions.ingestS3,
           Images: functions.images,
@@ -61,6 +65,7 @@ export class FaceSearchStack extends Stack {
         // Alarm at 80% of each timeout: a function that close to it is about to fail requests.
         latencyMs: {
           Search: SIZING.search.timeout.toMilliseconds() * 0.8,
+          Detect: SIZING.detect.timeout.toMilliseconds() * 0.8,
           Ingest: SIZING.ingestApi.timeout.toMilliseconds() * 0.8,
           IngestS3: SIZING.ingestS3.timeout.toMilliseconds() * 0.8,
           Images: SIZING.images.timeout.toMilliseconds() * 0.8,
@@ -69,7 +74,7 @@ export class FaceSearchStack extends Stack {
       });
     }
     if (site) {
-      site.publish(api.api.url);
+      site.publish(api.api.url, { apiKeyRequired: settings.apiAuth === 'apiKey' });
       new CfnOutput(this, 'ConsoleUrl', { value: `${site.origin}/` });
     }
 
@@ -78,6 +83,7 @@ export class FaceSearchStack extends Stack {
     new CfnOutput(this, 'EventsTable', { value: storage.table.tableName });
     new CfnOutput(this, 'ImageBucket', { value: storage.images.bucketName });
     if (api.apiKey) new CfnOutput(this, 'ApiKeyId', { value: api.apiKey.keyId });
+    if (api.consoleKey) new CfnOutput(this, 'ConsoleApiKeyId', { value: api.consoleKey.keyId });
 
     applyNagSuppressions(this, settings);
   }

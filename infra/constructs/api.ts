@@ -7,35 +7,47 @@ import { Construct } from 'constructs';
 
 export interface FaceApiProps {
   readonly search: lambda.IFunction;
+  readonly detect: lambda.IFunction;
   readonly ingest: lambda.IFunction;
   readonly images: lambda.IFunction;
   readonly auth: 'iam' | 'apiKey';
   readonly throttleRate: number;
   readonly throttleBurst: number;
-  /** Origins allowed to call from a browser (the console); none means no CORS. */
-  readonly corsOrigins?: string[];
+  /**
+   * The search console's origin: allowed to call from a browser (preflight, and CORS headers on API
+   * Gateway's own rejections); none means no CORS. With it, in API-key mode, the console gets a key of
+   * its own.
+   */
+  readonly consoleOrigin?: string;
   /** A regional WAFv2 web ACL to attach to the stage. */
   readonly wafAclArn?: string;
 }
 
-/** API Gateway's own rejections, in the contract's error body so clients parse one shape. */
-const GATEWAY_ERRORS: { type: apigw.ResponseType; status?: string; code: string; message: string }[] = [
-  // A body over API Gateway's 10 MB cap is an image that is too large (contract: INVALID_ARGUMENTS).
-  {
-    type: apigw.ResponseType.REQUEST_TOO_LARGE,
-    status: '400',
-    code: 'INVALID_ARGUMENTS',
-    message: 'face_image_base64',
-  },
-  // 429 is the contract's "another search is running"; rate limiting is a different story: retry later.
-  { type: apigw.ResponseType.THROTTLED, status: '503', code: 'SERVICE_UNAVAILABLE', message: 'throttled' },
-  { type: apigw.ResponseType.QUOTA_EXCEEDED, status: '503', code: 'SERVICE_UNAVAILABLE', message: 'quota' },
-  // Keeps API Gateway's own 5xx status (502 bad integration response, 504 timeout); only the body changes.
-  { type: apigw.ResponseType.DEFAULT_5XX, code: 'INTERNAL_ERROR', message: '' },
-];
+/**
+ * API Gateway's own rejections, in the contract's error body so clients parse one shape. A message of
+ * null keeps API Gateway's own (`$context.error.messageString`, already a JSON string).
+ */
+const GATEWAY_ERRORS: { type: apigw.ResponseType; status?: string; code: string; message: string | null }[] =
+  [
+    // A body over API Gateway's 10 MB cap is an image that is too large (contract: INVALID_ARGUMENTS).
+    {
+      type: apigw.ResponseType.REQUEST_TOO_LARGE,
+      status: '400',
+      code: 'INVALID_ARGUMENTS',
+      message: 'face_image_base64',
+    },
+    // 429 is the contract's "another search is running"; rate limiting is a different story: retry later.
+    { type: apigw.ResponseType.THROTTLED, status: '503', code: 'SERVICE_UNAVAILABLE', message: 'throttled' },
+    { type: apigw.ResponseType.QUOTA_EXCEEDED, status: '503', code: 'SERVICE_UNAVAILABLE', message: 'quota' },
+    // Keeps API Gateway's own 5xx status (502 bad integration response, 504 timeout); only the body changes.
+    { type: apigw.ResponseType.DEFAULT_5XX, code: 'INTERNAL_ERROR', message: '' },
+    // Every other 4xx of the gateway (a missing or wrong API key, an unsigned call, an unknown route) keeps
+    // its status and names its type as the code, e.g. INVALID_API_KEY: the console tells them apart by it.
+    { type: apigw.ResponseType.DEFAULT_4XX, code: '$context.error.responseType', message: null },
+  ];
 
 /**
- * The REST API: POST /sophon/v2/face/searchbyimage, POST /sophon/v2/face/events,
+ * The REST API: POST /sophon/v2/face/searchbyimage, POST /sophon/v2/face/detect, POST /sophon/v2/face/events,
  * DELETE /sophon/v2/face/events/{id}, GET /sophon/v2/face/images/{id}. IAM (SigV4) authorization by
  * default; optionally API keys metered by a usage plan. Stage throttling, JSON access logs, execution
  * logs at ERROR level without request data (bodies hold face photos).
@@ -44,6 +56,8 @@ export class FaceApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogs: logs.LogGroup;
   readonly apiKey?: apigw.IApiKey;
+  /** API-key mode with the console: the key its users type in, apart from machine clients' keys. */
+  readonly consoleKey?: apigw.IApiKey;
 
   constructor(scope: Construct, id: string, props: FaceApiProps) {
     super(scope, id);
@@ -75,17 +89,12 @@ export class FaceApi extends Construct {
         authorizationType: iamAuth ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE,
         apiKeyRequired: !iamAuth,
       },
-      defaultCorsPreflightOptions: props.corsOrigins?.length
+      // What the console sends, and nothing more: it searches, detects and loads images (no DELETE).
+      defaultCorsPreflightOptions: props.consoleOrigin
         ? {
-            allowOrigins: props.corsOrigins,
-            allowMethods: ['GET', 'POST', 'DELETE'],
-            allowHeaders: [
-              'Content-Type',
-              'Authorization',
-              'X-Amz-Date',
-              'X-Amz-Security-Token',
-              'X-Api-Key',
-            ],
+            allowOrigins: [props.consoleOrigin],
+            allowMethods: ['GET', 'POST'],
+            allowHeaders: ['Content-Type', 'X-Api-Key'],
           }
         : undefined,
     });
@@ -98,6 +107,7 @@ export class FaceApi extends Construct {
     face
       .addResource('searchbyimage')
       .addMethod('POST', integrate(props.search), { requestValidator: validator });
+    face.addResource('detect').addMethod('POST', integrate(props.detect), { requestValidator: validator });
     const events = face.addResource('events');
     events.addMethod('POST', integrate(props.ingest), { requestValidator: validator });
     events.addResource('{id}').addMethod('DELETE', integrate(props.images), {
@@ -112,12 +122,19 @@ export class FaceApi extends Construct {
         requestParameters: { 'method.request.path.id': true },
       });
 
+    // A browser shows a script nothing of an answer without the allow header, errors included: a
+    // missing key or a throttle must read as such in the console, not as "cannot reach the service".
+    const cors = props.consoleOrigin
+      ? { 'Access-Control-Allow-Origin': `'${props.consoleOrigin}'`, Vary: "'Origin'" }
+      : undefined;
     for (const e of GATEWAY_ERRORS) {
+      const message = e.message === null ? '$context.error.messageString' : JSON.stringify(e.message);
       this.api.addGatewayResponse(`Gateway${e.type.responseType}`, {
         type: e.type,
         statusCode: e.status,
+        responseHeaders: cors,
         templates: {
-          'application/json': JSON.stringify({ error: { code: e.code, message: e.message } }),
+          'application/json': `{"error":{"code":${JSON.stringify(e.code)},"message":${message}}}`,
         },
       });
     }
@@ -137,6 +154,11 @@ export class FaceApi extends Construct {
       plan.addApiStage({ stage: this.api.deploymentStage });
       this.apiKey = this.api.addApiKey('ClientKey', { description: 'First client key; add more per client' });
       plan.addApiKey(this.apiKey);
+      if (props.consoleOrigin) {
+        // Revoked or rotated without touching machine clients; people type it into the console once.
+        this.consoleKey = this.api.addApiKey('ConsoleKey', { description: 'Search console users' });
+        plan.addApiKey(this.consoleKey);
+      }
     }
   }
 }

@@ -5,6 +5,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { consoleConfigScript } from '../../functions/shared/consoleConfig';
 import { REPO_ROOT } from './modelLayer';
 
 export interface ConsoleProps {
@@ -15,6 +16,8 @@ export interface ConsoleProps {
 export class Console extends Construct {
   readonly distribution: cloudfront.Distribution;
   readonly bucket: s3.Bucket;
+  /** The config.js uploaded beside the page (with the API URL as a deploy-time token); set by publish(). */
+  configScript?: string;
 
   constructor(scope: Construct, id: string, props: ConsoleProps) {
     super(scope, id);
@@ -46,17 +49,18 @@ export class Console extends Construct {
     return `https://${this.distribution.distributionDomainName}`;
   }
 
-  /** Uploads the page with a config.js naming the API; separate so the API can first allow this origin. */
-  publish(apiBase: string): void {
+  /**
+   * Uploads the page with a config.js naming the API and whether it wants a key; separate so the API can
+   * first allow this origin.
+   */
+  publish(apiBase: string, opts: { apiKeyRequired: boolean }): void {
+    this.configScript = consoleConfigScript({ apiBase, apiKeyRequired: opts.apiKeyRequired });
     new s3deploy.BucketDeployment(this, 'Files', {
       destinationBucket: this.bucket,
       sources: [
         s3deploy.Source.asset(join(REPO_ROOT, 'web/public'), { exclude: ['config.js'] }),
         // The page reads its API base from config.js; here it is the deployed API's URL.
-        s3deploy.Source.data(
-          'config.js',
-          `window.SOPHON_CONFIG = { apiBase: ${JSON.stringify(apiBase)} };\n`,
-        ),
+        s3deploy.Source.data('config.js', this.configScript),
       ],
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.js', '/js/*', '/styles.css'],

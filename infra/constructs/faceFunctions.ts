@@ -26,6 +26,8 @@ export const IMAGE_PREFIX = 'images/';
  */
 export const SIZING = {
   search: { memoryMb: 2048, timeout: Duration.seconds(29) },
+  // The query analysis of a search, no scan: the same CPU share, far less time (warm p95 well under 1 s).
+  detect: { memoryMb: 2048, timeout: Duration.seconds(15) },
   ingestApi: { memoryMb: 2048, timeout: Duration.seconds(29) },
   ingestS3: { memoryMb: 2048, timeout: Duration.seconds(120) },
   images: { memoryMb: 512, timeout: Duration.seconds(10) },
@@ -44,20 +46,24 @@ export interface FaceFunctionsProps {
   readonly images: s3.IBucket;
   /** The model + native module layer; absent on LocalStack, where both are bundled into each function. */
   readonly layer?: lambda.ILayerVersion;
+  /** The search console's origin: the functions it calls let it read their answers (CORS). */
+  readonly consoleOrigin?: string;
 }
 
-type FunctionName = 'search' | 'ingest' | 'ingestS3' | 'images';
+type FunctionName = 'search' | 'detect' | 'ingest' | 'ingestS3' | 'images';
 
 const ENTRIES: Record<FunctionName, string> = {
   search: 'functions/search/handler.ts',
+  detect: 'functions/detect/handler.ts',
   ingest: 'functions/ingest/handler.ts',
   ingestS3: 'functions/ingest/s3Handler.ts',
   images: 'functions/images/handler.ts',
 };
 
-/** The four Lambda functions, their log groups and their (least-privilege) permissions. */
+/** The five Lambda functions, their log groups and their (least-privilege) permissions. */
 export class FaceFunctions extends Construct {
   readonly search: lambda.Function;
+  readonly detect: lambda.Function;
   readonly ingest: lambda.Function;
   readonly ingestS3: lambda.Function;
   readonly images: lambda.Function;
@@ -72,6 +78,7 @@ export class FaceFunctions extends Construct {
     const { table, images } = props;
 
     this.search = this.fn('search', 'Search', SIZING.search, 'Face search by image');
+    this.detect = this.fn('detect', 'Detect', SIZING.detect, 'Face box and quality of a query photo');
     this.ingest = this.fn('ingest', 'Ingest', SIZING.ingestApi, 'Recognition event ingest (API)');
     this.ingestS3 = this.fn('ingestS3', 'IngestS3', SIZING.ingestS3, 'Recognition event ingest (S3 upload)');
     this.images = this.fn('images', 'Images', SIZING.images, 'Stored image read and event delete');
@@ -92,6 +99,9 @@ export class FaceFunctions extends Construct {
     // face_image_path may name any key of the image bucket or an allow-listed bucket.
     const readable = [images.arnForObjects('*'), ...this.allowedBucketObjects()];
     this.allow(this.search, ['s3:GetObject'], readable);
+    // detect: the query analysis only. No table at all (no history, no search slot); it reads a photo only
+    // when face_image_path names one, from the same places search may read.
+    this.allow(this.detect, ['s3:GetObject'], readable);
 
     // ingest (both doors): idempotent event + pointer writes (a losing duplicate removes its copy),
     // stored images under images/, the source photo, and the processed upload under incoming/.
@@ -148,8 +158,8 @@ export class FaceFunctions extends Construct {
     return names.map((b) => `arn:${Stack.of(this).partition}:s3:::${b}/*`);
   }
 
-  private environment(): Record<string, string> {
-    const { settings, table, images, layer } = this.props;
+  private environment(name: FunctionName): Record<string, string> {
+    const { settings, table, images, layer, consoleOrigin } = this.props;
     const local = settings.profile === 'local';
     const env: Record<string, string> = {
       EVENTS_TABLE: table.tableName,
@@ -169,6 +179,10 @@ export class FaceFunctions extends Construct {
       UPLOAD_PREFIX,
       NODE_OPTIONS: '--enable-source-maps',
     };
+    // The routes the console calls answer its origin with CORS headers (functions/http/cors.ts).
+    if (consoleOrigin && (name === 'search' || name === 'detect' || name === 'images')) {
+      env.CORS_ORIGINS = consoleOrigin;
+    }
     if (local) {
       // Inside LocalStack's Lambda containers this name resolves to LocalStack itself; the store
       // switches to path-style S3 whenever an endpoint is set.
@@ -203,7 +217,7 @@ export class FaceFunctions extends Construct {
       architecture,
       memorySize: sizing.memoryMb,
       timeout: sizing.timeout,
-      environment: this.environment(),
+      environment: this.environment(name),
       layers: layer ? [layer] : [],
       logGroup,
       role,

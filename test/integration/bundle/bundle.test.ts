@@ -32,12 +32,14 @@ interface Deployed {
   logicalId: string;
   assetDir: string;
   environment: Record<string, unknown>;
+  /** Variables set over the stand-ins' (a test's own twist on the deployed environment). */
+  overrides?: Record<string, string>;
 }
 
 let outdir: string;
 let dataDir: string;
 let standIns: StandIns;
-let functions: Record<'search' | 'ingest' | 'ingestS3' | 'images', Deployed>;
+let functions: Record<'search' | 'detect' | 'ingest' | 'ingestS3' | 'images', Deployed>;
 const runtimes = new Map<string, ChildProcess>();
 
 function dirSize(dir: string): number {
@@ -79,6 +81,7 @@ function runtimeEnv(fn: Deployed): NodeJS.ProcessEnv {
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
+    ...fn.overrides,
   };
 }
 
@@ -218,6 +221,7 @@ beforeAll(async () => {
   const template = assembly.getStackByName('SophonFaceSearch').template;
   functions = {
     search: deployed(template, 'FunctionsSearch'),
+    detect: deployed(template, 'FunctionsDetect'),
     ingest: deployed(template, 'FunctionsIngest'),
     ingestS3: deployed(template, 'FunctionsIngestS3'),
     images: deployed(template, 'FunctionsImages'),
@@ -335,6 +339,27 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     expect(r.headers?.['Content-Type']).toBe('image/jpeg');
     const bytes = Buffer.from(r.body, 'base64');
     expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it('answers POST /sophon/v2/face/detect with the face box and verdict, without the table', async () => {
+    // Detect has no grant on the table: a call to it would fail here, where it points at a closed port.
+    const detect: Deployed = {
+      ...functions.detect,
+      logicalId: `${functions.detect.logicalId}NoTable`,
+      overrides: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' },
+    };
+    const r = await invoke(
+      detect,
+      apiEvent('POST', '/sophon/v2/face/detect', '/sophon/v2/face/detect', {
+        body: { face_image_base64: OTHER_PHOTO.toString('base64'), fiqa_level: 'low' },
+        contentType: 'application/json',
+      }),
+    );
+    expect(r.statusCode).toBe(200);
+    const body = bodyOf(r);
+    expect(body.faces.length).toBeGreaterThan(1);
+    expect(body.query_face.box).toEqual(body.faces[0].box);
+    expect(typeof body.fiqa_passed).toBe('boolean');
   });
 
   it("answers a non-JSON body with the contract's 415", async () => {

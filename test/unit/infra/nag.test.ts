@@ -15,8 +15,8 @@ describe('cdk-nag AwsSolutions', () => {
   afterAll(() => synths.forEach(cleanUp));
 
   it.each([
-    ['the default stack (IAM auth, console)', {}],
-    ['API-key mode', { apiAuth: 'apiKey' }],
+    ['the default stack (IAM auth, so no console)', {}],
+    ['API-key mode (with the console)', { apiAuth: 'apiKey' }],
     ['the LocalStack profile', { profile: 'local' }],
     ['allow-listed camera buckets', { allowedBuckets: 'cam-a,cam-b' }],
   ])('passes with zero unacknowledged findings for %s', (_name, context) => {

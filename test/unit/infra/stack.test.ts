@@ -1,15 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { CLOUD_MAX_IMAGE_BYTES, SIZING } from '../../../infra/constructs/faceFunctions';
-import {
-  asArray,
-  type Cfn,
-  cleanUp,
-  logicalId,
-  resources,
-  statementsOfRole,
-  synth,
-  type Synth,
-} from './synth';
+import { asArray, cleanUp, logicalId, resources, statementsOfRole, synth, type Synth } from './synth';
 
 let s: Synth;
 beforeAll(() => {
@@ -19,6 +10,7 @@ afterAll(() => cleanUp(s));
 
 const FUNCTIONS = {
   Search: SIZING.search,
+  Detect: SIZING.detect,
   Ingest: SIZING.ingestApi,
   IngestS3: SIZING.ingestS3,
   Images: SIZING.images,
@@ -126,7 +118,7 @@ describe('functions', () => {
 
   it('gives each function a log group of its own with a retention', () => {
     const groups = resources(s.json, 'AWS::Logs::LogGroup').filter(([id]) => id.startsWith('Functions'));
-    expect(groups).toHaveLength(4);
+    expect(groups).toHaveLength(5);
     for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
   });
 
@@ -184,6 +176,14 @@ describe('least privilege', () => {
     expect(actions).not.toContain('dynamodb:BatchWriteItem');
   });
 
+  it('lets detect read query photos (face_image_path) and nothing else: no table, no writes', () => {
+    const actions = actionsOf('Detect').filter((a) => !a.startsWith('logs:'));
+    expect(actions).toEqual(['s3:GetObject']);
+    const reads = statementsOfRole(s.json, roleId('Detect')).filter((x) => x.Action === 's3:GetObject');
+    const searchReads = statementsOfRole(s.json, roleId('Search')).filter((x) => x.Action === 's3:GetObject');
+    expect(reads.map((x) => x.Resource)).toEqual(searchReads.map((x) => x.Resource));
+  });
+
   it('lets ingest write images only under images/ and delete uploads only under incoming/', () => {
     const st = statementsOfRole(s.json, roleId('IngestS3'));
     const objects = (prefix: string) => ({
@@ -211,6 +211,7 @@ describe('least privilege', () => {
 describe('API', () => {
   const ROUTES = [
     ['POST', 'searchbyimage', 'Search'],
+    ['POST', 'detect', 'Detect'],
     ['POST', 'events', 'Ingest'],
     ['DELETE', '{id}', 'Images'],
     ['GET', '{id}', 'Images'],
@@ -233,7 +234,7 @@ describe('API', () => {
   it('serves the routes under /sophon/v2/face', () => {
     const parts = resources(s.json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties.PathPart);
     expect(parts).toEqual(
-      expect.arrayContaining(['sophon', 'v2', 'face', 'searchbyimage', 'events', 'images']),
+      expect.arrayContaining(['sophon', 'v2', 'face', 'searchbyimage', 'detect', 'events', 'images']),
     );
   });
 
@@ -276,6 +277,17 @@ describe('API', () => {
     );
   });
 
+  it('names the type of every other gateway rejection as its code, keeping its status', () => {
+    const [, fourXx] = resources(s.json, 'AWS::ApiGateway::GatewayResponse').find(
+      ([, r]) => r.Properties.ResponseType === 'DEFAULT_4XX',
+    )!;
+    expect(fourXx.Properties.StatusCode).toBeUndefined();
+    // API Gateway fills in e.g. INVALID_API_KEY or MISSING_AUTHENTICATION_TOKEN, and its own message.
+    expect(fourXx.Properties.ResponseTemplates['application/json']).toBe(
+      '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}',
+    );
+  });
+
   it('returns images as binary', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['image/*'] });
   });
@@ -304,45 +316,31 @@ describe('alarms', () => {
   });
 });
 
-describe('console', () => {
-  it('is a private bucket behind CloudFront with origin access control', () => {
-    s.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
-    s.template.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({
-        DefaultRootObject: 'index.html',
-        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
-      }),
-    });
-    const policies = resources(s.json, 'AWS::S3::BucketPolicy').flatMap(
-      ([, p]) => p.Properties.PolicyDocument.Statement as Cfn[],
-    );
-    expect(policies).toContainEqual(
-      expect.objectContaining({
-        Effect: 'Allow',
-        Principal: { Service: 'cloudfront.amazonaws.com' },
-        Action: 's3:GetObject',
-      }),
-    );
+describe('console with IAM authorization (the default)', () => {
+  it('is not deployed: a browser cannot sign IAM calls, so it would get 403 on every one', () => {
+    s.template.resourceCountIs('AWS::CloudFront::Distribution', 0);
+    s.template.resourceCountIs('Custom::CDKBucketDeployment', 0);
+    expect(s.json.Outputs.ConsoleUrl).toBeUndefined();
   });
 
-  it('lets the console origin (and only it) call the API from a browser', () => {
+  it('opens no CORS door: no preflight, no allow-origin on gateway errors or in the functions', () => {
     const options = resources(s.json, 'AWS::ApiGateway::Method').filter(
       ([, m]) => m.Properties.HttpMethod === 'OPTIONS',
     );
-    expect(options.length).toBeGreaterThan(0);
-    const origin = JSON.stringify(
-      options[0][1].Properties.Integration.IntegrationResponses[0].ResponseParameters[
-        'method.response.header.Access-Control-Allow-Origin'
-      ],
-    );
-    expect(origin).toContain(logicalId(s.json, 'AWS::CloudFront::Distribution', 'ConsoleCdn'));
+    expect(options).toEqual([]);
+    for (const [, r] of resources(s.json, 'AWS::ApiGateway::GatewayResponse')) {
+      expect(r.Properties.ResponseParameters).toBeUndefined();
+    }
+    for (const name of Object.keys(FUNCTIONS)) {
+      expect(s.json.Resources[fnId(name)].Properties.Environment.Variables.CORS_ORIGINS).toBeUndefined();
+    }
   });
 });
 
 describe('outputs', () => {
-  it('names the API, the search URL, the table, the bucket and the console', () => {
+  it('names the API, the search URL, the table and the bucket', () => {
     expect(Object.keys(s.json.Outputs)).toEqual(
-      expect.arrayContaining(['ApiUrl', 'SearchUrl', 'EventsTable', 'ImageBucket', 'ConsoleUrl']),
+      expect.arrayContaining(['ApiUrl', 'SearchUrl', 'EventsTable', 'ImageBucket']),
     );
   });
 });
