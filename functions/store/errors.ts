@@ -35,13 +35,27 @@ export class StorageUnavailableError extends Error {
   }
 }
 
+/**
+ * A socket error created in another JavaScript realm (a vm sandbox such as jest's) fails the SDK's
+ * `instanceof Error` and reaches us re-wrapped, its code left only in the message.
+ */
+const WRAPPED_SOCKET_ERROR = new RegExp(
+  `^AWS SDK error wrapper for .*\\b(${[...UNAVAILABLE_CODES].join('|')})\\b`,
+);
+
 export function isStorageUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const e = err as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
   return (
     UNAVAILABLE_NAMES.has(e.name ?? '') ||
     UNAVAILABLE_CODES.has(e.code ?? '') ||
-    (e.$metadata?.httpStatusCode ?? 0) >= 500
+    (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
+    WRAPPED_SOCKET_ERROR.test(e.message ?? '')
   );
 }
 
