@@ -78,7 +78,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const c: Config = { ...base, DATA_DIR: dataDir };
   const local = !c.DYNAMODB_ENDPOINT || !c.S3_ENDPOINT;
   if (local) {
-    standIns = await startStandIns(dataDir, c.IMAGE_BUCKET);
+    standIns = await startStandIns(dataDir, c.IMAGE_BUCKET, { dynamodb: !c.DYNAMODB_ENDPOINT });
     c.DYNAMODB_ENDPOINT ||= standIns.dynamodbEndpoint;
     c.S3_ENDPOINT ||= standIns.s3Endpoint;
   }

@@ -1,4 +1,3 @@
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +5,11 @@ import { join } from 'node:path';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 
+/** Kept under its old name for the callers that set up stand-ins and their table together. */
+export { ensureEventsTable as ensureTable } from '../store/eventsTable';
+
 export interface StandIns {
+  /** '' when DynamoDB was not asked for (another endpoint serves it). */
   dynamodbEndpoint: string;
   s3Endpoint: string;
   close(): Promise<void>;
@@ -15,19 +18,27 @@ export interface StandIns {
 /**
  * dynalite (DynamoDB) and s3rver (S3) in this process, on free loopback ports, persisted under dataDir
  * (dynamodb/ and s3/). They speak the real wire protocols, so the service reaches them through the
- * same SDK clients it uses in the cloud.
+ * same SDK clients it uses in the cloud. `dynamodb: false` starts s3rver only.
  */
-export async function startStandIns(dataDir: string, bucket: string): Promise<StandIns> {
+export async function startStandIns(
+  dataDir: string,
+  bucket: string,
+  opts: { dynamodb?: boolean } = {},
+): Promise<StandIns> {
   const dynamoDir = join(dataDir, 'dynamodb');
   const s3Dir = join(dataDir, 's3');
-  mkdirSync(dynamoDir, { recursive: true });
   mkdirSync(s3Dir, { recursive: true });
 
-  const dynamo: Server = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once('error', reject);
-    dynamo.listen(0, '127.0.0.1', () => resolve());
-  });
+  let dynamo: Server | undefined;
+  if (opts.dynamodb !== false) {
+    mkdirSync(dynamoDir, { recursive: true });
+    const server: Server = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    dynamo = server;
+  }
   const s3 = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -39,43 +50,19 @@ export async function startStandIns(dataDir: string, bucket: string): Promise<St
   try {
     s3Address = await s3.run();
   } catch (err) {
-    await new Promise((r) => dynamo.close(r));
+    await new Promise((r) => (dynamo ? dynamo.close(r) : r(undefined)));
     throw err;
   }
   return {
-    dynamodbEndpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
+    dynamodbEndpoint: dynamo ? `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}` : '',
     s3Endpoint: `http://127.0.0.1:${s3Address.port}`,
     close: async () => {
       // Keep-alive sockets of the SDK clients would hold close() open.
       s3.httpServer?.closeAllConnections();
       const closingS3 = s3.close();
-      const closingDynamo = new Promise((r) => dynamo.close(r));
-      dynamo.closeAllConnections();
+      const closingDynamo = new Promise((r) => (dynamo ? dynamo.close(r) : r(undefined)));
+      dynamo?.closeAllConnections();
       await Promise.all([closingS3, closingDynamo]);
     },
   };
-}
-
-/** Creates the events table (pk/sk strings, on-demand) unless it exists. */
-export async function ensureTable(db: DynamoDBClient, table: string): Promise<void> {
-  try {
-    await db.send(new DescribeTableCommand({ TableName: table }));
-    return;
-  } catch (err) {
-    if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
-  }
-  await db.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-    }),
-  );
 }

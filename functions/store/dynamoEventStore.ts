@@ -51,6 +51,8 @@ const defaults: Omit<DynamoEventStoreOptions, 'table'> = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** DynamoDB's limit on the operands of one IN; dynalite has none (docs/store.md, Conformance). */
+const MAX_IN_OPERANDS = 100;
 /** Before re-sending the unprocessed part of a batch (attempt ≥ 1): 25..1000 ms, growing, with jitter. */
 const batchBackoff = (attempt: number) => sleep(backoffDelay(attempt - 1, 50, 1000));
 
@@ -128,11 +130,15 @@ export class DynamoEventStore implements EventStore {
   }
 
   async putMany(events: StoredEvent[], opts: { pointers?: boolean } = {}): Promise<void> {
-    const requests: WriteRequest[] = [];
+    // One key twice in a BatchWriteItem call fails the whole call; the last copy of an event wins.
+    const byKey = new Map<string, WriteRequest>();
+    const add = (item: Record<string, AttributeValue>) =>
+      byKey.set(`${item.pk.S}|${item.sk.S}`, { PutRequest: { Item: item } });
     for (const e of events) {
-      requests.push({ PutRequest: { Item: this.eventItem(e) } });
-      if (opts.pointers !== false) requests.push({ PutRequest: { Item: this.pointerItem(e) } });
+      add(this.eventItem(e));
+      if (opts.pointers !== false) add(this.pointerItem(e));
     }
+    const requests = [...byKey.values()];
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
@@ -180,9 +186,11 @@ export class DynamoEventStore implements EventStore {
   private async docs(records: HistoryRecord[]): Promise<Array<string | undefined>> {
     const keys = records.map((r) => eventKey(r.timestamp, r.eventId, this.opts.shards));
     const found = new Map<string, string>();
+    // A key twice in one BatchGetItem call fails the whole call.
+    const unique = [...new Map(keys.map((k) => [`${k.pk}|${k.sk}`, k])).values()];
     const batches: Record<string, AttributeValue>[][] = [];
-    for (let i = 0; i < keys.length; i += 100) {
-      batches.push(keys.slice(i, i + 100).map((k) => ({ pk: { S: k.pk }, sk: { S: k.sk } })));
+    for (let i = 0; i < unique.length; i += 100) {
+      batches.push(unique.slice(i, i + 100).map((k) => ({ pk: { S: k.pk }, sk: { S: k.sk } })));
     }
     await Promise.all(
       batches.map(async (batch) => {
@@ -316,8 +324,12 @@ export class DynamoEventStore implements EventStore {
   ): AsyncGenerator<HistoryRecord[]> {
     const { lo, hi } = skBounds(fromMs, toMs);
     const values: Record<string, AttributeValue> = { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } };
+    // No device: no record (`IN ()` is a syntax error). Past IN's operand limit the devices are
+    // filtered here instead of by DynamoDB.
+    if (deviceIds?.length === 0) return;
+    const here = deviceIds && deviceIds.length > MAX_IN_OPERANDS ? new Set(deviceIds) : undefined;
     let filter: string | undefined;
-    if (deviceIds) {
+    if (deviceIds && !here) {
       deviceIds.forEach((d, i) => (values[`:d${i}`] = { S: d }));
       filter = `dev IN (${deviceIds.map((_, i) => `:d${i}`).join(', ')})`;
     }
@@ -336,7 +348,8 @@ export class DynamoEventStore implements EventStore {
           ExclusiveStartKey: start,
         }),
       );
-      yield (r.Items ?? []).map((item) => {
+      const items = here ? (r.Items ?? []).filter((i) => here.has(i.dev?.S ?? '')) : (r.Items ?? []);
+      yield items.map((item) => {
         const { timestampMs, eventId } = parseSk(item.sk.S ?? '');
         return {
           timestamp: timestampMs,

@@ -1,5 +1,6 @@
 /**
- * The hour cache against a real DynamoDB wire protocol (dynalite): two stores with caches of their own
+ * The hour cache against a real DynamoDB wire protocol (dynalite, or DynamoDB Local under
+ * `npm run test:dynamodb-local`): two stores with caches of their own
  * stand for two Lambda containers, one writing, one searching.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +15,11 @@ import { BucketCache } from '../../../functions/store/bucketCache';
 import { createAwsClients } from '../../../functions/store/clients';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { near, randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
+import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
 
 const HOUR = Date.UTC(2025, 5, 1, 8) / BUCKET_MS; // a closed hour well in the past
+// Retention that covers that hour: DynamoDB Local's TTL removes expired items within a second.
+const retentionDays = 36_500;
 const at = (minute: number) => HOUR * BUCKET_MS + minute * 60_000;
 const face = randomUnit();
 
@@ -25,19 +29,26 @@ let db: DynamoDBClient;
 let writer: DynamoEventStore;
 let searcher: DynamoEventStore;
 let cache: BucketCache;
+let table: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sfs-cache-'));
-  standIns = await startStandIns(dir, 'images');
-  const c = loadConfig({ DYNAMODB_ENDPOINT: standIns.dynamodbEndpoint, S3_ENDPOINT: standIns.s3Endpoint });
+  const shared = sharedDynamoEndpoint();
+  standIns = await startStandIns(dir, 'images', { dynamodb: !shared });
+  const c = loadConfig({
+    DYNAMODB_ENDPOINT: shared ?? standIns.dynamodbEndpoint,
+    S3_ENDPOINT: standIns.s3Endpoint,
+  });
   db = createAwsClients(c, { localCredentials: true }).dynamo;
-  await ensureTable(db, 'events');
-  writer = new DynamoEventStore(db, { table: 'events', cache: new BucketCache({ budgetBytes: 1e8 }) });
+  table = shared ? uniqueTable('sfs-cache') : 'events';
+  await ensureTable(db, table);
+  writer = new DynamoEventStore(db, { table, retentionDays, cache: new BucketCache({ budgetBytes: 1e8 }) });
   cache = new BucketCache({ budgetBytes: 1e8 });
-  searcher = new DynamoEventStore(db, { table: 'events', cache });
+  searcher = new DynamoEventStore(db, { table, retentionDays, cache });
 });
 
 afterAll(async () => {
+  if (db && sharedDynamoEndpoint()) await dropTable(db, table);
   db?.destroy();
   await standIns?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -88,7 +99,7 @@ describe('hour buckets cached between searches', () => {
 
   it('answers the same from the cache as from the table', async () => {
     const cold = await scanHistory(
-      new DynamoEventStore(db, { table: 'events' }).records({
+      new DynamoEventStore(db, { table, retentionDays }).records({
         range: { fromMs: at(0), toMs: at(60) - 1 },
         reverse: true,
       }),
