@@ -41,15 +41,27 @@ type Route = { method: string[]; pattern: RegExp; resource: string; handler: Han
 /** API Gateway's own timeout: a local request gets no more time than a deployed one. */
 const API_TIMEOUT_MS = 29_000;
 
+/**
+ * The request body, or undefined past `limit` bytes. The rest of an oversized body is read and dropped
+ * rather than the connection cut, so the client gets its error reply instead of a reset.
+ */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return size > limit ? undefined : Buffer.concat(chunks);
+}
+
+/** A path segment's percent-decoding, or undefined when it is malformed (`%E0%A4%A`). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function send(
@@ -149,18 +161,24 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
           return send(res, 405, { 'Content-Type': 'application/json' }, jsonError('METHOD_NOT_ALLOWED'));
         }
         const body = await readBody(req, bodyLimit);
+        // As the cloud's gateway response for bodies over API Gateway's cap (docs/deploy.md).
         if (!body) {
           return send(
             res,
-            413,
+            400,
             { 'Content-Type': 'application/json' },
             jsonError('INVALID_ARGUMENTS', 'body'),
           );
         }
-        const id = route.pattern.exec(url.pathname)?.[1];
+        const rawId = route.pattern.exec(url.pathname)?.[1];
+        const id = rawId === undefined ? undefined : decodeSegment(rawId);
+        // No id is malformed percent-encoding, so nothing is stored under it.
+        if (rawId !== undefined && id === undefined) {
+          return send(res, 404, { 'Content-Type': 'application/json' }, jsonError('NOT_FOUND'));
+        }
         const event = toApiEvent(req, url, body, {
           resource: route.resource,
-          pathParameters: id ? { id: decodeURIComponent(id) } : null,
+          pathParameters: id ? { id } : null,
         });
         const result = await route.handler(event, localContext(API_TIMEOUT_MS));
         const bytes = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
@@ -192,6 +210,15 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       if (!res.headersSent)
         send(res, 500, { 'Content-Type': 'application/json' }, jsonError('INTERNAL_ERROR'));
     }
+  });
+  // Requests Node cannot parse (request line and headers over 16 KB, broken HTTP) get an error body too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return;
+    const body = jsonError('INVALID_ARGUMENTS', 'request');
+    socket.end(
+      'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   const host = opts.host ?? c.HOST;
   await new Promise<void>((r, reject) => {
