@@ -14,41 +14,72 @@ const HOUR = 3_600_000;
 const TIME_ZONE = 'Asia/Shanghai';
 /** Two slots, so the "another search running" test can fill them all the way another instance would. */
 const SEARCH_SLOTS = 2;
+/** The key of the second server, which wants one as the stack's API-key option does. */
+const API_KEY = 'e2e-console-key-7f3a9c';
 
 let server: ServerProcess;
+let keyed: ServerProcess;
+let keyedTargets: SeededEvent[];
 let browser: Browser;
 let targets: SeededEvent[];
 let queryPhoto: Buffer;
 
 beforeAll(async () => {
+  // The keyed server starts and is seeded while the main one is: the suite waits for the slower only.
+  const keyedReady = (async () => {
+    keyed = await startServerProcess({ LOCAL_API_KEY: API_KEY });
+    const seeded = await seedPeople(
+      keyed.url,
+      { targetTimes: [1, 2].map((h) => Date.now() - h * HOUR), otherTimes: [] },
+      { 'x-api-key': API_KEY },
+    );
+    keyedTargets = seeded.targets;
+  })();
+  const launched = launchBrowser();
   server = await startServerProcess({ MAX_CONCURRENT_SEARCHES: String(SEARCH_SLOTS) });
   const now = Date.now();
-  // Newest first: three sightings, the crowd (more than one call can scan), three older sightings.
-  const seeded = await seedPeople(server.url, {
-    targetTimes: [1, 2, 3, 12, 14, 16].map((h) => now - h * HOUR),
-    otherTimes: [1.5, 2.5, 3.5, 13, 15].map((h) => now - h * HOUR),
-  });
+  // Newest first: three sightings, the crowd (more than one call can scan), three older sightings. The
+  // people go through ingest (the face engine) while the crowd is written to the store.
+  const [seeded] = await Promise.all([
+    seedPeople(server.url, {
+      targetTimes: [1, 2, 3, 12, 14, 16].map((h) => now - h * HOUR),
+      otherTimes: [1.5, 2.5, 3.5, 13, 15].map((h) => now - h * HOUR),
+    }),
+    seedCrowdOutOfProcess(server.endpoints.dynamodb, {
+      count: 51_000,
+      newestMs: now - 4 * HOUR,
+      oldestMs: now - 10 * HOUR,
+    }),
+  ]);
   targets = seeded.targets;
-  await seedCrowdOutOfProcess(server.endpoints.dynamodb, {
-    count: 51_000,
-    newestMs: now - 4 * HOUR,
-    oldestMs: now - 10 * HOUR,
-  });
   // Her face again, framed unlike any stored sighting.
   queryPhoto = await faceCrop(PEOPLE.target, { margin: 1.9, size: 420 });
-  browser = await launchBrowser();
+  browser = await launched;
+  await keyedReady;
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await Promise.all([server?.close(), keyed?.close()]);
 });
 
-async function openConsole(viewport = DESKTOP): Promise<{ page: Page; pageErrors: string[] }> {
+async function openConsole(
+  viewport = DESKTOP,
+  url = server.url,
+): Promise<{ page: Page; pageErrors: string[] }> {
   const opened = await openPage(browser, viewport, TIME_ZONE);
-  await opened.page.goto(server.url);
+  await opened.page.goto(url);
   return opened;
 }
+
+/** The face box drawn over the search photo, as [x, y, width, height] in the photo's pixels. */
+async function drawnBox(page: Page): Promise<number[]> {
+  const rect = page.locator('#photo-box rect');
+  return Promise.all(['x', 'y', 'width', 'height'].map(async (a) => Number(await rect.getAttribute(a))));
+}
+
+const asDrawn = ([x1, y1, x2, y2]: number[]) => [x1, y1, x2 - x1, y2 - y1];
+const verdict = (page: Page) => page.locator('#photo-verdict');
 
 async function choosePhoto(page: Page, buffer: Buffer, name: string, mimeType = 'image/jpeg'): Promise<void> {
   await page.getByLabel('Choose a photo…').setInputFiles({ name, mimeType, buffer });
@@ -151,25 +182,67 @@ describe('search console', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('outlines the searched face and states its quality as the service measured it', async () => {
-    const { page } = await openConsole();
+  it('outlines the face and states its quality on upload, before any search, as the service measured it', async () => {
+    const { page, pageErrors } = await openConsole();
+    const searches: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/searchbyimage')) searches.push(r.url());
+    });
     await choosePhoto(page, queryPhoto, 'ada.jpg');
+    // No Search pressed: the box and the verdict come from POST /sophon/v2/face/detect alone.
+    await page.locator('#photo-box rect').waitFor();
+    const detected = (await postJson(`${server.url}/sophon/v2/face/detect`, {
+      face_image_base64: queryPhoto.toString('base64'),
+    })) as { query_face: { box: number[]; quality: { face_size: number } } };
+    expect(await drawnBox(page)).toEqual(asDrawn(detected.query_face.box));
+    const onUpload = await verdict(page).innerText();
+    expect(onUpload).toContain('passes the "low" quality check');
+    expect(onUpload).toContain(`face ${Math.round(detected.query_face.quality.face_size)} px`);
+    expect(searches).toEqual([]);
+    await screenshot(page, 'desktop-detected');
+
     await page.getByRole('radio', { name: 'Last hour' }).check();
     await pressAndWait(page, 'Search');
     const api = (await postJson(`${server.url}/sophon/v2/face/searchbyimage`, {
       face_image_base64: queryPhoto.toString('base64'),
     })) as { query_face: { box: number[]; quality: { face_size: number } } };
-
-    const verdict = await page.locator('#photo-verdict').innerText();
-    expect(verdict).toContain('passes the "low" quality check');
-    expect(verdict).toContain(`face ${Math.round(api.query_face.quality.face_size)} px`);
-    const rect = page.locator('#photo-box rect');
-    const drawn = ['x', 'y', 'width', 'height'].map(async (a) => Number(await rect.getAttribute(a)));
-    const [x, y, w, h] = await Promise.all(drawn);
-    const [x1, y1, x2, y2] = api.query_face.box;
-    expect([x, y, w, h]).toEqual([x1, y1, x2 - x1, y2 - y1]);
+    // The search measured the same face in the same place.
+    expect(api.query_face.box).toEqual(detected.query_face.box);
+    expect(await drawnBox(page)).toEqual(asDrawn(api.query_face.box));
+    expect(await verdict(page).innerText()).toContain('passes the "low" quality check');
     // Nothing in the last hour: an honest empty result, not an error.
     expect(await status(page)).toMatch(/^0 matches · the whole window was searched/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('still searches where the service has no detect endpoint (an older version), outlining the face after Search', async () => {
+    const { page, pageErrors } = await openConsole();
+    // What an older local server answers for a route it does not have.
+    let asked = 0;
+    await page.route('**/sophon/v2/face/detect', (route) => {
+      asked++;
+      return route.fulfill({
+        status: 404,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'NOT_FOUND', message: '' } }),
+      });
+    });
+    await choosePhoto(page, queryPhoto, 'ada.jpg');
+    await page.waitForFunction(
+      () =>
+        document.getElementById('photo-verdict')?.textContent === 'The face will be checked when you search.',
+    );
+    expect(await page.locator('#photo-box rect').count()).toBe(0);
+    // Once told there is no such endpoint, the page stops asking.
+    await page.getByLabel('Photo quality required').selectOption('middle');
+    await page.getByLabel('Photo quality required').selectOption('low');
+    expect(asked).toBe(1);
+    await page.getByRole('radio', { name: 'Last hour' }).check();
+    await pressAndWait(page, 'Search');
+    expect(await page.locator('#photo-box rect').count()).toBe(1);
+    expect(await verdict(page).innerText()).toContain('passes the "low" quality check');
+    expect(await page.getByRole('alert').isVisible()).toBe(false);
+    expect(pageErrors).toEqual([]);
   });
 
   it('opens the scene of a result with the face outlined, and returns to the card on Escape', async () => {
@@ -222,6 +295,10 @@ describe('search console', () => {
   it('says in plain words that a photo has no face', async () => {
     const { page, pageErrors } = await openConsole();
     await choosePhoto(page, await gradientPng(), 'wall.png', 'image/png');
+    // Said on upload already, before anyone presses Search.
+    await page.waitForFunction(() =>
+      document.getElementById('photo-verdict')?.textContent?.includes('No face found'),
+    );
     await pressAndWait(page, 'Search');
     const alert = page.getByRole('alert');
     expect(await alert.innerText()).toContain('No face found in this photo.');
@@ -237,11 +314,19 @@ describe('search console', () => {
     const { page } = await openConsole();
     // The whole photo is 110 px: the face is well under the 112 px "high" needs.
     await choosePhoto(page, await faceCrop(PEOPLE.target, { margin: 1.8, size: 110 }), 'small.jpg');
+    // Choosing a stricter level checks the face again: outlined, and failing, with the reason, before Search.
     await page.getByLabel('Photo quality required').selectOption('high');
+    await page.waitForFunction(() =>
+      document.getElementById('photo-verdict')?.textContent?.startsWith('Fails the "high" quality check'),
+    );
+    expect(await verdict(page).innerText()).toMatch(/: face size: \d+ px, needs more than 112 px\./);
+    expect(await page.locator('#photo-box rect').count()).toBe(1);
     await pressAndWait(page, 'Search');
     const text = await page.getByRole('alert').innerText();
     expect(text).toContain('not good enough for the chosen quality level');
     expect(text).toMatch(/Reason: face size: \d+ px, needs more than 112 px/);
+    // The box stays: the search failed for the reason the upload check gave.
+    expect(await page.locator('#photo-box rect').count()).toBe(1);
     await screenshot(page, 'desktop-low-quality');
   });
 
@@ -393,5 +478,86 @@ describe('search console', () => {
       tags.filter((t) => t.startsWith('input#') && /#(1h|24h|7d|custom|newest|oldest)$/.test(t)).length,
     ).toBe(2);
     for (const r of reached) expect(r.name).not.toBe('');
+  });
+});
+
+describe('search console against an API that wants a key', () => {
+  it('asks for the key once, sends it on every call, and shows crops and scenes fetched with it', async () => {
+    const { page, pageErrors } = await openConsole(DESKTOP, keyed.url);
+    const calls: { path: string; key: string | undefined }[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/sophon/')) calls.push({ path, key: r.headers()['x-api-key'] });
+    });
+    const field = page.getByLabel('API key', { exact: true }).and(page.locator('input'));
+    await field.waitFor();
+    // Asked for first, and ready for typing: focus is in the field.
+    expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await field.getAttribute('type')).toBe('password');
+    await screenshot(page, 'desktop-api-key');
+
+    await page.keyboard.type('not-the-key-000');
+    await page.keyboard.press('Enter');
+    await page.getByText('This key was not accepted.').waitFor();
+    await field.fill(API_KEY);
+    await page.keyboard.press('Enter');
+    await field.waitFor({ state: 'hidden' });
+    expect(await page.getByRole('button', { name: 'Change API key' }).isVisible()).toBe(true);
+    // Kept for this tab only.
+    expect(await page.evaluate(() => sessionStorage.getItem('sophon.apiKey'))).toBe(API_KEY);
+    expect(await page.evaluate(() => localStorage.length + document.cookie.length)).toBe(0);
+
+    // Still kept after a reload of the tab: not asked again.
+    await page.reload();
+    await page.getByRole('button', { name: 'Change API key' }).waitFor();
+    expect(await field.isVisible()).toBe(false);
+
+    await choosePhoto(page, queryPhoto, 'ada.jpg');
+    await page.locator('#photo-box rect').waitFor(); // detect, with the key
+    await pressAndWait(page, 'Search');
+    const cards = await resultCards(page);
+    expect(cards.map((c) => c.datetime)).toEqual(
+      [...keyedTargets].sort(byNewest).map((t) => new Date(t.timestampMs).toISOString()),
+    );
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>('#result-grid img.crop')].every(
+        (img) => img.naturalWidth > 0 && img.src.startsWith('blob:'),
+      ),
+    );
+    await page.locator('#result-grid .result-card').first().click();
+    await page.waitForFunction(() => {
+      const img = document.getElementById('scene-image') as HTMLImageElement;
+      return img.naturalWidth > 0 && img.src.startsWith('blob:');
+    });
+    await screenshot(page, 'desktop-api-key-scene');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+
+    const paths = new Set(calls.map((c) => c.path.replace(/[^/]+$/, '*')));
+    expect(paths).toEqual(
+      new Set([
+        '/sophon/v2/face/*', // searchbyimage (the key check and the search) and detect
+        '/sophon/v2/face/images/*',
+      ]),
+    );
+    expect(calls.filter((c) => c.path.endsWith('/detect')).length).toBeGreaterThan(0);
+    // The wrong key was tried once, by the key check; after that, every call carried the right key.
+    const firstRight = calls.findIndex((c) => c.key === API_KEY);
+    expect(calls.slice(0, firstRight).map((c) => c.key)).toEqual(['not-the-key-000']);
+    expect(calls.slice(firstRight).every((c) => c.key === API_KEY)).toBe(true);
+
+    // The key is rotated away while the page is open: the next call is refused, and the page says so and
+    // asks again.
+    await page.evaluate(() => sessionStorage.setItem('sophon.apiKey', 'rotated-away-key'));
+    await pressAndWait(page, 'Search');
+    expect(await page.locator('#error').innerText()).toContain('The API key was not accepted.');
+    await field.waitFor();
+    expect(await page.locator('#key-problem').innerText()).toBe('This key was not accepted. Enter it again.');
+    expect(await page.evaluate(() => sessionStorage.getItem('sophon.apiKey'))).toBeNull();
+    await field.fill(API_KEY);
+    await page.keyboard.press('Enter');
+    await field.waitFor({ state: 'hidden' });
+    expect(await page.locator('#error').isVisible()).toBe(false);
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -51,6 +51,7 @@ export const TARGET_NAME = 'Ada Lindqvist';
 export async function seedPeople(
   baseUrl: string,
   { targetTimes, otherTimes }: { targetTimes: number[]; otherTimes: number[] },
+  headers: Record<string, string> = {},
 ): Promise<{ targets: SeededEvent[]; others: SeededEvent[] }> {
   const targets: SeededEvent[] = [];
   const others: SeededEvent[] = [];
@@ -85,9 +86,11 @@ export async function seedPeople(
   }
   // Batches of 5 keep each request small (base64 photos) without a round trip per event.
   for (let i = 0; i < bodies.length; i += 5) {
-    const res = (await postJson(`${baseUrl}/sophon/v2/face/events`, { events: bodies.slice(i, i + 5) })) as {
-      events: { event_id?: string; status?: string; error?: unknown }[];
-    };
+    const res = (await postJson(
+      `${baseUrl}/sophon/v2/face/events`,
+      { events: bodies.slice(i, i + 5) },
+      headers,
+    )) as { events: { event_id?: string; status?: string; error?: unknown }[] };
     const failed = res.events.filter((e) => e.status !== 'created');
     if (failed.length > 0) throw new Error(`ingest refused seed events: ${JSON.stringify(failed)}`);
   }
@@ -105,10 +108,14 @@ function eventBody(e: SeededEvent, photo: Buffer, device: (typeof DEVICES)[numbe
   };
 }
 
-export async function postJson(url: string, body: unknown): Promise<unknown> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   const data = await res.json();

@@ -1,12 +1,21 @@
 // The console's wiring: a search is a session (photo + settings fixed when it starts) that fetches pages
 // by following have_more / endtimestamp. A round keeps fetching while pages come back empty, so a long
 // stretch without matches shows progress instead of asking for clicks; Stop ends the round, Load more
-// resumes where it stopped.
+// resumes where it stopped. A photo is checked on upload (POST /sophon/v2/face/detect) where the service
+// has that endpoint; where it has not, the face box and verdict come with the first search page.
 
-import { ApiError, searchByImage } from './api.js';
+import { ApiError, apiKey, apiKeyRequired, detectFace, isKeyRefusal, searchByImage } from './api.js';
+import { wireApiKeyPanel } from './apiKeyPanel.js';
 import { formatDuration, formatTime } from './format.js';
 import { explain } from './messages.js';
-import { showPhoto, showPhotoProblem, showQueryFace, wirePhotoInput } from './photo.js';
+import {
+  showDetected,
+  showPending,
+  showPhoto,
+  showPhotoProblem,
+  showQueryFace,
+  wirePhotoInput,
+} from './photo.js';
 import { appendResults, clearResults, wireSceneDialog } from './results.js';
 import { readSearchParams, wireThreshold, wireWindowPresets } from './searchForm.js';
 
@@ -23,7 +32,24 @@ const state = {
   /** @type {AbortController | null} */ running: null,
   /** @type {number} */ runningSince: 0,
   /** @type {ReturnType<typeof setInterval> | undefined} */ ticker: undefined,
+  detect: {
+    /** @type {AbortController | null} */ running: null,
+    /** The last answer, for which photo and level. @type {{ photo: object, level: string, res: any } | null} */
+    result: null,
+    /** The service has no detect endpoint (an older version): stop asking. */
+    unavailable: false,
+  },
 };
+
+/** Answers meaning "no such endpoint here", from the local server (404, 405) or API Gateway (403). */
+const NO_DETECT = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'MISSING_AUTHENTICATION_TOKEN', 'RESOURCE_NOT_FOUND'];
+
+const keyPanel = wireApiKeyPanel({
+  onKey() {
+    if (['NO_API_KEY', 'INVALID_API_KEY', 'FORBIDDEN'].includes($('error').dataset.code)) hideError();
+    checkPhoto();
+  },
+});
 
 wireWindowPresets(form);
 wireThreshold(form);
@@ -36,9 +62,11 @@ wirePhotoInput({
     }
     hideError();
     state.photo = photo;
-    showPhoto(photo.dataUrl, photo.name);
+    showPhoto(photo.dataUrl, photo.name, pendingText());
+    checkPhoto();
   },
 });
+$('fiqa').addEventListener('change', () => checkPhoto());
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();
@@ -47,9 +75,57 @@ form.addEventListener('submit', (e) => {
 $('more-button').addEventListener('click', () => runRound(state.session?.lastEnd === null));
 $('stop-button').addEventListener('click', () => state.running?.abort());
 
+/** What the verdict says until the service has looked at the face. */
+function pendingText() {
+  if (state.detect.unavailable) return 'The face will be checked when you search.';
+  if (apiKeyRequired && !apiKey()) return 'The face will be checked once the API key is entered.';
+  return 'Checking the face…';
+}
+
+/** Asks the service for the photo's face box and quality verdict at the chosen level, before any search. */
+async function checkPhoto() {
+  state.detect.running?.abort();
+  state.detect.result = null;
+  const photo = state.photo;
+  if (!photo) return;
+  showPending(pendingText());
+  if (state.detect.unavailable || (apiKeyRequired && !apiKey())) return;
+  const level = String(new FormData(form).get('fiqa') ?? 'low');
+  const controller = new AbortController();
+  state.detect.running = controller;
+  const current = () => state.detect.running === controller && state.photo === photo;
+  try {
+    const res = await detectFace({ face_image_base64: photo.dataUrl, fiqa_level: level }, controller.signal);
+    if (!current()) return;
+    state.detect.result = { photo, level, res };
+    showDetected({ ...res, fiqa_level: res.fiqa_level ?? level });
+  } catch (err) {
+    if (!current()) return;
+    const code = err instanceof ApiError ? err.code : 'INTERNAL_ERROR';
+    if (code === 'NO_FACE_ERROR') showPhotoProblem('No face found in this photo.');
+    else if (code === 'IMAGE_NOT_OPENED') showPhotoProblem('This file could not be opened as a photo.');
+    else if (code === 'INVALID_ARGUMENTS') showPhotoProblem('The photo is too large or damaged.');
+    else if (code === 'NOT_SUPPORT_IN_GRAB_MODE') showPhotoProblem(explain(err).title);
+    else if (isKeyRefusal(err)) {
+      keyPanel.ask('This key was not accepted. Enter it again.');
+      showPending(pendingText());
+    } else {
+      // An older service, or a passing failure: the search will say what it has to say.
+      if (NO_DETECT.includes(code)) state.detect.unavailable = true;
+      showPending('The face will be checked when you search.');
+    }
+  } finally {
+    if (state.detect.running === controller) state.detect.running = null;
+  }
+}
+
 function startSearch() {
   hideError();
   if (!state.photo) return showError(new ApiError('NO_PHOTO'));
+  if (apiKeyRequired && !apiKey()) {
+    keyPanel.ask();
+    return showError(new ApiError('NO_API_KEY'));
+  }
   const read = readSearchParams(form);
   if (!read.ok) return showError(new ApiError(read.code));
   state.running?.abort();
@@ -113,11 +189,18 @@ async function runRound(first) {
       session.stopped = true;
     } else {
       showError(apiErr);
+      if (isKeyRefusal(apiErr)) keyPanel.ask('This key was not accepted. Enter it again.');
       if (first && apiErr.code === 'NO_FACE_ERROR') showPhotoProblem('No face found in this photo.');
       if (first && apiErr.code === 'LOW_QUALITY_ERROR') {
-        const { reason } = explain(apiErr);
         const level = session.request.fiqa_level;
-        showPhotoProblem(`Fails the "${level}" quality check${reason ? `: ${reason}` : ''}.`);
+        const checked = state.detect.result;
+        // The upload check already outlined the face and said why; keep that rather than lose the box.
+        if (checked && checked.photo === state.photo && checked.level === level && !checked.res.fiqa_passed) {
+          showDetected(checked.res);
+        } else {
+          const { reason } = explain(apiErr);
+          showPhotoProblem(`Fails the "${level}" quality check${reason ? `: ${reason}` : ''}.`);
+        }
       }
       // Nothing was searched yet: there is nothing to load more of.
       if (first) state.session = null;

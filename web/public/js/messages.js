@@ -1,6 +1,20 @@
 // Plain-word explanations of the contract's error codes, for people who search rather than program.
 // Only LOW_QUALITY_ERROR and INVALID_ARGUMENTS show the service's own text: there it is the reason.
 
+import { apiKeyRequired } from './api.js';
+
+const KEY_REFUSED = {
+  title: 'The API key was not accepted.',
+  advice: 'Enter the key your administrator gave you in the API key field above.',
+};
+
+// API Gateway behind IAM authorization wants SigV4-signed calls, which a web page cannot make.
+const SIGNED_ONLY = {
+  title: 'This service accepts only signed calls, which a web page cannot make.',
+  advice:
+    'Ask the administrator for a console deployment with API keys, or use the console on the appliance.',
+};
+
 const PLAIN = {
   NO_FACE_ERROR: {
     title: 'No face found in this photo.',
@@ -58,6 +72,15 @@ const PLAIN = {
     title: 'This file could not be read.',
     advice: 'Use a JPEG, PNG or WebP picture.',
   },
+  NO_API_KEY: {
+    title: 'Enter the API key first.',
+    advice: 'This service needs an API key; your administrator has it.',
+  },
+  INVALID_API_KEY: KEY_REFUSED,
+  MISSING_AUTHENTICATION_TOKEN: SIGNED_ONLY,
+  INVALID_SIGNATURE: SIGNED_ONLY,
+  ACCESS_DENIED: SIGNED_ONLY,
+  FORBIDDEN: apiKeyRequired ? KEY_REFUSED : SIGNED_ONLY,
 };
 
 const FALLBACK = {

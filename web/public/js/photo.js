@@ -47,8 +47,11 @@ export function wirePhotoInput({ onPhoto }) {
   });
 }
 
-/** Shows the photo itself, before the service has looked at it. */
-export function showPhoto(dataUrl, name) {
+/**
+ * Shows the photo itself, before the service has looked at it.
+ * @param {string} pending what the verdict line says until then
+ */
+export function showPhoto(dataUrl, name, pending = 'The face will be checked when you search.') {
   const figure = /** @type {HTMLElement} */ (document.getElementById('photo-preview'));
   const img = /** @type {HTMLImageElement} */ (document.getElementById('photo-image'));
   img.src = dataUrl;
@@ -56,7 +59,38 @@ export function showPhoto(dataUrl, name) {
   figure.hidden = false;
   document.getElementById('drop-zone')?.classList.add('has-photo');
   drawFaceBox(svgEl(), img, null);
-  setVerdict('pending', 'The face will be checked when you search.');
+  setVerdict('pending', pending);
+}
+
+/** The verdict line while nothing is known about the face yet. */
+export function showPending(text) {
+  drawFaceBox(svgEl(), /** @type {HTMLImageElement} */ (document.getElementById('photo-image')), null);
+  setVerdict('pending', text);
+}
+
+/**
+ * What POST /sophon/v2/face/detect found, before any search: the face a search would use, outlined, and
+ * whether it passes the chosen quality level (with the service's reason when not).
+ * @param {{ faces?: { box: number[] }[], query_face?: { box?: number[], quality?: Record<string, number> },
+ *   fiqa_level: string, fiqa_passed?: boolean, reason?: string }} res
+ */
+export function showDetected(res) {
+  const count = Array.isArray(res.faces) ? res.faces.length : 0;
+  const crowd = count > 1 ? ` ${count} faces in the photo; the outlined one, the largest, is searched.` : '';
+  if (res.fiqa_passed === false) {
+    const img = /** @type {HTMLImageElement} */ (document.getElementById('photo-image'));
+    drawFaceBox(svgEl(), img, res.query_face?.box);
+    // The size is in the reason already when the size is what fails.
+    const facts = /^face size/.test(res.reason ?? '') ? '' : describeQuality(res.query_face?.quality);
+    const why = res.reason ? `: ${res.reason}` : '';
+    setVerdict(
+      'bad',
+      `Fails the "${res.fiqa_level}" quality check${why}.${facts ? ` ${facts}` : ''}${crowd}`,
+    );
+    return;
+  }
+  showQueryFace(res.query_face ?? null, res.fiqa_level);
+  if (crowd) appendVerdict(crowd);
 }
 
 /**
@@ -95,6 +129,11 @@ function setVerdict(kind, text) {
   const verdict = /** @type {HTMLElement} */ (document.getElementById('photo-verdict'));
   verdict.dataset.kind = kind;
   verdict.textContent = text;
+}
+
+function appendVerdict(text) {
+  const verdict = /** @type {HTMLElement} */ (document.getElementById('photo-verdict'));
+  verdict.textContent += text;
 }
 
 function svgEl() {

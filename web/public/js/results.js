@@ -1,12 +1,13 @@
 // The result grid: one card per event, and the scene dialog a card opens.
 
-import { imageUrl } from './api.js';
 import { drawFaceBox } from './faceBox.js';
 import { eventMillis, formatScore, formatTime, formatUserType } from './format.js';
+import { release, releaseAll, showStoredImage } from './images.js';
 
 const grid = () => /** @type {HTMLOListElement} */ (document.getElementById('result-grid'));
 
 export function clearResults() {
+  releaseAll(grid());
   grid().replaceChildren();
 }
 
@@ -34,9 +35,10 @@ function card(event, position) {
   const crop = document.createElement('img');
   crop.className = 'crop';
   crop.alt = '';
-  crop.loading = 'lazy';
-  if (event.recognize_face_image_id) crop.src = imageUrl(event.recognize_face_image_id);
-  else crop.classList.add('missing');
+  const missing = () => crop.classList.add('missing');
+  if (event.recognize_face_image_id) {
+    showStoredImage(crop, event.recognize_face_image_id, { lazy: true, onMissing: missing });
+  } else missing();
 
   const score = document.createElement('span');
   score.className = 'score';
@@ -92,7 +94,7 @@ function openScene(event, opener) {
     missing.hidden = true;
     img.removeAttribute('src');
     img.alt = `Scene from ${deviceLabel(info)} at ${formatTime(when)}, the face is outlined`;
-    img.src = imageUrl(event.spot_image_id);
+    showStoredImage(img, event.spot_image_id);
     drawFaceBox(svg, img, event.recognize_face_attr?.box);
   } else {
     img.hidden = true;
@@ -119,7 +121,14 @@ function openScene(event, opener) {
     dd.textContent = value;
     details.append(dt, dd);
   }
-  dialog.addEventListener('close', () => opener.focus(), { once: true });
+  dialog.addEventListener(
+    'close',
+    () => {
+      release(img);
+      opener.focus();
+    },
+    { once: true },
+  );
   dialog.showModal();
 }
 
