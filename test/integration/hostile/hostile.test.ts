@@ -184,6 +184,17 @@ describe('hostile image files (search by base64)', () => {
     expect(Object.keys(answers).length).toBeGreaterThanOrEqual(12);
   });
 
+  it('detect refuses the same files: foreign formats, the bomb, a truncated JPEG (IMAGE_NOT_OPENED)', async () => {
+    const files = { ...formats, bomb, truncated: truncated(face, 0.5) };
+    const answers: Record<string, string> = {};
+    for (const [name, bytes] of Object.entries(files)) {
+      answers[name] = outcome(
+        await call('detect', '/sophon/v2/face/detect', { face_image_base64: b64(bytes) }),
+      );
+    }
+    expect(answers).toEqual(Object.fromEntries(Object.keys(files).map((k) => [k, 'IMAGE_NOT_OPENED'])));
+  });
+
   it('reads CMYK, 16-bit, grey, alpha, palette, progressive and lossless photos and finds the person', async () => {
     const scores: Record<string, number> = {};
     for (const [name, bytes] of Object.entries(await colourVariants(face))) {

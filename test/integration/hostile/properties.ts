@@ -21,6 +21,7 @@ export interface PropertyContext {
 
 const SEARCH = '/sophon/v2/face/searchbyimage';
 const INGEST = '/sophon/v2/face/events';
+const DETECT = '/sophon/v2/face/detect';
 
 /** Values of every JSON type, the numeric strings and edge numbers a parser trips on, deep-ish nesting. */
 const anything = fc.oneof(
@@ -186,11 +187,12 @@ const runsOf = (ctx: PropertyContext, numRuns: number) => {
 
 export function registerProperties(context: () => PropertyContext): void {
   describe('properties (fast-check)', () => {
-    it('search: any body of any field types gets a contract reply', async () => {
+    it('search and detect: any body of any field types gets a contract reply', async () => {
       const ctx = context();
       await fc.assert(
-        fc.asyncProperty(searchBody(ctx), async (body) => {
-          await postJson(ctx, SEARCH, 'search', body);
+        fc.asyncProperty(searchBody(ctx), fc.boolean(), async (body, detect) => {
+          if (detect) await postJson(ctx, DETECT, 'detect', body);
+          else await postJson(ctx, SEARCH, 'search', body);
         }),
         runsOf(ctx, 120),
       );
@@ -211,7 +213,7 @@ export function registerProperties(context: () => PropertyContext): void {
       );
     });
 
-    it('search and ingest: arbitrary bytes as a JSON body are either JSON or INVALID_ARGUMENTS body', async () => {
+    it('search, ingest and detect: arbitrary bytes as a JSON body are either JSON or INVALID_ARGUMENTS body', async () => {
       const ctx = context();
       const bytes = fc.oneof(
         fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)),
@@ -232,9 +234,9 @@ export function registerProperties(context: () => PropertyContext): void {
         ),
       );
       await fc.assert(
-        fc.asyncProperty(bytes, fc.constantFrom(SEARCH, INGEST), async (body, path) => {
+        fc.asyncProperty(bytes, fc.constantFrom(SEARCH, INGEST, DETECT), async (body, path) => {
           ctx.log.sent(Buffer.from(body).toString('utf8'));
-          const route: Route = path === SEARCH ? 'search' : 'ingest';
+          const route: Route = path === SEARCH ? 'search' : path === DETECT ? 'detect' : 'ingest';
           const text = Buffer.from(body).toString('utf8');
           let parsed: unknown;
           let valid = true;

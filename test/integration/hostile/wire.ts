@@ -6,7 +6,8 @@
 import { Agent, request } from 'node:http';
 import { ERROR_STATUS } from '../../../functions/core/errors';
 
-export type Route = 'search' | 'ingest' | 'image' | 'delete';
+/** search, ingest, GET image, DELETE event; and detect (search's query analysis only, docs/api.md). */
+export type Route = 'search' | 'detect' | 'ingest' | 'image' | 'delete';
 
 export interface WireReply {
   status: number;
@@ -71,6 +72,15 @@ function successShape(route: Route, status: number, body: Record<string, unknown
         have_more: expect.any(Boolean),
         total_time: expect.any(Number),
         endtimestamp: expect.any(Number),
+      }),
+    );
+  } else if (route === 'detect') {
+    expect(status).toBe(200);
+    expect(body).toEqual(
+      expect.objectContaining({
+        faces: expect.any(Array),
+        query_face: expect.any(Object),
+        fiqa_passed: expect.any(Boolean),
       }),
     );
   } else if (route === 'ingest' && batch) {
