@@ -71,6 +71,17 @@ export interface BlockStream extends AsyncIterable<HistoryRecord> {
    * fetches it for the matches, undefined for an event deleted meanwhile.
    */
   docs(records: HistoryRecord[]): Promise<Array<string | undefined>>;
+  /** Starts the first reads before the scan needs them (while the query face is being computed). */
+  prefetch?(): void;
+}
+
+/**
+ * Starts a block stream's first reads ahead of `scanHistory` (nothing for a plain record stream).
+ *
+ * @example const history = store.records(query); prefetchHistory(history); const face = await engine...;
+ */
+export function prefetchHistory(records: AsyncIterable<HistoryRecord>): void {
+  if (isBlockStream(records)) records.prefetch?.();
 }
 
 function isBlockStream(s: AsyncIterable<HistoryRecord>): s is BlockStream {

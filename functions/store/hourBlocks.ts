@@ -79,7 +79,8 @@ export function sliceBlock(block: RecordBlock, fromMs: number, toMs: number): Re
 /**
  * The records of a query, readable record by record or block by block (an hour per block). With a cache,
  * each hour is read whole and kept, and served again while its write version stands; searches then read
- * only the versions (one batch call) and the hours written since.
+ * only the versions (one batch call) and the hours written since. `prefetch` starts those reads early
+ * (while the face engine runs); the scan takes cached hours when it reaches them.
  */
 export function blockStream(
   q: HistoryQuery,
@@ -87,44 +88,90 @@ export function blockStream(
   opts: { cache?: BucketCache; lookahead: number },
 ): BlockStream {
   const hours = hoursToScan(q.range, q.reverse);
+  const cache = opts.cache;
   const clip = (hour: number) => ({
     from: Math.max(q.range.fromMs, hour * BUCKET_MS),
     to: Math.min(q.range.toMs, (hour + 1) * BUCKET_MS - 1),
   });
+  const keyOf = (hour: number) => `${source.cacheKey}#${hour}`;
+
+  // Versions first, data after: a write that lands in between bumps the version past what is cached.
+  let versions: Promise<Map<number, string>> | undefined;
+  const versionOf = async (hour: number) => {
+    versions ??= source.versions(hours);
+    return (await versions).get(hour) ?? '0';
+  };
+
+  /** Table reads by hour index, started once (by prefetch or by the scan). */
+  const tableReads = new Map<number, Promise<RecordBlock>>();
+  const readTable = (i: number, version: string | undefined): Promise<RecordBlock> => {
+    let read = tableReads.get(i);
+    if (!read) {
+      const hour = hours[i];
+      const { from, to } = clip(hour);
+      read =
+        cache && version !== undefined
+          ? readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, { consistent: true }).then(
+              (b) => sliceBlock(cache.set(keyOf(hour), version, b), from, to),
+            )
+          : readBlock(source, hour, from, to, { deviceIds: q.deviceIds });
+      read.catch(() => undefined); // observed when its turn comes
+      tableReads.set(i, read);
+    }
+    return read;
+  };
+
+  /** Hour i for the scan: cached while its version stands (the scan holds a claim), else from the table. */
+  const load = async (i: number): Promise<RecordBlock> => {
+    if (!cache) return readTable(i, undefined);
+    const version = await versionOf(hours[i]);
+    const hit = tableReads.has(i) ? undefined : cache.get(keyOf(hours[i]), version);
+    if (!hit) return readTable(i, version);
+    const { from, to } = clip(hours[i]);
+    return sliceBlock(hit, from, to);
+  };
 
   async function* blocks(): AsyncGenerator<RecordBlock> {
-    const cache = opts.cache;
-    // Versions first, data after: a write that lands in between bumps the version past what is cached.
-    const versions = cache ? await source.versions(hours) : undefined;
-    const load = (hour: number): Promise<RecordBlock> => {
-      const { from, to } = clip(hour);
-      if (!cache || !versions) return readBlock(source, hour, from, to, { deviceIds: q.deviceIds });
-      const key = `${source.cacheKey}#${hour}`;
-      const version = versions.get(hour) ?? '0';
-      const hit = cache.get(key, version);
-      if (hit) return Promise.resolve(sliceBlock(hit, from, to));
-      const whole = readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
-        consistent: true,
-      });
-      return whole.then((b) => sliceBlock(cache.set(key, version, b), from, to));
-    };
-    // Up to `lookahead` hours are read ahead of the one being scanned, so their round trips overlap.
-    const pending: Promise<RecordBlock>[] = [];
-    const start = (i: number) => {
-      if (i < hours.length && !pending[i]) {
-        pending[i] = load(hours[i]);
-        pending[i].catch(() => undefined); // observed when its turn comes
+    const done = cache?.claim();
+    try {
+      // Up to `lookahead` hours are read ahead of the one being scanned, so their round trips overlap.
+      const pending: Promise<RecordBlock>[] = [];
+      const start = (i: number) => {
+        if (i < hours.length && !pending[i]) {
+          pending[i] = load(i);
+          pending[i].catch(() => undefined); // observed when its turn comes
+        }
+      };
+      for (let i = 0; i < hours.length; i++) {
+        for (let k = i; k <= i + opts.lookahead; k++) start(k);
+        yield await pending[i];
       }
-    };
-    for (let i = 0; i < hours.length; i++) {
-      for (let k = i; k <= i + opts.lookahead; k++) start(k);
-      yield await pending[i];
+    } finally {
+      done?.();
     }
   }
+
+  /** The versions, and table reads of the first hours the cache lacks; cached hours are taken later. */
+  const prefetch = (): void => {
+    const first = hours.slice(0, opts.lookahead + 1);
+    if (!cache) {
+      first.forEach((_, i) => readTable(i, undefined));
+      return;
+    }
+    first.forEach((hour, i) => {
+      versionOf(hour).then(
+        (version) => {
+          if (!cache.has(keyOf(hour), version)) readTable(i, version);
+        },
+        () => undefined, // the scan meets the error itself
+      );
+    });
+  };
 
   return {
     reverse: q.reverse,
     blocks,
+    prefetch,
     docs: (records) => source.docs(records),
     // Record by record (for readers other than the scan): every record with its event JSON, no cache.
     async *[Symbol.asyncIterator]() {

@@ -251,6 +251,22 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
       });
     });
 
+    // The face engine starts beside the slot's acquisition: its outcome must not leak past a refusal.
+    it('answers 429 while every slot is held, however the photo would have fared', async () => {
+      await hold(0, Date.now() + 60_000);
+      await hold(1, Date.now() + 60_000);
+      const noFace = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } })
+        .jpeg()
+        .toBuffer();
+      for (const body of [{ face_image_base64: b64(noFace) }, { face_image_path: '/no/such/key.jpg' }]) {
+        expect((await search(body)).status).toBe(429);
+      }
+      await hold(0, Date.now() - 1);
+      await hold(1, Date.now() - 1);
+      const r = await search({ face_image_base64: b64(noFace) });
+      expect(r.body).toMatchObject({ error: { code: 'NO_FACE_ERROR' } });
+    });
+
     it('a crashed search (expired lease) does not block others', async () => {
       await hold(0, Date.now() - 1);
       await hold(1, Date.now() + 60_000);

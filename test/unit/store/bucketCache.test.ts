@@ -1,10 +1,11 @@
 import { ENCODED_BYTES } from '../../../functions/core/embeddingCodec';
+import { Int8DotKernel } from '../../../functions/core/int8Dot';
 import type { RecordBlock } from '../../../functions/core/scan';
 import { BucketCache, createBucketCache, dropSearchCaches } from '../../../functions/store/bucketCache';
 
 /** A block of n records with empty docs: n × (516 + 96 + 2 × id and device lengths) bytes. */
 function block(n: number, tag = 'x'): RecordBlock {
-  const codes = new Uint8Array(n * ENCODED_BYTES);
+  const codes = new Uint8Array(n * ENCODED_BYTES).map((_, i) => i % 251);
   const records = Array.from({ length: n }, (_, i) => ({
     timestamp: i,
     eventId: `${tag}${i}`.padEnd(8, '-'),
@@ -20,8 +21,8 @@ describe('BucketCache', () => {
   it('serves a block while its version stands, and drops it when the version moved', () => {
     const cache = new BucketCache({ budgetBytes: 1e6 });
     const b = block(3);
-    cache.set('h1', '4', b);
-    expect(cache.get('h1', '4')).toBe(b);
+    expect(cache.set('h1', '4', b)).toBe(b);
+    expect(cache.get('h1', '4')?.records.map((r) => r.eventId)).toEqual(['x0------', 'x1------', 'x2------']);
     expect(cache.get('h1', '5')).toBeUndefined();
     expect(cache.get('h1', '4')).toBeUndefined(); // the stale entry is gone, not kept for later
     expect(cache.bytes).toBe(0);
@@ -53,6 +54,47 @@ describe('BucketCache', () => {
     cache.set('h', '2', block(3));
     expect(cache.bytes).toBe(3 * PER_RECORD);
     expect(cache.get('h', '2')?.records).toHaveLength(3);
+  });
+
+  it('keeps a copy of the codes in the kernel memory, where they are scored without a copy', () => {
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const b = block(3);
+    cache.set('h', '1', b);
+    const hit = cache.get('h', '1')!;
+    expect(Int8DotKernel.instance().owns(hit.codes)).toBe(true);
+    expect(Buffer.from(hit.codes).equals(Buffer.from(b.codes))).toBe(true);
+    expect(Buffer.from(hit.records[2].code).equals(Buffer.from(b.records[2].code))).toBe(true);
+    expect(Int8DotKernel.instance().owns(b.codes)).toBe(false); // the caller's block stays its own
+  });
+
+  it('frees an evicted block only once the claims that may hold it have ended', () => {
+    const kernel = Int8DotKernel.instance();
+    const cache = new BucketCache({ budgetBytes: 4 * PER_RECORD });
+    cache.set('a', '1', block(3, 'a'));
+    const done = cache.claim();
+    const held = cache.get('a', '1')!;
+    const later = cache.claim(); // taken after the eviction below: cannot hold a's block
+    const before = kernel.allocatedBytes;
+    cache.set('b', '1', block(3, 'b')); // a goes
+    const afterClaim = cache.claim();
+    expect(cache.get('a', '1')).toBeUndefined();
+    expect(cache.retiredBytes).toBe(3 * ENCODED_BYTES);
+    later();
+    afterClaim();
+    expect(cache.retiredBytes).toBe(3 * ENCODED_BYTES); // the first claim is still open
+    expect(Buffer.from(held.codes).equals(Buffer.from(block(3).codes))).toBe(true); // intact
+    done();
+    done(); // ending a claim twice counts once
+    expect(cache.retiredBytes).toBe(0);
+    expect(kernel.allocatedBytes).toBeLessThanOrEqual(before);
+  });
+
+  it('frees at once what no claim can hold', () => {
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    cache.set('a', '1', block(3));
+    cache.set('a', '2', block(3));
+    cache.delete('a');
+    expect(cache.retiredBytes).toBe(0);
   });
 
   it('is emptied by dropSearchCaches', () => {

@@ -163,7 +163,7 @@ describe('blockStream', () => {
   });
 
   it('reads a cached hour once while its version stands, and again once it moves', async () => {
-    const table = new FakeTable(rows);
+    const table = new FakeTable([...rows]); // rows are added below
     const cache = new BucketCache({ budgetBytes: 1e6 });
     const stream = () => blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { cache, lookahead: 0 });
     expect(await viaBlocks(stream())).toEqual(['c', 'a', 'b']);
@@ -184,6 +184,47 @@ describe('blockStream', () => {
       ['a', 'b'],
     );
     expect(table.reads).toBe(1);
+  });
+
+  it('prefetches the versions and the hours the cache lacks, which the scan then reads no more', async () => {
+    const table = new FakeTable(rows);
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const range = query(ms(H0), ms(H0 + 3) - 1, true);
+    await viaBlocks(blockStream(query(ms(H0 + 2), ms(H0 + 3) - 1), table, { cache, lookahead: 0 }));
+    expect(table.reads).toBe(1); // H0 + 2 is cached
+    const versions = jest.spyOn(table, 'versions');
+    const s = blockStream(range, table, { cache, lookahead: 1 });
+    s.prefetch!();
+    await new Promise((r) => setImmediate(r));
+    expect(versions).toHaveBeenCalledTimes(1);
+    expect(table.reads).toBe(2); // H0 + 1 only: H0 + 2 is cached, H0 is beyond the lookahead
+    expect(await viaBlocks(s)).toEqual(['e', 'd', 'b', 'a', 'c']);
+    expect(table.reads).toBe(3);
+    expect(versions).toHaveBeenCalledTimes(1);
+  });
+
+  it('prefetches without a cache too, within the range and devices', async () => {
+    const table = new FakeTable(rows);
+    const s = blockStream(query(ms(H0), ms(H0 + 3) - 1, false, ['cam-1']), table, { lookahead: 0 });
+    s.prefetch!();
+    expect(table.reads).toBe(1);
+    expect(await viaBlocks(s)).toEqual(['c', 'a', 'b', 'd', 'e']);
+    expect(table.reads).toBe(3);
+  });
+
+  it('ends its claim on the cache when the scan stops early', async () => {
+    const table = new FakeTable(rows);
+    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const stream = () => blockStream(query(ms(H0), ms(H0 + 3) - 1), table, { cache, lookahead: 2 });
+    await viaBlocks(stream());
+    const out = await scanHistory(stream(), {
+      query: target,
+      minCosine: 0.9,
+      limits: { maxExamined: 1, maxResults: 1 },
+    });
+    expect(out.haveMore).toBe(true);
+    cache.clear(); // frees at once only if no claim is left open
+    expect(cache.retiredBytes).toBe(0);
   });
 
   it('fetches the event JSON of matches only, and drops a match whose event is gone', async () => {
