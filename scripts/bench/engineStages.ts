@@ -1,5 +1,5 @@
 /** Part 1: query embedding latency per photo size, split by stage (the engine's own stage timings). */
-import type { FaceEngine, StageTimings } from '../../functions/face/types';
+import type { FaceEngine, FiqaLevel, StageTimings } from '../../functions/face/types';
 import type { QueryPhoto } from './photos';
 import { type Summary, summarize } from './stats';
 
@@ -14,21 +14,24 @@ export interface StageFigures {
   stages: Record<(typeof STAGES)[number], Summary>;
 }
 
-/** analyzeQuery(photo, 'no') `runs` times after `warmup` unmeasured runs; total is wall time per call. */
+/**
+ * analyzeQuery(photo, level) `runs` times after `warmup` unmeasured runs; total is wall time per call.
+ * At 'no' the engine skips the pose model (no angle check), at the other levels it runs it.
+ */
 export async function benchStages(
   engine: FaceEngine,
   photos: QueryPhoto[],
   runs: number,
-  warmup = 2,
+  { level = 'no', warmup = 2 }: { level?: FiqaLevel; warmup?: number } = {},
 ): Promise<StageFigures[]> {
   const out: StageFigures[] = [];
   for (const p of photos) {
-    for (let i = 0; i < warmup; i++) await engine.analyzeQuery(p.bytes, 'no');
+    for (let i = 0; i < warmup; i++) await engine.analyzeQuery(p.bytes, level);
     const totals: number[] = [];
     const timings: StageTimings[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
-      const face = await engine.analyzeQuery(p.bytes, 'no');
+      const face = await engine.analyzeQuery(p.bytes, level);
       totals.push(performance.now() - t);
       timings.push(face.timings);
     }
@@ -55,7 +58,7 @@ export interface PartialDecodeAgreement {
   faceCountDiffers: number;
 }
 
-/** How far the opt-in partial decode moves the engine's output on the group photos. */
+/** How far the partial decode (the default) moves the engine's output from the whole decode's. */
 export async function partialDecodeAgreement(
   exact: FaceEngine,
   partial: FaceEngine,
