@@ -104,7 +104,20 @@ export async function startDynamoDbLocal(opts: Partial<typeof defaults> = {}): P
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
   const endpoint = `http://127.0.0.1:${port}`;
+  // A JVM outlives its parent: if jest dies before its global teardown (Ctrl-C, a closed pipe), take
+  // DynamoDB Local down with it.
+  const orphanGuard = () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    orphanGuard();
+    process.kill(process.pid, signal);
+  };
+  process.once('exit', orphanGuard);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
   const stop = async () => {
+    process.off('exit', orphanGuard);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
     await exited(proc);
   };
