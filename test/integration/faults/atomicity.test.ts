@@ -3,6 +3,7 @@
  * failure leaves behind (orphan images, a pointer-less record, a half-done erasure) is removed by the
  * failed request itself when storage lets it, else by reconcile().
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { reconcile } from '../../../functions/store/reconcile';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from '../api/helpers';
 import {
@@ -200,5 +201,32 @@ describe('DELETE removes the event first, then its images, then its pointer', ()
     // Complete events are untouched.
     expect(await found()).toEqual(['pointer-fails', 'kept-2', 'kept-1']);
     expect(await imageStatus('kept-1.scene')).toBe(200);
+  });
+});
+
+describe('reconcile()', () => {
+  it('with dryRun counts and removes nothing; it never removes images it cannot tie to an event', async () => {
+    const { s3 } = server.services.clients;
+    const put = (key: string, metadata?: Record<string, string>) =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: server.config.IMAGE_BUCKET,
+          Key: key,
+          Body: alice,
+          Metadata: metadata,
+        }),
+      );
+    await put('images/legacy.face'); // stored before images carried their event's time
+    await put('images/notes.txt'); // not an event image
+    await put('images/orphan.face', { 'event-ts': String(now - 60_000) }); // a failed ingest's leftover
+    const before = await storedImageIds(server.services.images);
+
+    const dry = await reconcile(server.services, { graceMs: 0, dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, orphanImagesRemoved: 1, unverified: 1, foreign: 1 });
+    expect(await storedImageIds(server.services.images)).toEqual(before);
+
+    const real = await reconcile(server.services, { graceMs: 0 });
+    expect(real).toMatchObject({ dryRun: false, orphanImagesRemoved: 1, unverified: 1, foreign: 1 });
+    expect(await storedImageIds(server.services.images)).toEqual(before.filter((id) => id !== 'orphan.face'));
   });
 });
