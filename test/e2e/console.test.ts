@@ -484,10 +484,12 @@ describe('search console', () => {
 describe('search console against an API that wants a key', () => {
   it('asks for the key once, sends it on every call, and shows crops and scenes fetched with it', async () => {
     const { page, pageErrors } = await openConsole(DESKTOP, keyed.url);
-    const calls: { path: string; key: string | undefined }[] = [];
+    const calls: { path: string; key: string | undefined; accept: string | undefined }[] = [];
     page.on('request', (r) => {
       const path = new URL(r.url()).pathname;
-      if (path.startsWith('/sophon/')) calls.push({ path, key: r.headers()['x-api-key'] });
+      const headers = r.headers();
+      if (path.startsWith('/sophon/'))
+        calls.push({ path, key: headers['x-api-key'], accept: headers.accept });
     });
     const field = page.getByLabel('API key', { exact: true }).and(page.locator('input'));
     await field.waitFor();
@@ -541,6 +543,10 @@ describe('search console against an API that wants a key', () => {
       ]),
     );
     expect(calls.filter((c) => c.path.endsWith('/detect')).length).toBeGreaterThan(0);
+    // Images are asked for as images: API Gateway sends binary only when the first Accept type is one.
+    const images = calls.filter((c) => c.path.includes('/images/'));
+    expect(images.length).toBe(keyedTargets.length + 1); // every crop, and the scene
+    expect(images.every((c) => c.accept === 'image/*')).toBe(true);
     // The wrong key was tried once, by the key check; after that, every call carried the right key.
     const firstRight = calls.findIndex((c) => c.key === API_KEY);
     expect(calls.slice(0, firstRight).map((c) => c.key)).toEqual(['not-the-key-000']);

@@ -102,7 +102,9 @@ export function imageUrl(id) {
 export async function imageBlobUrl(id, signal) {
   let res;
   try {
-    res = await fetch(imageUrl(id), { headers: authHeaders(), signal });
+    // API Gateway returns binary only when the first Accept type is one of the API's binary media types
+    // (image/*); fetch's default */* would bring the image back as base64 text.
+    res = await fetch(imageUrl(id), { headers: { Accept: 'image/*', ...authHeaders() }, signal });
   } catch (err) {
     if (signal?.aborted) throw new ApiError('ABORTED');
     throw new ApiError('NETWORK_ERROR', err instanceof Error ? err.message : '');
