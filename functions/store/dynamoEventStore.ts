@@ -119,12 +119,8 @@ export class DynamoEventStore implements EventStore {
       if (!isConditionFailure(err)) throw err;
       // A concurrent ingest of the same id won; if it carried another timestamp, ours is a second copy.
       const winner = await this.find(e.eventId);
-      if (winner && winner.timestampMs !== Math.floor(e.timestampMs)) {
-        const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
-        await this.db.send(
-          new DeleteItemCommand({ TableName: this.opts.table, Key: { pk: { S: pk }, sk: { S: sk } } }),
-        );
-      }
+      // Removed with a version bump: a search may already have cached the copy's hour.
+      if (winner && winner.timestampMs !== Math.floor(e.timestampMs)) await this.deleteRecord(e);
       return 'duplicate';
     }
   }

@@ -5,6 +5,7 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { reconcile } from '../../../functions/store/reconcile';
+import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from '../api/helpers';
 import {
   errors,
@@ -228,5 +229,46 @@ describe('reconcile()', () => {
     const real = await reconcile(server.services, { graceMs: 0 });
     expect(real).toMatchObject({ dryRun: false, orphanImagesRemoved: 1, unverified: 1, foreign: 1 });
     expect(await storedImageIds(server.services.images)).toEqual(before.filter((id) => id !== 'orphan.face'));
+  });
+});
+
+describe('two ingests of one id with different times', () => {
+  it("the loser's copy disappears from every search, cached hours included", async () => {
+    const examined = async () => (await search()).body.records_examined as number;
+    const start = await examined();
+    const code = randomUnit();
+    // Hours that have ended: those are the ones searches cache.
+    const loser = syntheticEvent(now - 5 * 3_600_000, 'cam-1', code, {}, 'race-1');
+    const winner = syntheticEvent(now - 4 * 3_600_000, 'cam-1', code, {}, 'race-1');
+    // Hold the loser just before its pointer write: its record is stored by then.
+    let reached!: () => void;
+    let release!: () => void;
+    const atGate = new Promise<void>((r) => (reached = r));
+    const gate = new Promise<void>((r) => (release = r));
+    const { dynamo } = server.services.clients;
+    dynamo.middlewareStack.add(
+      (next) => async (args) => {
+        const item = (args.input as { Item?: Record<string, { S?: string; N?: string }> }).Item;
+        if (item?.pk?.S === 'EVENT#race-1' && item.ts?.N === String(loser.timestampMs)) {
+          reached();
+          await gate;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdLoser' },
+    );
+    try {
+      const losing = server.services.events.put(loser);
+      await atGate;
+      expect(await examined()).toBe(start + 1); // a search sees (and caches) the loser's record
+      expect(await server.services.events.put(winner)).toBe('created');
+      release();
+      expect(await losing).toBe('duplicate');
+    } finally {
+      dynamo.middlewareStack.remove('holdLoser');
+    }
+    expect(await server.services.events.recordExists(loser)).toBe(false);
+    expect(await examined()).toBe(start + 1); // the winner only, not a stale cached copy
+    await server.services.events.delete('race-1');
   });
 });
