@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { iou } from '../../../functions/face/detect';
 import { DEFAULT_ENGINE, OnnxFaceEngine, neighbourhood } from '../../../functions/face/engine';
 import {
   decodeWhole,
@@ -14,6 +15,7 @@ import {
   resizeOnto,
 } from '../../../functions/face/image';
 import { ModelSessions } from '../../../functions/face/sessions';
+import type { Box } from '../../../functions/face/types';
 import { config } from '../../../functions/shared/config';
 
 const PHOTOS = join(__dirname, '../../../build/fixtures/photos');
@@ -86,9 +88,48 @@ describe('the engine with partialDecode', () => {
     a.box.forEach((v, i) => expect(Math.abs(v - b.box[i])).toBeLessThan(4));
   });
 
-  it('covers every crop of a face with its neighbourhood', () => {
+  it('grows a face the align step warps directly by 1.5 × its larger side', () => {
     const r = neighbourhood([[100, 50, 200, 170]], { workWidth: 1000, workHeight: 800 });
-    // Grown by 1.5 × 120 on each side, clamped to the image.
-    expect(r).toEqual({ left: 0, top: 0, width: 380, height: 350 });
+    // Grown by 1.5 × 120 on each side, moved into the image as crops are, and 2 px for rounding.
+    expect(r).toEqual({ left: 0, top: 0, width: 462, height: 482 });
+  });
+
+  it('takes only the crops of a larger face: about its align square', () => {
+    const r = neighbourhood([[800, 400, 1000, 640]], { workWidth: 1920, workHeight: 1280 });
+    // The align square: 480 px around the box centre (900, 520); 2 px for rounding.
+    expect(r).toEqual({ left: 658, top: 278, width: 484, height: 484 });
+  });
+
+  // A caller-given box that no detection overlaps is taken as it is, so both paths crop the same place:
+  // every crop (landmarks, align, pose, attributes, expression, the stored crop) must lie in the window,
+  // at the image's edges too, where crops are moved in.
+  describe('crops what the whole decode crops, around boxes anywhere', () => {
+    const withExpression = (partialDecode: boolean) =>
+      new OnnxFaceEngine(models, { ...DEFAULT_ENGINE, partialDecode });
+    const [whole, windowed] = [withExpression(false), withExpression(true)];
+    let faces: Box[] = [];
+    beforeAll(async () => {
+      faces = (await whole.detectAll(photo(1))).faces.map((f) => f.box);
+    });
+
+    it.each([
+      [[0, 0, 320, 400]], // large, top-left corner
+      [[1650, 950, 1920, 1280]], // large, bottom-right corner
+      [[600, 1000, 1000, 1280]], // large, bottom edge
+      [[1700, 600, 1920, 900]], // large, right edge
+      [[0, 1100, 120, 1260]], // small, bottom-left
+      [[1800, 0, 1920, 130]], // small, top-right
+      [[1150, 700, 1290, 840]], // small, inside
+    ] as Array<[Box]>)('%p', async (box) => {
+      for (const f of faces) expect(iou(f, box)).toBeLessThan(0.3);
+      const [a, b] = [
+        await whole.analyzeEvent(photo(1), { box }),
+        await windowed.analyzeEvent(photo(1), { box }),
+      ];
+      expect(Buffer.from(b.embedding.buffer).equals(Buffer.from(a.embedding.buffer))).toBe(true);
+      expect(b.quality).toEqual(a.quality);
+      expect(b.attributes).toEqual(a.attributes);
+      expect(b.crop.equals(a.crop)).toBe(true);
+    });
   });
 });
