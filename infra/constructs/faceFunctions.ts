@@ -104,11 +104,12 @@ export class FaceFunctions extends Construct {
     this.allow(this.detect, ['s3:GetObject'], readable);
 
     // ingest (both doors): idempotent event + pointer writes (a losing duplicate removes its copy),
-    // stored images under images/, the source photo, and the processed upload under incoming/.
+    // stored images under images/ (and their removal when the ingest fails), the source photo, and the processed upload under incoming/.
     for (const f of [this.ingest, this.ingestS3]) {
       this.allow(f, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table.tableArn]);
       this.allowOnKeys(f, ['dynamodb:UpdateItem'], table.tableArn, ['HV#*']); // the hour's write version
-      this.allow(f, ['s3:PutObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
+      // Delete: a failed ingest removes the images it stored (functions/ingest/undoIngest.ts).
+      this.allow(f, ['s3:PutObject', 's3:DeleteObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
       this.allow(f, ['s3:GetObject'], readable);
     }
     this.allow(this.ingestS3, ['s3:DeleteObject'], [images.arnForObjects(`${UPLOAD_PREFIX}*`)]);

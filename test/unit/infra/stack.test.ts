@@ -184,18 +184,23 @@ describe('least privilege', () => {
     expect(reads.map((x) => x.Resource)).toEqual(searchReads.map((x) => x.Resource));
   });
 
-  it('lets ingest write images only under images/ and delete uploads only under incoming/', () => {
-    const st = statementsOfRole(s.json, roleId('IngestS3'));
+  it('lets ingest write (and undo) images only under images/ and delete uploads only under incoming/', () => {
     const objects = (prefix: string) => ({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, `/${prefix}*`]],
     });
-    expect(st).toContainEqual(
-      expect.objectContaining({ Action: 's3:PutObject', Resource: objects('images/') }),
-    );
-    expect(st).toContainEqual(
-      expect.objectContaining({ Action: 's3:DeleteObject', Resource: objects('incoming/') }),
-    );
-    expect(actionsOf('Ingest')).not.toContain('s3:DeleteObject');
+    for (const fn of ['Ingest', 'IngestS3']) {
+      const st = statementsOfRole(s.json, roleId(fn));
+      expect(st).toContainEqual(
+        expect.objectContaining({
+          Action: ['s3:PutObject', 's3:DeleteObject'],
+          Resource: objects('images/'),
+        }),
+      );
+      const deletes = st.filter((x) => [x.Action].flat().includes('s3:DeleteObject'));
+      const allowed = fn === 'IngestS3' ? [objects('images/'), objects('incoming/')] : [objects('images/')];
+      expect(deletes.map((x) => x.Resource)).toEqual(expect.arrayContaining(allowed));
+      expect(deletes).toHaveLength(allowed.length);
+    }
   });
 
   it('lets the images function read and delete only stored images, and write nothing', () => {
