@@ -93,11 +93,6 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     standIns = await startStandIns(dataDir, c.IMAGE_BUCKET, { dynamodb: !c.DYNAMODB_ENDPOINT });
     c.DYNAMODB_ENDPOINT ||= standIns.dynamodbEndpoint;
     c.S3_ENDPOINT ||= standIns.s3Endpoint;
-    // The stand-ins run on this process's own event loop: a busy engine or a 1 MB dynalite page delays
-    // their answers by seconds without anything being hung, so the cloud's 5 s hung-endpoint timeout
-    // would turn load into SERVICE_UNAVAILABLE. A value given explicitly still wins (the fault tests).
-    const explicit = { ...process.env, ...opts.env }.STORAGE_REQUEST_TIMEOUT_MS;
-    if (!explicit) c.STORAGE_REQUEST_TIMEOUT_MS = Math.max(c.STORAGE_REQUEST_TIMEOUT_MS, 30_000);
   }
   const services = createServices(c, { localCredentials: local });
   await ensureTable(createAwsClients(c, { localCredentials: local }).dynamo, c.EVENTS_TABLE);
