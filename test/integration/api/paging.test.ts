@@ -21,7 +21,9 @@ function timestampOf(i: number): number {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // 120,000 events are 1 MB dynalite pages served on this process's own event loop: on a loaded CI
+  // machine one can take longer than the 5 s hung-endpoint timeout without anything being hung.
+  server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '30000' });
   const group = photo(2);
   query = await faceCrop(group, (await facesOf(group))[0]);
   const target = (await getFaceEngine().analyzeQuery(query, 'low')).embedding;
