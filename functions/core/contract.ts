@@ -88,6 +88,14 @@ export function requireObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** `fiqa_level`, case-insensitive, the contract's default when absent or null (search and detect). */
+export function parseFiqaLevel(body: Record<string, unknown>): FiqaLevel {
+  if (body.fiqa_level === undefined || body.fiqa_level === null) return SEARCH_DEFAULTS.fiqaLevel;
+  const level = typeof body.fiqa_level === 'string' ? body.fiqa_level.trim().toLowerCase() : undefined;
+  if (!FIQA_LEVELS.includes(level as FiqaLevel)) throw new ContractError('INVALID_ARGUMENTS', 'fiqa_level');
+  return level as FiqaLevel;
+}
+
 /**
  * Validates a searchbyimage body against the contract and fills its defaults. Unknown fields are
  * ignored; every failure is a ContractError whose message is the offending key.
@@ -98,12 +106,7 @@ export function parseSearchRequest(raw: unknown, nowMs: number, maxImageBytes: n
   const body = requireObject(raw);
   const image = parseImageSource(body, maxImageBytes);
 
-  let fiqaLevel: FiqaLevel = SEARCH_DEFAULTS.fiqaLevel;
-  if (body.fiqa_level !== undefined && body.fiqa_level !== null) {
-    const level = typeof body.fiqa_level === 'string' ? body.fiqa_level.trim().toLowerCase() : undefined;
-    if (!FIQA_LEVELS.includes(level as FiqaLevel)) throw new ContractError('INVALID_ARGUMENTS', 'fiqa_level');
-    fiqaLevel = level as FiqaLevel;
-  }
+  const fiqaLevel = parseFiqaLevel(body);
 
   let threshold: number = SEARCH_DEFAULTS.threshold;
   if (body.threshold !== undefined && body.threshold !== null) {

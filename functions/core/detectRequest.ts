@@ -1,6 +1,5 @@
-import { FIQA_LEVELS, type FiqaLevel } from '../face/types';
-import { type ImageSource, parseImageSource, requireObject, SEARCH_DEFAULTS } from './contract';
-import { ContractError } from './errors';
+import type { FiqaLevel } from '../face/types';
+import { type ImageSource, parseFiqaLevel, parseImageSource, requireObject } from './contract';
 
 /** A validated POST /sophon/v2/face/detect body. */
 export interface DetectQuery {
@@ -17,11 +16,5 @@ export interface DetectQuery {
 export function parseDetectRequest(raw: unknown, maxImageBytes: number): DetectQuery {
   const body = requireObject(raw);
   const image = parseImageSource(body, maxImageBytes);
-  let fiqaLevel: FiqaLevel = SEARCH_DEFAULTS.fiqaLevel;
-  if (body.fiqa_level !== undefined && body.fiqa_level !== null) {
-    const level = typeof body.fiqa_level === 'string' ? body.fiqa_level.trim().toLowerCase() : undefined;
-    if (!FIQA_LEVELS.includes(level as FiqaLevel)) throw new ContractError('INVALID_ARGUMENTS', 'fiqa_level');
-    fiqaLevel = level as FiqaLevel;
-  }
-  return { image, fiqaLevel };
+  return { image, fiqaLevel: parseFiqaLevel(body) };
 }
