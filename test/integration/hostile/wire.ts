@@ -150,8 +150,11 @@ export const outcome = (r: WireReply) => r.body.error?.code ?? 'ok';
 /** Peak and latest resident memory of this process (the server runs in it), sampled in the background. */
 export class RssWatch {
   peak = process.memoryUsage().rss;
+  /** Resident memory when watching started: jest runs suites in one process, so earlier suites' heap is in it. */
+  baseline = this.peak;
   private timer?: NodeJS.Timeout;
   start(): this {
+    this.baseline = this.peak = process.memoryUsage().rss;
     this.timer = setInterval(() => this.sample(), 20);
     this.timer.unref();
     return this;
