@@ -13,23 +13,13 @@ import { startLocalServer, type LocalServer } from '../functions/local/server';
 import { config, loadConfig } from '../functions/shared/config';
 import { reconcile } from '../functions/store/reconcile';
 import { createServices, type Services } from '../functions/store/services';
+import { findLocalServer, isLoopbackEndpoint } from './lib/localServer';
 
 interface Options {
   graceMinutes: number;
   dryRun?: boolean;
   aws?: boolean;
   url?: string;
-}
-
-type Endpoints = { dynamodb: string; s3: string; table: string; bucket: string };
-
-async function findServer(url: string): Promise<Endpoints | undefined> {
-  try {
-    const res = await fetch(`${url}/_local/endpoints`, { signal: AbortSignal.timeout(1500) });
-    return res.ok ? ((await res.json()) as Endpoints) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function main(): Promise<void> {
@@ -46,7 +36,7 @@ async function main(): Promise<void> {
 
   let server: LocalServer | undefined;
   let services: Services;
-  const endpoints = o.aws ? undefined : await findServer(o.url ?? `http://127.0.0.1:${config().PORT}`);
+  const endpoints = o.aws ? undefined : await findLocalServer(o.url ?? `http://127.0.0.1:${config().PORT}`);
   if (o.aws) {
     services = createServices(config());
   } else if (endpoints) {
@@ -58,7 +48,7 @@ async function main(): Promise<void> {
       IMAGE_BUCKET: endpoints.bucket,
     });
     services = createServices(c, {
-      localCredentials: /^http:\/\/(127\.0\.0\.1|localhost)/.test(endpoints.s3),
+      localCredentials: isLoopbackEndpoint(endpoints.s3),
     });
   } else {
     // No server running: the local data (or DYNAMODB_ENDPOINT/S3_ENDPOINT, as `npm start` would use them).

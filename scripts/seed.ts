@@ -14,6 +14,7 @@ import { config } from '../functions/shared/config';
 import { createAwsClients } from '../functions/store/clients';
 import { DynamoEventStore } from '../functions/store/dynamoEventStore';
 import { randomUnit, syntheticEvent } from './seed/synthetic';
+import { findLocalServer, isLoopbackEndpoint, type LocalEndpoints } from './lib/localServer';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 const DEMO_PHOTOS = resolve(__dirname, '../build/fixtures/photos');
@@ -27,23 +28,12 @@ interface Options {
   demo?: boolean;
 }
 
-type Endpoints = { dynamodb?: string; s3?: string; table: string; bucket: string };
-
 /** One event to post: a photo, optionally one face of it. */
 interface Planned {
   file: string;
   identity: string;
   box?: number[];
   key: string;
-}
-
-async function findServer(url: string): Promise<Endpoints | undefined> {
-  try {
-    const res = await fetch(`${url}/_local/endpoints`, { signal: AbortSignal.timeout(1500) });
-    return res.ok ? ((await res.json()) as Endpoints) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function photosOf(folder: string): Planned[] {
@@ -139,9 +129,9 @@ async function postEvents(
   return { created, failed };
 }
 
-async function writeSynthetic(endpoints: Endpoints, n: number, o: Options): Promise<void> {
+async function writeSynthetic(endpoints: LocalEndpoints, n: number, o: Options): Promise<void> {
   const c = config();
-  const local = /^http:\/\/(127\.0\.0\.1|localhost)/.test(endpoints.dynamodb ?? '');
+  const local = isLoopbackEndpoint(endpoints.dynamodb);
   const { dynamo } = createAwsClients(
     { ...c, DYNAMODB_ENDPOINT: endpoints.dynamodb },
     { localCredentials: local },
@@ -191,7 +181,7 @@ async function main(): Promise<void> {
 
   const url = o.url ?? `http://127.0.0.1:${config().PORT}`;
   let server: LocalServer | undefined;
-  let endpoints = await findServer(url);
+  let endpoints = await findLocalServer(url);
   let target = url;
   if (!endpoints) {
     console.log(`No server at ${url}: starting one on ${config().DATA_DIR} for the seeding.`);
