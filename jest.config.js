@@ -1,6 +1,7 @@
 /** Unit and integration tests: everything `npm test` runs. Needs no ../shared. */
 module.exports = {
   testEnvironment: '<rootDir>/test/onnx-environment.js',
+  setupFiles: ['<rootDir>/test/setupEnv.js'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
     // @middy/core is ESM-only; jest's CommonJS runtime needs it transpiled (Node and esbuild load it as is).

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { createDetectHandler } from '../detect/handler';
 import { getFaceEngine } from '../face';
 import type { ApiEvent, ApiResult } from '../http/apiGateway';
+import { type Compactor, startCompactionTimer } from '../history/compactor';
+import { createCompactor } from '../history/services';
 import { createImagesHandler } from '../images/handler';
 import { createIngestHandler } from '../ingest/handler';
 import { createSearchHandler } from '../search/handler';
@@ -30,6 +32,8 @@ export interface LocalServer {
   port: number;
   config: Config;
   services: Services;
+  /** Builds the history segments; runs every COMPACTION_INTERVAL_SECONDS unless that is 0. */
+  compactor: Compactor;
   /** Where the SDK clients go: the embedded stand-ins, or the configured endpoints. */
   endpoints: { dynamodb?: string; s3?: string; table: string; bucket: string };
   close(): Promise<void>;
@@ -96,6 +100,12 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   }
   const services = createServices(c, { localCredentials: local });
   await ensureTable(createAwsClients(c, { localCredentials: local }).dynamo, c.EVENTS_TABLE);
+  // The appliance has no EventBridge: the same compactor as the cloud's Lambda, on a timer.
+  const compactor = createCompactor(c, services.clients);
+  const compaction =
+    c.COMPACTION_INTERVAL_SECONDS > 0
+      ? startCompactionTimer(compactor, c.COMPACTION_INTERVAL_SECONDS * 1000)
+      : undefined;
 
   const deps = () => ({ services, engine: getFaceEngine });
   const search = createSearchHandler(deps) as unknown as Handler;
@@ -231,8 +241,10 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     port,
     config: c,
     services,
+    compactor,
     endpoints,
     close: async () => {
+      await compaction?.stop();
       const closing = new Promise((r) => server.close(r));
       server.closeAllConnections();
       await closing;

@@ -63,6 +63,16 @@ const schema = z.object({
   /** Byte budget of the in-memory cache of closed hour buckets' embeddings. */
   EMBEDDING_CACHE_MB: z.coerce.number().int().min(0).default(512),
 
+  /**
+   * History segments (docs/store.md, "Segments"): the local server compacts settled hours every this
+   * many seconds (0: never; the cloud's compactor runs on an EventBridge schedule instead).
+   */
+  COMPACTION_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** An hour is compacted once it ended this many minutes ago. */
+  COMPACTION_SETTLE_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
+  /** A compaction run starts no new hour after this many seconds (stale segments are removed first regardless). */
+  COMPACTION_BUDGET_SECONDS: z.coerce.number().int().min(1).max(900).default(180),
+
   /** S3-triggered ingest: photos dropped under this prefix of IMAGE_BUCKET become events. */
   UPLOAD_PREFIX: z.string().default('incoming/'),
   /** The search console's static files, served by the local server at `/`. */

@@ -1,0 +1,159 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  type ServerSideEncryption,
+} from '@aws-sdk/client-s3';
+import type { RecordBlock } from '../core/scan';
+import { BUCKET_MS, hourLabel } from '../core/timeWindow';
+import { logger } from '../shared/logger';
+import { StorageUnavailableError } from '../store/errors';
+import { decodeSegment } from './segmentFormat';
+
+/**
+ * Segments live in the image bucket under this prefix, one object per hour and write version:
+ * `segments/<yyyyMMddHH>/<version>.seg`. The version in the key lets a reader ask for exactly the
+ * current one (a stale segment is never downloaded) and lets a listing tell stale from current.
+ */
+export const SEGMENT_PREFIX = 'segments/';
+
+export function segmentKey(hour: number, version: string): string {
+  return `${SEGMENT_PREFIX}${hourLabel(hour)}/${version}.seg`;
+}
+
+/** The hour and version of a segment key; undefined for any other key. */
+export function parseSegmentKey(key: string): { hour: number; version: string } | undefined {
+  const m = /^segments\/(\d{4})(\d{2})(\d{2})(\d{2})\/(\d+)\.seg$/.exec(key);
+  if (!m) return undefined;
+  return { hour: Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4]) / BUCKET_MS, version: m[5] };
+}
+
+/** A stored segment as a listing shows it. */
+export interface StoredSegment {
+  hour: number;
+  version: string;
+  key: string;
+}
+
+export interface SegmentStoreOptions {
+  bucket: string;
+  /** Days an event is kept: an hour whose first events may have expired is never served from a segment. */
+  retentionDays: number;
+  /** The clock (tests move it). */
+  now?: () => number;
+  encryption?: ServerSideEncryption;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * History segments in S3 (docs/store.md, "Segments"). The read path's seam is `readHour`; the compactor
+ * (compactor.ts) writes, lists and removes.
+ */
+export class SegmentStore {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly opts: SegmentStoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * The hour's records as one block (ascending (timestamp, id), codes packed, `doc` empty), when a
+   * segment built at `currentVersion` (the hour's `HV#` version, read strongly consistent) exists;
+   * otherwise undefined and the caller reads the hour's items. Never throws: a missing, damaged or
+   * unreadable segment, or an hour reaching the end of its retention, is undefined.
+   *
+   * @example const block = await segments.readHour(hour, versions.get(hour) ?? '0') ?? await readItems(hour);
+   */
+  async readHour(hour: number, currentVersion: string): Promise<RecordBlock | undefined> {
+    if (currentVersion === '0' || !this.retained(hour)) return undefined;
+    let bytes: Uint8Array;
+    try {
+      const r = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.opts.bucket, Key: segmentKey(hour, currentVersion) }),
+      );
+      bytes = await r.Body!.transformToByteArray();
+    } catch (err) {
+      if (!isNotFound(err))
+        logger.warn({ hour, err: (err as Error)?.name }, 'segment unreadable: items read');
+      return undefined;
+    }
+    try {
+      const { header, block } = decodeSegment(bytes);
+      if (header.hour !== hour || header.version !== currentVersion) {
+        logger.warn({ hour, version: currentVersion }, 'segment of another hour or version: items read');
+        return undefined;
+      }
+      return block;
+    } catch (err) {
+      logger.warn(
+        { hour, version: currentVersion, err: (err as Error).message },
+        'segment damaged: items read',
+      );
+      return undefined;
+    }
+  }
+
+  /** Whether no event of the hour can have passed its retention yet (segments of older hours go). */
+  retained(hour: number): boolean {
+    return hour * BUCKET_MS + this.opts.retentionDays * 86_400_000 > this.now();
+  }
+
+  /** Every stored segment (a crash may leave an hour with more than one version for a while). */
+  async list(): Promise<StoredSegment[]> {
+    const out: StoredSegment[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.opts.bucket,
+          Prefix: SEGMENT_PREFIX,
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of r.Contents ?? []) {
+        const parsed = parseSegmentKey(o.Key ?? '');
+        if (parsed) out.push({ ...parsed, key: o.Key! });
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Writes a segment (one PUT: an object is stored whole or not at all, never torn). */
+  async put(hour: number, version: string, bytes: Uint8Array): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: segmentKey(hour, version),
+        Body: bytes,
+        ContentType: 'application/octet-stream',
+        ServerSideEncryption: this.opts.encryption ?? 'AES256',
+      }),
+    );
+  }
+
+  /** Removes segments by key (the bucket keeps no versions: their bytes are gone). */
+  async remove(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const r = await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: this.opts.bucket,
+          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      if (r.Errors?.length) {
+        throw new StorageUnavailableError(`DeleteObjects failed for ${r.Errors.length} of ${batch.length}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { ENCODED_BYTES } from '../../../functions/core/embeddingCodec';
+import type { HistoryRecord } from '../../../functions/core/scan';
+import {
+  SegmentDamagedError,
+  decodeSegment,
+  encodeSegment,
+  segmentHeader,
+} from '../../../functions/history/segmentFormat';
+
+const HOUR = 490_000;
+
+function record(ms: number, eventId: string, deviceId: string, fill: number): HistoryRecord {
+  const code = new Uint8Array(ENCODED_BYTES);
+  for (let i = 0; i < code.length; i++) code[i] = (fill + i * 7) & 0xff;
+  return { timestamp: ms, eventId, deviceId, code, doc: '' };
+}
+
+// Out of order on purpose, with a millisecond shared by two ids and a non-ASCII device id.
+const records = [
+  record(HOUR * 3_600_000 + 900, 'b-2', 'cam-1', 3),
+  record(HOUR * 3_600_000 + 5, 'z:9', 'caméra-ü', 1),
+  record(HOUR * 3_600_000 + 900, 'a.1', 'cam-1', 2),
+  record(HOUR * 3_600_000 + 3_599_999, 'last', 'cam-2', 4),
+];
+
+describe('segment format', () => {
+  it('round-trips records in (timestamp, id) order with their devices and codes, and its header', () => {
+    const bytes = encodeSegment(HOUR, '17', records);
+    const { header, block } = decodeSegment(bytes);
+    expect(header).toEqual({ hour: HOUR, version: '17', count: 4, devices: ['caméra-ü', 'cam-1', 'cam-2'] });
+    expect(block.records.map((r) => [r.timestamp - HOUR * 3_600_000, r.eventId, r.deviceId])).toEqual([
+      [5, 'z:9', 'caméra-ü'],
+      [900, 'a.1', 'cam-1'],
+      [900, 'b-2', 'cam-1'],
+      [3_599_999, 'last', 'cam-2'],
+    ]);
+    const byId = new Map(records.map((r) => [r.eventId, r]));
+    block.records.forEach((r, i) => {
+      expect(Buffer.from(r.code).equals(Buffer.from(byId.get(r.eventId)!.code))).toBe(true);
+      expect(r.doc).toBe('');
+      // The block's contract: records[i].code is row i of the packed codes.
+      expect(r.code.buffer).toBe(block.codes.buffer);
+      expect(r.code.byteOffset).toBe(block.codes.byteOffset + i * ENCODED_BYTES);
+    });
+    expect(block.codes.length).toBe(4 * ENCODED_BYTES);
+  });
+
+  it('round-trips an hour with no records (all of them deleted)', () => {
+    const { header, block } = decodeSegment(encodeSegment(HOUR, '3', []));
+    expect(header.count).toBe(0);
+    expect(block.records).toEqual([]);
+    expect(block.codes.length).toBe(0);
+  });
+
+  it('detects every truncation', () => {
+    const bytes = encodeSegment(HOUR, '17', records);
+    for (const cut of [0, 3, 11, 40, bytes.length - 600, bytes.length - 5, bytes.length - 1]) {
+      expect(() => decodeSegment(bytes.subarray(0, cut))).toThrow(SegmentDamagedError);
+    }
+  });
+
+  it('detects a flipped byte anywhere (codes, timestamps, ids, header, checksum)', () => {
+    const bytes = encodeSegment(HOUR, '17', records);
+    for (let at = 0; at < bytes.length; at += 97) {
+      const damaged = Uint8Array.from(bytes);
+      damaged[at] ^= 0x20;
+      expect(() => decodeSegment(damaged)).toThrow(SegmentDamagedError);
+    }
+    const tail = Uint8Array.from(bytes);
+    tail[tail.length - 1] ^= 1;
+    expect(() => segmentHeader(tail)).toThrow(SegmentDamagedError);
+  });
+
+  it('rejects bytes that are not a segment, and a record whose code is not 516 bytes', () => {
+    expect(() => decodeSegment(new TextEncoder().encode('<Error>NoSuchKey</Error>'))).toThrow(
+      SegmentDamagedError,
+    );
+    expect(() => encodeSegment(HOUR, '1', [{ ...records[0], code: new Uint8Array(10) }])).toThrow(/516/);
+  });
+
+  it('decodes a segment that sits at an offset inside a larger buffer', () => {
+    const bytes = encodeSegment(HOUR, '5', records);
+    const big = new Uint8Array(bytes.length + 13);
+    big.set(bytes, 13);
+    expect(decodeSegment(big.subarray(13)).block.records.map((r) => r.eventId)).toEqual([
+      'z:9',
+      'a.1',
+      'b-2',
+      'last',
+    ]);
+  });
+});
