@@ -1,0 +1,271 @@
+/**
+ * History segments against the real wire protocols: the compactor reads dynalite (or DynamoDB Local
+ * under `npm run test:dynamodb-local`) and writes s3rver; a search's seam (`SegmentStore.readHour`) reads
+ * them back. Only the fault test injects anything (an S3 failure a real server cannot be told to make).
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HistoryRecord, RecordBlock } from '../../../functions/core/scan';
+import { BUCKET_MS } from '../../../functions/core/timeWindow';
+import { Compactor } from '../../../functions/history/compactor';
+import { HourItems } from '../../../functions/history/hourItems';
+import { encodeSegment } from '../../../functions/history/segmentFormat';
+import { SegmentStore, segmentKey } from '../../../functions/history/segmentStore';
+import { startLocalServer } from '../../../functions/local/server';
+import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
+import { loadConfig } from '../../../functions/shared/config';
+import { createAwsClients } from '../../../functions/store/clients';
+import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
+import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
+import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
+
+const BUCKET = 'images';
+const HOUR_A = Date.UTC(2026, 2, 3, 14) / BUCKET_MS;
+const HOUR_B = HOUR_A + 1;
+const HOUR_C = HOUR_A + 2; // still open at the test's clock
+const at = (hour: number, ms: number) => hour * BUCKET_MS + ms;
+/** Ten minutes into hour C: A and B ended over five minutes ago (settled), C has not. */
+let clock = at(HOUR_C, 10 * 60_000);
+const now = () => clock;
+/** The table keeps items (DynamoDB Local's TTL would remove expired ones); segments follow 2 days. */
+const SEGMENT_RETENTION_DAYS = 2;
+
+let dir: string;
+let standIns: StandIns;
+let db: DynamoDBClient;
+let s3: S3Client;
+let table: string;
+let events: DynamoEventStore;
+let items: HourItems;
+let segments: SegmentStore;
+let compactor: Compactor;
+
+const version = async (hour: number) => (await items.versions([hour])).get(hour) ?? '0';
+const ordered = (rs: HistoryRecord[]) =>
+  [...rs].sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
+const summary = (rs: HistoryRecord[]) =>
+  rs.map((r) => `${r.timestamp}|${r.eventId}|${r.deviceId}|${Buffer.from(r.code).toString('hex')}`);
+async function storedBytes(key: string): Promise<Buffer> {
+  const r = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return Buffer.from(await r.Body!.transformToByteArray());
+}
+/** Every stored segment object's bytes (what erasure must clear). */
+async function allSegmentBytes(): Promise<Buffer[]> {
+  return Promise.all((await segments.list()).map((s) => storedBytes(s.key)));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sfs-segments-'));
+  const shared = sharedDynamoEndpoint();
+  standIns = await startStandIns(dir, BUCKET, { dynamodb: !shared });
+  const c = loadConfig({
+    DYNAMODB_ENDPOINT: shared ?? standIns.dynamodbEndpoint,
+    S3_ENDPOINT: standIns.s3Endpoint,
+  });
+  ({ dynamo: db, s3 } = createAwsClients(c, { localCredentials: true }));
+  table = shared ? uniqueTable('sfs-segments') : 'events';
+  await ensureTable(db, table);
+  events = new DynamoEventStore(db, { table, retentionDays: 36_500 });
+  items = new HourItems(db, { table, shards: 4 });
+  segments = new SegmentStore(s3, { bucket: BUCKET, retentionDays: SEGMENT_RETENTION_DAYS, now });
+  compactor = new Compactor(items, segments, { retentionDays: SEGMENT_RETENTION_DAYS, now });
+
+  // Hour A: 240 records on three devices, pairs sharing a millisecond; hour B: 40; hour C: 10 (open).
+  await events.putMany([
+    ...Array.from({ length: 240 }, (_, i) =>
+      syntheticEvent(at(HOUR_A, Math.floor(i / 2) * 13_000), `cam-${i % 3}`, randomUnit(), {}, `a-${i}`),
+    ),
+    ...Array.from({ length: 40 }, (_, i) =>
+      syntheticEvent(at(HOUR_B, i * 60_000), 'cam-9', randomUnit(), {}, `b-${i}`),
+    ),
+    ...Array.from({ length: 10 }, (_, i) =>
+      syntheticEvent(at(HOUR_C, i * 1000), 'cam-1', randomUnit(), {}, `c-${i}`),
+    ),
+  ]);
+});
+
+afterAll(async () => {
+  if (db && sharedDynamoEndpoint()) await dropTable(db, table);
+  db?.destroy();
+  s3?.destroy();
+  await standIns?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('history segments', () => {
+  it('are built for settled hours only, and serve exactly the hour items in (timestamp, id) order', async () => {
+    const report = await compactor.run();
+    expect(report).toMatchObject({ built: 2, raced: 0, records: 280 });
+    expect((await segments.list()).map((s) => s.hour).sort()).toEqual([HOUR_A, HOUR_B]);
+
+    for (const hour of [HOUR_A, HOUR_B]) {
+      const block = (await segments.readHour(hour, await version(hour))) as RecordBlock;
+      expect(block).toBeDefined();
+      expect(summary(block.records)).toEqual(summary(ordered(await items.records(hour))));
+      expect(block.codes.length).toBe(block.records.length * 516);
+    }
+    expect(await segments.readHour(HOUR_C, await version(HOUR_C))).toBeUndefined(); // open: items
+  });
+
+  it('serves nothing for any version but the current one', async () => {
+    const v = Number(await version(HOUR_A));
+    expect(await segments.readHour(HOUR_A, String(v + 1))).toBeUndefined();
+    expect(await segments.readHour(HOUR_A, String(v - 1))).toBeUndefined();
+    expect(await segments.readHour(HOUR_A, '0')).toBeUndefined();
+  });
+
+  it('goes stale on a late ingest (items read at once) and is rebuilt with it by the next run', async () => {
+    const late = syntheticEvent(at(HOUR_A, 1), 'cam-late', randomUnit(), {}, 'late-1');
+    await events.putMany([late]);
+    const v = await version(HOUR_A);
+    expect(await segments.readHour(HOUR_A, v)).toBeUndefined();
+
+    expect(await compactor.run()).toMatchObject({ removed: 1, built: 1 });
+    const block = await segments.readHour(HOUR_A, v);
+    expect(block?.records.length).toBe(241);
+    // a-0 and a-1 share millisecond 0; the late event, at 1 ms, comes next.
+    expect(block?.records.slice(0, 2).map((r) => r.eventId)).toEqual(['a-0', 'a-1']);
+    expect(block?.records[2]).toMatchObject({ eventId: 'late-1', deviceId: 'cam-late' });
+    expect((await segments.list()).filter((s) => s.hour === HOUR_A).map((s) => s.version)).toEqual([v]);
+  });
+
+  it('erasure: a deleted face code is never served from a segment, and one run removes it from every stored segment', async () => {
+    const victim = syntheticEvent(at(HOUR_B, 30_500), 'cam-9', randomUnit(), {}, 'erase-me');
+    await events.putMany([victim]);
+    await compactor.run();
+    const code = Buffer.from(victim.code);
+    expect((await allSegmentBytes()).some((b) => b.includes(code))).toBe(true);
+
+    await events.delete('erase-me');
+    // The stale segment still holds the code, but the version moved on: a search reads items.
+    expect((await allSegmentBytes()).some((b) => b.includes(code))).toBe(true);
+    expect(await segments.readHour(HOUR_B, await version(HOUR_B))).toBeUndefined();
+
+    await compactor.run();
+    const bytes = await allSegmentBytes();
+    expect(bytes.length).toBe(2);
+    expect(bytes.some((b) => b.includes(code))).toBe(false);
+    const block = await segments.readHour(HOUR_B, await version(HOUR_B));
+    expect(block?.records.map((r) => r.eventId)).not.toContain('erase-me');
+    expect(block?.records.length).toBe(40);
+  });
+
+  it('a write landing while an hour is read leaves no segment at the old version (stale, never wrong)', async () => {
+    const v = await version(HOUR_B);
+    // Between the items read and the second version read, as a concurrent ingest would.
+    const realRecords = items.records.bind(items);
+    const spy = jest.spyOn(items, 'records').mockImplementationOnce(async (hour) => {
+      const out = await realRecords(hour);
+      await events.putMany([syntheticEvent(at(HOUR_B, 7), 'cam-9', randomUnit(), {}, 'racer')]);
+      return out;
+    });
+    try {
+      expect(await compactor.buildHour(HOUR_B, v)).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await segments.readHour(HOUR_B, await version(HOUR_B))).toBeUndefined();
+    await compactor.run();
+    expect((await segments.readHour(HOUR_B, await version(HOUR_B)))?.records.map((r) => r.eventId)).toContain(
+      'racer',
+    );
+  });
+
+  it('a crash after the first segment write leaves readable history; the next run completes it', async () => {
+    // Both hours change, so the run rebuilds both; S3 fails every write after the first.
+    await events.putMany([
+      syntheticEvent(at(HOUR_A, 2), 'cam-1', randomUnit(), {}, 'crash-a'),
+      syntheticEvent(at(HOUR_B, 2), 'cam-1', randomUnit(), {}, 'crash-b'),
+    ]);
+    let puts = 0;
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand' && ++puts > 1)
+          throw new Error('injected: process died');
+        return next(args);
+      },
+      { step: 'initialize', name: 'crashAfterFirstWrite' },
+    );
+    try {
+      await expect(compactor.run()).rejects.toThrow('injected');
+    } finally {
+      s3.middlewareStack.remove('crashAfterFirstWrite');
+    }
+    // Newest first: hour B got its segment, hour A none (its stale one was removed first).
+    expect((await segments.readHour(HOUR_B, await version(HOUR_B)))?.records.map((r) => r.eventId)).toContain(
+      'crash-b',
+    );
+    expect(await segments.readHour(HOUR_A, await version(HOUR_A))).toBeUndefined();
+    expect((await items.records(HOUR_A)).map((r) => r.eventId)).toContain('crash-a');
+    for (const s of await segments.list()) {
+      expect(await segments.readHour(s.hour, s.version)).toBeDefined(); // nothing torn is stored
+    }
+    expect(await compactor.run()).toMatchObject({ built: 1, removed: 0 });
+    expect((await segments.readHour(HOUR_A, await version(HOUR_A)))?.records.map((r) => r.eventId)).toContain(
+      'crash-a',
+    );
+  });
+
+  it('a damaged or truncated segment at the current version is detected and left to the items', async () => {
+    const v = await version(HOUR_A);
+    const good = await storedBytes(segmentKey(HOUR_A, v));
+    const put = (body: Uint8Array) =>
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(HOUR_A, v), Body: body }));
+    try {
+      await put(good.subarray(0, good.length - 1000));
+      expect(await segments.readHour(HOUR_A, v)).toBeUndefined();
+      const flipped = Buffer.from(good);
+      flipped[5000] ^= 1;
+      await put(flipped);
+      expect(await segments.readHour(HOUR_A, v)).toBeUndefined();
+      // A well-formed segment of another hour stored under this key is refused too.
+      await put(encodeSegment(HOUR_B, v, []));
+      expect(await segments.readHour(HOUR_A, v)).toBeUndefined();
+    } finally {
+      await put(good);
+    }
+    expect((await segments.readHour(HOUR_A, v))?.records.length).toBeGreaterThan(240);
+  });
+
+  it('past retention, an hour is never served from a segment and the next run removes its segments', async () => {
+    const vA = await version(HOUR_A);
+    clock = at(HOUR_A, 0) + SEGMENT_RETENTION_DAYS * 86_400_000 + 1;
+    try {
+      expect(await segments.readHour(HOUR_A, vA)).toBeUndefined();
+      const report = await compactor.run();
+      expect(report.removed).toBe(1);
+      // A's segment is gone; C, settled by now, got one.
+      expect((await segments.list()).map((s) => s.hour).sort()).toEqual([HOUR_B, HOUR_C]);
+    } finally {
+      clock = at(HOUR_C, 10 * 60_000);
+    }
+  });
+});
+
+describe('the local server', () => {
+  it('compacts settled hours on its timer when COMPACTION_INTERVAL_SECONDS is set', async () => {
+    const server = await startLocalServer({
+      port: 0,
+      dataDir: join(dir, 'server'),
+      env: { COMPACTION_INTERVAL_SECONDS: '1', COMPACTION_SETTLE_MINUTES: '0' },
+    });
+    try {
+      const hour = Math.floor(Date.now() / BUCKET_MS) - 2;
+      await server.services.events.putMany([
+        syntheticEvent(at(hour, 0), 'cam-1', randomUnit(), {}, 'timer-1'),
+      ]);
+      const store = new SegmentStore(server.services.clients.s3, {
+        bucket: server.config.IMAGE_BUCKET,
+        retentionDays: server.config.RETENTION_DAYS,
+      });
+      // Waits for the timer's run (no bound asserted: a loaded machine only makes it later).
+      while (!(await store.list()).some((s) => s.hour === hour)) await new Promise((r) => setTimeout(r, 200));
+      expect((await store.list()).map((s) => s.hour)).toEqual([hour]);
+    } finally {
+      await server.close();
+    }
+  });
+});
