@@ -50,6 +50,20 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
         'the contract lets name any key of the service bucket or of an allow-listed bucket (read only). Actions are listed one by one (no s3:*).',
     })),
     {
+      path: 'Compactor/Function/Resource',
+      rules: ['L1'],
+      reason:
+        'nodejs22.x is the runtime the team builds and tests for (team decision). Moving to nodejs24.x is a ' +
+        'tested upgrade, not a flag flip.',
+    },
+    {
+      path: 'Compactor/Role/DefaultPolicy/Resource',
+      rules: [objects('segments/')],
+      reason:
+        'Object-level S3 actions need an object ARN pattern: the compactor writes and removes only the ' +
+        'history segments under segments/ (listing is conditioned on that prefix too).',
+    },
+    {
       path: 'Api/Api/Resource',
       rules: ['APIG2'],
       reason:

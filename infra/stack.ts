@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms';
+import { COMPACTION, HistoryCompactor } from './constructs/compactor';
 import { Console } from './constructs/console';
 import { FaceApi } from './constructs/api';
 import { FaceFunctions, SIZING } from './constructs/faceFunctions';
@@ -39,6 +40,12 @@ export class FaceSearchStack extends Stack {
       layer,
       consoleOrigin: site?.origin,
     });
+    // Packs settled hours into segments a search reads in a few large reads (docs/store.md, "Segments").
+    const compactor = new HistoryCompactor(this, 'Compactor', {
+      settings,
+      table: storage.table,
+      images: storage.images,
+    });
     const api = new FaceApi(this, 'Api', {
       search: functions.search,
       detect: functions.detect,
@@ -59,6 +66,7 @@ export class FaceSearchStack extends Stack {
           Ingest: functions.ingest,
           IngestS3: functions.ingestS3,
           Images: functions.images,
+          Compactor: compactor.fn,
         },
         api: api.api,
         ingestFailures: functions.ingestFailures,
@@ -69,6 +77,7 @@ export class FaceSearchStack extends Stack {
           Ingest: SIZING.ingestApi.timeout.toMilliseconds() * 0.8,
           IngestS3: SIZING.ingestS3.timeout.toMilliseconds() * 0.8,
           Images: SIZING.images.timeout.toMilliseconds() * 0.8,
+          Compactor: COMPACTION.timeout.toMilliseconds() * 0.8,
         },
         email: settings.alarmEmail,
       });

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { COMPACTION } from '../../../infra/constructs/compactor';
 import { CLOUD_MAX_IMAGE_BYTES, SIZING } from '../../../infra/constructs/faceFunctions';
 import { asArray, cleanUp, logicalId, resources, statementsOfRole, synth, type Synth } from './synth';
 
@@ -210,6 +211,78 @@ describe('least privilege', () => {
     );
     expect(actions).not.toContain('s3:PutObject');
     expect(actions).not.toContain('dynamodb:PutItem');
+  });
+});
+
+describe('history compactor', () => {
+  const compactorId = () => logicalId(s.json, 'AWS::Lambda::Function', 'CompactorFunction');
+  const compactorRole = () => logicalId(s.json, 'AWS::IAM::Role', 'CompactorRole');
+  const table = () => ({ 'Fn::GetAtt': [tableId(), 'Arn'] });
+
+  it('runs every 5 minutes from an EventBridge schedule, one run at a time, each ending before the next', () => {
+    const rules = resources(s.json, 'AWS::Events::Rule').map(([, r]) => r.Properties);
+    expect(rules).toHaveLength(1);
+    expect(rules[0].ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rules[0].State).toBe('ENABLED');
+    expect(rules[0].Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [compactorId(), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0 },
+      }),
+    ]);
+    const fn = s.json.Resources[compactorId()].Properties;
+    expect(fn.Runtime).toBe('nodejs22.x');
+    expect(fn.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.Timeout).toBe(COMPACTION.timeout.toSeconds());
+    // The erasure bound: interval + timeout under 10 minutes, and the run budget inside the timeout.
+    expect(COMPACTION.interval.toSeconds() + fn.Timeout).toBeLessThan(600);
+    expect(Number(fn.Environment.Variables.COMPACTION_BUDGET_SECONDS)).toBeLessThan(fn.Timeout);
+    expect(fn.Environment.Variables).toMatchObject({
+      EVENTS_TABLE: { Ref: tableId() },
+      IMAGE_BUCKET: { Ref: bucketId() },
+      RETENTION_DAYS: '45',
+    });
+    expect(fn.Layers).toBeUndefined(); // no face models: it only moves stored codes
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [compactorId(), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+  });
+
+  it('may only read hour versions and hour partitions, and list, write and remove segments/ objects', () => {
+    const st = statementsOfRole(s.json, compactorRole()).filter(
+      (x) => !asArray(x.Action).some((a: string) => a.startsWith('logs:')),
+    );
+    const segments = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, '/segments/*']] };
+    expect(st).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:BatchGetItem',
+        Resource: table(),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HV#*'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:Query',
+        Resource: table(),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EV#*'] } },
+      },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: segments },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': [bucketId(), 'Arn'] },
+        Condition: { StringEquals: { 's3:prefix': 'segments/' } },
+      },
+    ]);
+    expect(s.json.Resources[compactorRole()].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('is watched by the alarms like the other functions', () => {
+    const alarms = resources(s.json, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const mine = alarms.filter((a) => a.Dimensions?.[0]?.Value?.Ref === compactorId());
+    expect(mine.map((a) => a.MetricName).sort()).toEqual(['Duration', 'Errors', 'Throttles']);
   });
 });
 
