@@ -90,12 +90,17 @@ export class Compactor {
     this.opts = { ...defaults, ...opts };
   }
 
-  async run(): Promise<CompactionReport> {
+  /**
+   * One pass over the settled hours still in retention, or over `hours` (inclusive) when given (the
+   * bench: its window lies beyond the default retention); segments of other hours are then left alone.
+   */
+  async run(hours?: { first: number; last: number }): Promise<CompactionReport> {
     const started = this.opts.now();
-    const range = compactableHours(started, this.opts);
-    const hours: number[] = [];
-    for (let h = range.first; h <= range.last; h++) hours.push(h);
-    const [versions, stored] = await Promise.all([this.items.versions(hours), this.segments.list()]);
+    const range = hours ?? compactableHours(started, this.opts);
+    const all: number[] = [];
+    for (let h = range.first; h <= range.last; h++) all.push(h);
+    const [versions, listed] = await Promise.all([this.items.versions(all), this.segments.list()]);
+    const stored = hours ? listed.filter((s) => s.hour >= hours.first && s.hour <= hours.last) : listed;
     const plan = planCompaction(range, versions, stored);
     // Removals first: a stale segment may hold a face code erased since, and removing is quick.
     await this.segments.remove(plan.remove.map((s) => s.key));

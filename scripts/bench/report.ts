@@ -79,6 +79,10 @@ export function summaryLine(r: BenchReport): Record<string, number | null> {
     warm_search_50k_http_ms: v(r.search?.warm.httpMs.median),
     warm_search_50k_scan_ms: v(r.search?.warm.scanMs.median),
     cold_search_50k_http_ms: v(r.search?.cold.httpMs.median),
+    compaction_50k_ms: v(r.search?.segments?.compactionMs.median),
+    segments_read_50k_ms: v(r.search?.segments?.segmentsReadMs.median),
+    segments_dynamodb_read_50k_ms: v(r.search?.segments?.segmentsDynamoReadMs.median),
+    items_read_50k_ms: v(r.search?.segments?.itemsReadMs.median),
     ours_tar_at_far_1e4: v(r.peer?.ours?.tarAtFar1e4),
     peer_tar_at_far_1e4: v(r.peer?.peer?.tarAtFar1e4),
   };
@@ -144,6 +148,22 @@ export function markdown(r: BenchReport): string {
           `| ${l.connections} | ${l.seconds} | ${round(l.requestsPerSecond, 2)} | ${l.p50Ms} | ${l.p99Ms} | ${l.non2xx} | ${l.errors} |`,
       ),
     );
+    const g = s.segments;
+    if (g) {
+      L.push(
+        '',
+        `## 4b. History segments (${g.records.toLocaleString('en')} records in ${g.hours} hours, ${(g.segmentBytes / 1e6).toFixed(1)} MB packed)`,
+        '',
+        'Reads of the whole window, cold (no process cache), three hours at a time as the search reads ahead.',
+        '',
+        '| what | median / p95 ms | runs |',
+        '|---|---|---|',
+        `| building the segments (compactor run) | ${ms(g.compactionMs)} | ${g.compactionMs.runs} |`,
+        `| reading the segments from S3 (s3rver), with the versions | ${ms(g.segmentsReadMs)} | ${g.segmentsReadMs.runs} |`,
+        `| reading the same bytes as DynamoDB items ≤ 400 KB (dynalite) | ${ms(g.segmentsDynamoReadMs)} | ${g.segmentsDynamoReadMs.runs} |`,
+        `| reading the items (all shards, merged and packed) | ${ms(g.itemsReadMs)} | ${g.itemsReadMs.runs} |`,
+      );
+    }
   }
   if (r.peer) {
     const p = r.peer;

@@ -8,7 +8,9 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { startLocalServer, type LocalServer } from '../../functions/local/server';
 import type { StoredEvent } from '../../functions/store/types';
+import { BUCKET_MS } from '../../functions/core/timeWindow';
 import { near, randomUnit, syntheticEvent } from '../seed/synthetic';
+import { benchSegments, type SegmentFigures } from './segments';
 import { type Summary, summarize } from './stats';
 
 /** Where the seeded window lies: ten closed hours well in the past, so every bucket is immutable. */
@@ -27,6 +29,8 @@ export interface SearchFigures {
   matches: number;
   examined: number;
   load: LoadFigures[];
+  /** Building the window's segments, and reading it cold from segments vs from items. */
+  segments?: SegmentFigures;
 }
 
 /** total_time and HTTP latency, and the service's own split of total_time (face engine, history scan). */
@@ -155,7 +159,8 @@ export async function benchSearch(opts: {
   const server = await startLocalServer({
     port: 0,
     dataDir: opts.dataDir,
-    env: { MAX_CONCURRENT_SEARCHES: '16' },
+    // No compaction on a timer: the segment part builds them itself, between measurements.
+    env: { MAX_CONCURRENT_SEARCHES: '16', COMPACTION_INTERVAL_SECONDS: '0' },
   });
   try {
     let seedSeconds: number | undefined;
@@ -183,9 +188,16 @@ export async function benchSearch(opts: {
       // autocannon stops with requests in flight; let them finish before the next step or the shutdown.
       await searchOnce(server.url, body);
     }
+    const lastHour = WINDOW_END_MS / BUCKET_MS - 1;
+    const segments = await benchSegments(
+      server,
+      { first: lastHour - WINDOW_HOURS + 1, last: lastHour },
+      opts.coldRuns,
+    );
     return {
       records: opts.records,
       seedSeconds,
+      segments,
       cold: runs(cold),
       warm: runs(warm),
       warmLow: runs(warmLow),
