@@ -1,4 +1,10 @@
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -39,7 +45,7 @@ interface Deployed {
 let outdir: string;
 let dataDir: string;
 let standIns: StandIns;
-let functions: Record<'search' | 'detect' | 'ingest' | 'ingestS3' | 'images', Deployed>;
+let functions: Record<'search' | 'detect' | 'ingest' | 'ingestS3' | 'images' | 'compactor', Deployed>;
 const runtimes = new Map<string, ChildProcess>();
 
 function dirSize(dir: string): number {
@@ -225,6 +231,8 @@ beforeAll(async () => {
     ingest: deployed(template, 'FunctionsIngest'),
     ingestS3: deployed(template, 'FunctionsIngestS3'),
     images: deployed(template, 'FunctionsImages'),
+    // Settle 0: the test's event lies in the previous hour, which may have ended under 5 minutes ago.
+    compactor: { ...deployed(template, 'CompactorFunction'), overrides: { COMPACTION_SETTLE_MINUTES: '0' } },
   };
   dataDir = mkdtempSync(join(tmpdir(), 'sophon-bundle-data-'));
   standIns = await startStandIns(dataDir, BUCKET);
@@ -443,6 +451,35 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     s3.destroy();
   });
 
+  /** The stored history segments' keys. */
+  async function segmentKeys(): Promise<string[]> {
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: standIns.s3Endpoint,
+      forcePathStyle: true,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const r = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'segments/' }));
+      return (r.Contents ?? []).map((o) => o.Key!);
+    } finally {
+      s3.destroy();
+    }
+  }
+  const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+  let segmentsBefore: string[] = [];
+
+  it('builds the history segment of the event hour with the compactor (EventBridge schedule event)', async () => {
+    const report = await send<{ built: number }>(functions.compactor, {
+      event: scheduled,
+      timeoutMs: 240_000,
+    });
+    expect(report.built).toBeGreaterThanOrEqual(1);
+    const hour = new Date(timestamp * 1000).toISOString().slice(0, 13).replace(/[-T]/g, '');
+    segmentsBefore = (await segmentKeys()).filter((k) => k.startsWith(`segments/${hour}/`));
+    expect(segmentsBefore).toHaveLength(1);
+  });
+
   it('deletes the event and its images through DELETE /sophon/v2/face/events/{id}', async () => {
     const r = await invoke(
       functions.images,
@@ -467,5 +504,15 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
       }),
     );
     expect(image.statusCode).toBe(404);
+  });
+
+  it('removes the stale segment of the deleted event hour on the next compactor run', async () => {
+    const report = await send<{ removed: number }>(functions.compactor, {
+      event: scheduled,
+      timeoutMs: 240_000,
+    });
+    expect(report.removed).toBeGreaterThanOrEqual(1);
+    const keys = await segmentKeys();
+    for (const k of segmentsBefore) expect(keys).not.toContain(k);
   });
 });
