@@ -41,6 +41,11 @@ export interface SegmentStoreOptions {
   bucket: string;
   /** Days an event is kept: an hour whose first events may have expired is never served from a segment. */
   retentionDays: number;
+  /**
+   * The compactor's settle time: an hour that ended less than this ago has no segment yet, so it is
+   * answered without a request.
+   */
+  settleMs?: number;
   /** The clock (tests move it). */
   now?: () => number;
   encryption?: ServerSideEncryption;
@@ -69,12 +74,13 @@ export class SegmentStore {
    * The hour's records as one block (ascending (timestamp, id), codes packed, `doc` empty), when a
    * segment built at `currentVersion` (the hour's `HV#` version, read strongly consistent) exists;
    * otherwise undefined and the caller reads the hour's items. Never throws: a missing, damaged or
-   * unreadable segment, or an hour reaching the end of its retention, is undefined.
+   * unreadable segment, an hour not settled yet (no request made) or one reaching the end of its
+   * retention, is undefined.
    *
    * @example const block = await segments.readHour(hour, versions.get(hour) ?? '0') ?? await readItems(hour);
    */
   async readHour(hour: number, currentVersion: string): Promise<RecordBlock | undefined> {
-    if (currentVersion === '0' || !this.retained(hour)) return undefined;
+    if (currentVersion === '0' || !this.retained(hour) || !this.settled(hour)) return undefined;
     let bytes: Uint8Array;
     try {
       const r = await this.s3.send(
@@ -105,6 +111,11 @@ export class SegmentStore {
   /** Whether no event of the hour can have passed its retention yet (segments of older hours go). */
   retained(hour: number): boolean {
     return hour * BUCKET_MS + this.opts.retentionDays * 86_400_000 > this.now();
+  }
+
+  /** Whether the hour ended at least the settle time ago (before that the compactor builds nothing). */
+  settled(hour: number): boolean {
+    return (hour + 1) * BUCKET_MS + (this.opts.settleMs ?? 0) <= this.now();
   }
 
   /** Every stored segment (a crash may leave an hour with more than one version for a while). */

@@ -6,7 +6,11 @@ import { SegmentStore } from './segmentStore';
 
 /** The segment store of a configuration: the image bucket, under `segments/`. */
 export function createSegmentStore(c: Config, clients: Pick<AwsClients, 's3'>): SegmentStore {
-  return new SegmentStore(clients.s3, { bucket: c.IMAGE_BUCKET, retentionDays: c.RETENTION_DAYS });
+  return new SegmentStore(clients.s3, {
+    bucket: c.IMAGE_BUCKET,
+    retentionDays: c.RETENTION_DAYS,
+    settleMs: c.COMPACTION_SETTLE_MINUTES * 60_000,
+  });
 }
 
 /** The compactor of a configuration (the Lambda and the local server's timer build the same one). */

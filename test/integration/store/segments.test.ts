@@ -70,7 +70,12 @@ beforeAll(async () => {
   await ensureTable(db, table);
   events = new DynamoEventStore(db, { table, retentionDays: 36_500 });
   items = new HourItems(db, { table, shards: 4 });
-  segments = new SegmentStore(s3, { bucket: BUCKET, retentionDays: SEGMENT_RETENTION_DAYS, now });
+  segments = new SegmentStore(s3, {
+    bucket: BUCKET,
+    retentionDays: SEGMENT_RETENTION_DAYS,
+    settleMs: 5 * 60_000,
+    now,
+  });
   compactor = new Compactor(items, segments, { retentionDays: SEGMENT_RETENTION_DAYS, now });
 
   // Hour A: 240 records on three devices, pairs sharing a millisecond; hour B: 40; hour C: 10 (open).
@@ -107,7 +112,16 @@ describe('history segments', () => {
       expect(summary(block.records)).toEqual(summary(ordered(await items.records(hour))));
       expect(block.codes.length).toBe(block.records.length * 516);
     }
-    expect(await segments.readHour(HOUR_C, await version(HOUR_C))).toBeUndefined(); // open: items
+    // Open: items, without asking S3 (not even for a segment stored under its key by someone else).
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: segmentKey(HOUR_C, await version(HOUR_C)),
+        Body: encodeSegment(HOUR_C, await version(HOUR_C), []),
+      }),
+    );
+    expect(await segments.readHour(HOUR_C, await version(HOUR_C))).toBeUndefined();
+    await segments.remove([segmentKey(HOUR_C, await version(HOUR_C))]);
   });
 
   it('serves nothing for any version but the current one', async () => {
