@@ -15,18 +15,38 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /**
+ * The message of an error raised without one: what happened and what to do, in words that hold for every
+ * cause (so never a path, a bucket or a detail of the failure).
+ */
+export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+  UNSUPPORT_CONTENT_TYPE: 'Content-Type: must be application/json',
+  MISSING_ARGUMENTS: 'body: a required field is missing',
+  INVALID_ARGUMENTS: 'body: a field has a wrong type or value',
+  IMAGE_NOT_OPENED: 'image: cannot be read or decoded as a JPEG, PNG or WebP photo',
+  NO_FACE_ERROR: 'no face found in the image',
+  LOW_QUALITY_ERROR: 'the face fails the fiqa_level gate',
+  NOT_SUPPORT_IN_GRAB_MODE: 'search is off: this deployment is in grab (capture-only) mode',
+  ANOTHER_PICTURE_SEARCH_RUNNING_ERROR:
+    'every search slot is taken by another search; retry when one has finished',
+  INTERNAL_ERROR: 'an unexpected error occurred; retry, and report it if it persists',
+  SERVICE_UNAVAILABLE: 'storage is unreachable; retry later',
+};
+
+/**
  * The one error type that crosses the API edge. Its message is shown to the client, so it must never
  * carry a stack, a bucket name, a file path or image bytes.
  *
- * @example throw new ContractError('INVALID_ARGUMENTS', 'threshold');
+ * Messages name the key first, then what is allowed (CONTRACT.md, "Errors"): use `invalidArgument`.
+ *
+ * @example throw new ContractError('INVALID_ARGUMENTS', 'threshold: must be a number from 0 to 100');
  */
 export class ContractError extends Error {
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
-    message = '',
+    message = DEFAULT_MESSAGES[code],
   ) {
-    super(message);
+    super(message || DEFAULT_MESSAGES[code]);
     this.name = 'ContractError';
     this.status = ERROR_STATUS[code];
   }
@@ -38,4 +58,13 @@ export class ContractError extends Error {
 
 export function isContractError(err: unknown): err is ContractError {
   return err instanceof ContractError;
+}
+
+/**
+ * INVALID_ARGUMENTS for `key`, saying what is allowed.
+ *
+ * @example throw invalidArgument('threshold', 'must be a number from 0 to 100');
+ */
+export function invalidArgument(key: string, allowed: string): ContractError {
+  return new ContractError('INVALID_ARGUMENTS', `${key}: ${allowed}`);
 }

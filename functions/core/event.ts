@@ -1,6 +1,7 @@
 import type { FaceAttributes } from '../face/types';
-import { ContractError } from './errors';
-import { MAX_FIELD_CHARS, parseImageSource, requireObject, type ImageSource } from './contract';
+import { ContractError, invalidArgument } from './errors';
+import { parseImageSource, requireObject, type ImageSource } from './contract';
+import { cappedText, parseAttributes } from './eventFields';
 import { parseTime } from './timeWindow';
 
 /** A recognition event as the contract shows it (without compare_score), and as it is stored. */
@@ -31,9 +32,8 @@ export type UserType = (typeof USER_TYPES)[number];
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Image ids are event ids with a suffix. */
 export const IMAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,139}$/;
+const ID_RULE = 'must be 1 to 128 of A-Z a-z 0-9 . _ : - (not starting with . _ : -)';
 export const MAX_BATCH_EVENTS = 25;
-/** recognize_face_attr as JSON: the engine's own attributes take a few hundred bytes; DynamoDB items end at 400 KB. */
-export const MAX_ATTRIBUTES_JSON = 4096;
 
 /** One event to ingest, validated. */
 export interface IngestRequest {
@@ -52,23 +52,16 @@ export interface IngestRequest {
   attributes: Partial<FaceAttributes>;
 }
 
-function str(body: Record<string, unknown>, key: string, fallback: string, field = key): string {
-  const v = body[key];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'string' || v.length > MAX_FIELD_CHARS)
-    throw new ContractError('INVALID_ARGUMENTS', field);
-  return v;
-}
-
 function parseDevice(v: unknown, field: string): MediaDeviceInfo {
   if (v === undefined || v === null) v = {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new ContractError('INVALID_ARGUMENTS', field);
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(field, 'must be an object');
   const d = v as Record<string, unknown>;
+  const text = (key: keyof MediaDeviceInfo) => cappedText(d, key, '', `${field}.${key}`);
   return {
-    media_device_id: str(d, 'media_device_id', '', `${field}.media_device_id`),
-    media_device_name: str(d, 'media_device_name', '', `${field}.media_device_name`),
-    media_device_ip: str(d, 'media_device_ip', '', `${field}.media_device_ip`),
-    media_device_type: str(d, 'media_device_type', '', `${field}.media_device_type`),
+    media_device_id: text('media_device_id'),
+    media_device_name: text('media_device_name'),
+    media_device_ip: text('media_device_ip'),
+    media_device_type: text('media_device_type'),
   };
 }
 
@@ -80,32 +73,8 @@ function parseBox(v: unknown, field: string): [number, number, number, number] |
     v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) &&
     v[2] > v[0] &&
     v[3] > v[1];
-  if (!ok) throw new ContractError('INVALID_ARGUMENTS', field);
+  if (!ok) throw invalidArgument(field, 'must be [x1, y1, x2, y2]: pixels, x2 > x1 ≥ 0, y2 > y1 ≥ 0');
   return v as [number, number, number, number];
-}
-
-/**
- * Whether `value` as JSON would take more than `limit` characters (a close over-estimate). Iterative and
- * stopping early, so neither a huge nor a deeply nested value costs more than `limit` steps.
- */
-export function jsonLongerThan(value: unknown, limit: number): boolean {
-  let size = 0;
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const v = pending.pop();
-    if (typeof v === 'object' && v !== null) {
-      size += 2;
-      for (const key in v) {
-        size += key.length + 4;
-        if (size > limit) return true;
-        pending.push((v as Record<string, unknown>)[key]);
-      }
-    } else {
-      size += typeof v === 'string' ? v.length + 2 : String(v).length;
-    }
-    if (size > limit) return true;
-  }
-  return false;
 }
 
 /**
@@ -122,7 +91,7 @@ export function parseIngestEvent(
   try {
     body = requireObject(raw);
   } catch {
-    throw new ContractError('INVALID_ARGUMENTS', prefix ? prefix.replace(/\.$/, '') : 'body');
+    throw invalidArgument(prefix ? prefix.replace(/\.$/, '') : 'body', 'must be a JSON object');
   }
   const named = <T>(fn: () => T): T => {
     try {
@@ -133,31 +102,26 @@ export function parseIngestEvent(
     }
   };
   return named(() => {
-    const eventId = str(body, 'event_id', '') || undefined;
-    if (eventId !== undefined && !ID_PATTERN.test(eventId))
-      throw new ContractError('INVALID_ARGUMENTS', 'event_id');
-    const userType = str(body, 'user_type', 'employee') as UserType;
-    if (!USER_TYPES.includes(userType)) throw new ContractError('INVALID_ARGUMENTS', 'user_type');
-    const attrs = body.recognize_face_attr;
-    if (
-      attrs !== undefined &&
-      attrs !== null &&
-      (typeof attrs !== 'object' || Array.isArray(attrs) || jsonLongerThan(attrs, MAX_ATTRIBUTES_JSON))
-    ) {
-      throw new ContractError('INVALID_ARGUMENTS', 'recognize_face_attr');
-    }
+    const rawId = body.event_id;
+    const eventId = rawId === undefined || rawId === null || rawId === '' ? undefined : rawId;
+    if (eventId !== undefined && (typeof eventId !== 'string' || !ID_PATTERN.test(eventId)))
+      throw invalidArgument('event_id', ID_RULE);
+    const userType = body.user_type ?? 'employee';
+    if (!USER_TYPES.includes(userType as UserType))
+      throw invalidArgument('user_type', `must be one of ${USER_TYPES.join(', ')}`);
+    const attributes = parseAttributes(body.recognize_face_attr);
     return {
       eventId,
       image: parseImageSource(body, maxImageBytes),
       faceBox: parseBox(body.face_box, 'face_box'),
       timestampMs: parseTime(body.timestamp, 'timestamp') ?? nowMs,
       outTimestampMs: parseTime(body.out_timestamp, 'out_timestamp'),
-      identityName: str(body, 'identity_name', 'stranger'),
-      identityId: str(body, 'identity_id', ''),
-      registerImageId: str(body, 'register_image_id', ''),
-      userType,
+      identityName: cappedText(body, 'identity_name', 'stranger'),
+      identityId: cappedText(body, 'identity_id', ''),
+      registerImageId: cappedText(body, 'register_image_id', ''),
+      userType: userType as UserType,
       device: parseDevice(body.media_device_info, 'media_device_info'),
-      attributes: (attrs ?? {}) as Partial<FaceAttributes>,
+      attributes,
     };
   });
 }
@@ -179,7 +143,7 @@ export function parseIngestBody(
   if (list === undefined || list === null)
     return { batch: false, events: [parseIngestEvent(raw, nowMs, maxImageBytes)] };
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH_EVENTS)
-    throw new ContractError('INVALID_ARGUMENTS', 'events');
+    throw invalidArgument('events', `must be a list of 1 to ${MAX_BATCH_EVENTS} events`);
   return {
     batch: true,
     events: list.map((e, i) => parseIngestEvent(e, nowMs, maxImageBytes, `events[${i}].`)),

@@ -11,7 +11,10 @@ export interface ImagePathPolicy {
 /** Where a face_image_path may be read from, in the order to try. */
 export type ImageLocation = { kind: 's3'; bucket: string; key: string } | { kind: 'file'; path: string };
 
-const notOpened = () => new ContractError('IMAGE_NOT_OPENED');
+/** One message whatever the cause (missing, outside the root, denied), and never the path itself. */
+export const PATH_NOT_OPENED =
+  'face_image_path: cannot be read; it must name an image under the image root or in the image bucket';
+const notOpened = () => new ContractError('IMAGE_NOT_OPENED', PATH_NOT_OPENED);
 
 /** S3's own limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;

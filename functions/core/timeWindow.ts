@@ -1,10 +1,12 @@
-import { ContractError } from './errors';
+import { invalidArgument } from './errors';
 
 /** Hour buckets: one DynamoDB partition (per shard) holds one UTC hour of events. */
 export const BUCKET_MS = 3_600_000;
 /** Largest timestamp a 13-digit sort key can order (year 2286). */
 export const MAX_TIMESTAMP_MS = 9_999_999_999_999;
 const SECONDS_BELOW = 1e11;
+/** What a time field allows, in its error message. */
+export const TIME_RULE = `must be a time: seconds (below 1e11) or milliseconds, from 0 to ${MAX_TIMESTAMP_MS} ms`;
 
 /**
  * A contract time in milliseconds: numbers (or numeric strings) below 10^11 are seconds, others
@@ -15,9 +17,9 @@ const SECONDS_BELOW = 1e11;
 export function parseTime(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null) return undefined;
   const n = toNumber(value);
-  if (n === undefined || n < 0) throw new ContractError('INVALID_ARGUMENTS', field);
+  if (n === undefined || n < 0 || (n < SECONDS_BELOW ? n * 1000 : n) > MAX_TIMESTAMP_MS)
+    throw invalidArgument(field, TIME_RULE);
   const ms = n < SECONDS_BELOW ? n * 1000 : n;
-  if (ms > MAX_TIMESTAMP_MS) throw new ContractError('INVALID_ARGUMENTS', field);
   return ms;
 }
 

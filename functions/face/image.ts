@@ -39,8 +39,8 @@ const SHRINK_ON_LOAD_MIN = 2;
 
 const ACCEPTED = new Set(['jpeg', 'png', 'webp']);
 
-const notOpened = () => new ContractError('IMAGE_NOT_OPENED', 'the image cannot be decoded');
-const notAPhoto = () => new ContractError('IMAGE_NOT_OPENED', 'the image is not a JPEG, PNG or WebP photo');
+const notOpened = () => new ContractError('IMAGE_NOT_OPENED', 'image: cannot be decoded; it must be a JPEG, PNG or WebP photo');
+const notAPhoto = () => new ContractError('IMAGE_NOT_OPENED', 'image: must be a JPEG, PNG or WebP photo');
 
 /**
  * JPEG, PNG or WebP by the file's signature, or undefined. Checked before libvips sees the bytes, so its
@@ -71,7 +71,7 @@ export async function openPhoto(
   }
   if (!meta.format || !ACCEPTED.has(meta.format) || !meta.width || !meta.height) throw notAPhoto();
   if (meta.width * meta.height > opts.maxPixels || (meta.pages ?? 1) > 1) {
-    throw new ContractError('IMAGE_NOT_OPENED', `the image has more than ${opts.maxPixels} pixels`);
+    throw new ContractError('IMAGE_NOT_OPENED', `image: must have at most ${opts.maxPixels} pixels`);
   }
   // EXIF orientations 5–8 swap width and height.
   const swap = (meta.orientation ?? 1) >= 5;

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core' with { 'resolution-mode': 'import' };
 import { performance } from 'node:perf_hooks';
-import { ContractError, isContractError } from '../core/errors';
+import { ContractError, invalidArgument, isContractError } from '../core/errors';
 import { loggableError } from '../shared/loggableError';
 import { logger } from '../shared/logger';
 import { isStorageUnavailable } from '../store/errors';
@@ -32,7 +32,7 @@ export function parseJsonBody(): Middleware {
       try {
         event.json = JSON.parse(text);
       } catch {
-        throw new ContractError('INVALID_ARGUMENTS', 'body');
+        throw invalidArgument('body', 'must be valid JSON');
       }
     },
   };

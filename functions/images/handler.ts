@@ -1,5 +1,5 @@
 import { IMAGE_ID_PATTERN, ID_PATTERN } from '../core/event';
-import { ContractError } from '../core/errors';
+import { invalidArgument } from '../core/errors';
 import { type ApiEvent, type ApiResult, binary, json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
 import { contractErrors } from '../http/middlewares';
@@ -8,7 +8,8 @@ import { config } from '../shared/config';
 import { eraseEvent } from '../store/eraseEvent';
 import { defaultServices, type Services } from '../store/services';
 
-const notFound = () => json(404, { error: { code: 'NOT_FOUND', message: '' } });
+const notFound = (what: string) =>
+  json(404, { error: { code: 'NOT_FOUND', message: `id: no ${what} has this id` } });
 
 /**
  * The last path segment: API Gateway gives it as pathParameters.id, the local server as well. Malformed
@@ -26,9 +27,9 @@ function idOf(event: ApiEvent): string {
 /** GET /sophon/v2/face/images/{id}: a stored face crop or scene image. */
 export async function getImage(event: ApiEvent, services: Services): Promise<ApiResult> {
   const id = idOf(event);
-  if (!IMAGE_ID_PATTERN.test(id)) return notFound();
+  if (!IMAGE_ID_PATTERN.test(id)) return notFound('stored image');
   const img = await services.images.get(id);
-  if (!img) return notFound();
+  if (!img) return notFound('stored image');
   // Ids are never reused for other content, so a client may cache an image for as long as it likes.
   return binary(img.bytes, img.contentType, { 'Cache-Control': 'private, max-age=86400' });
 }
@@ -36,8 +37,8 @@ export async function getImage(event: ApiEvent, services: Services): Promise<Api
 /** DELETE /sophon/v2/face/events/{id}: the event, its images and its pointer (right to erasure). */
 export async function deleteEvent(event: ApiEvent, services: Services): Promise<ApiResult> {
   const id = idOf(event);
-  if (!ID_PATTERN.test(id)) return notFound();
-  if (!(await eraseEvent(services, id))) return notFound();
+  if (!ID_PATTERN.test(id)) return notFound('event');
+  if (!(await eraseEvent(services, id))) return notFound('event');
   return json(200, { event_id: id, deleted: true });
 }
 
@@ -48,7 +49,7 @@ export function createImagesHandler(services: () => Services, corsOrigins: () =>
     .handler(async (event) => {
       if (event.httpMethod === 'GET' || event.httpMethod === 'HEAD') return getImage(event, services());
       if (event.httpMethod === 'DELETE') return deleteEvent(event, services());
-      throw new ContractError('INVALID_ARGUMENTS', 'method');
+      throw invalidArgument('method', 'must be GET or HEAD (images) or DELETE (events)');
     });
 }
 

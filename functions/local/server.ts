@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { createDetectHandler } from '../detect/handler';
 import { getFaceEngine } from '../face';
 import type { ApiEvent, ApiResult } from '../http/apiGateway';
+import { DEFAULT_MESSAGES } from '../core/errors';
 import { type Compactor, startCompactionTimer } from '../history/compactor';
 import { createCompactor } from '../history/services';
 import { createImagesHandler } from '../images/handler';
@@ -78,7 +79,8 @@ function send(
   res.end(body);
 }
 
-const jsonError = (code: string, message = '') => JSON.stringify({ error: { code, message } });
+const jsonError = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+const NO_ROUTE = 'path: no such endpoint or file (the API is under /sophon/v2/face/)';
 
 /**
  * The API on a local port, the same Lambda handlers behind it, with dynalite and s3rver started in this
@@ -168,7 +170,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       const route = routes.find((r) => r.pattern.test(url.pathname));
       if (route) {
         if (!route.method.includes(req.method ?? '')) {
-          return send(res, 405, { 'Content-Type': 'application/json' }, jsonError('METHOD_NOT_ALLOWED'));
+          return send(res, 405, { 'Content-Type': 'application/json' }, jsonError('METHOD_NOT_ALLOWED', `method: must be ${route.method.join(' or ')}`));
         }
         const body = await readBody(req, bodyLimit);
         // As the cloud's gateway response for bodies over API Gateway's cap (docs/deploy.md).
@@ -177,14 +179,15 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
             res,
             400,
             { 'Content-Type': 'application/json' },
-            jsonError('INVALID_ARGUMENTS', 'body'),
+            jsonError('INVALID_ARGUMENTS', `body: must be at most ${bodyLimit} bytes`),
           );
         }
         const rawId = route.pattern.exec(url.pathname)?.[1];
         const id = rawId === undefined ? undefined : decodeSegment(rawId);
         // No id is malformed percent-encoding, so nothing is stored under it.
         if (rawId !== undefined && id === undefined) {
-          return send(res, 404, { 'Content-Type': 'application/json' }, jsonError('NOT_FOUND'));
+          const notFound = jsonError('NOT_FOUND', 'id: must be valid percent-encoding');
+          return send(res, 404, { 'Content-Type': 'application/json' }, notFound);
         }
         const event = toApiEvent(req, url, body, {
           resource: route.resource,
@@ -214,17 +217,17 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
             req.method === 'HEAD' ? '' : file.bytes,
           );
       }
-      send(res, 404, { 'Content-Type': 'application/json' }, jsonError('NOT_FOUND'));
+      send(res, 404, { 'Content-Type': 'application/json' }, jsonError('NOT_FOUND', NO_ROUTE));
     } catch (err) {
       console.error('local server: unexpected failure', (err as Error)?.name);
       if (!res.headersSent)
-        send(res, 500, { 'Content-Type': 'application/json' }, jsonError('INTERNAL_ERROR'));
+        send(res, 500, { 'Content-Type': 'application/json' }, jsonError('INTERNAL_ERROR', DEFAULT_MESSAGES.INTERNAL_ERROR));
     }
   });
   // Requests Node cannot parse (request line and headers over 16 KB, broken HTTP) get an error body too.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return;
-    const body = jsonError('INVALID_ARGUMENTS', 'request');
+    const body = jsonError('INVALID_ARGUMENTS', 'request: must be HTTP/1.1 with headers under 16 KB');
     socket.end(
       'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

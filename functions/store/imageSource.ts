@@ -1,7 +1,7 @@
 import { open, realpath } from 'node:fs/promises';
-import { ContractError } from '../core/errors';
+import { ContractError, invalidArgument } from '../core/errors';
 import type { ImageSource } from '../core/contract';
-import { type ImagePathPolicy, isInside, locateImage } from '../core/imagePath';
+import { type ImagePathPolicy, isInside, locateImage, PATH_NOT_OPENED } from '../core/imagePath';
 import { isStorageUnavailable } from './errors';
 import { ImageTooLargeError } from './s3ImageStore';
 import type { ImageStore } from './types';
@@ -27,12 +27,13 @@ export async function readImageSource(
           : await images.readObject(place.bucket, place.key, maxBytes);
       if (bytes) return bytes;
     } catch (err) {
-      if (err instanceof ImageTooLargeError) throw new ContractError('INVALID_ARGUMENTS', field);
+      if (err instanceof ImageTooLargeError)
+        throw invalidArgument(field, `must be an image of at most ${maxBytes} bytes`);
       if (isStorageUnavailable(err)) throw err;
       // Access denied, not a file, a bad key: all just "not opened".
     }
   }
-  throw new ContractError('IMAGE_NOT_OPENED');
+  throw new ContractError('IMAGE_NOT_OPENED', PATH_NOT_OPENED);
 }
 
 async function readLocalFile(path: string, root: string, maxBytes: number): Promise<Buffer | undefined> {

@@ -12,6 +12,9 @@ import { createAwsClients } from '../../../functions/store/clients';
 import { LEASE_PK } from '../../../functions/store/keys';
 import type { Box } from '../../../functions/face/types';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
+import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
+import { ATTRIBUTE_CAPS, FIELD_CAPS } from '../../../functions/core/eventFields';
+import { PATH_NOT_OPENED } from '../../../functions/core/imagePath';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 type Event = Record<string, unknown> & { event_id: string; compare_score: number; timestamp: number };
@@ -148,6 +151,13 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
     ]);
   });
 
+  it('scores the photo an event was ingested from exactly 100, so threshold 100 finds it', async () => {
+    const r = await search({ face_image_base64: b64(alice), threshold: 100 });
+    expect(r.status).toBe(200);
+    expect(ids(r)).toEqual(['alice-2']); // ingested from these very bytes; alice-1 is another photo of her
+    expect((r.body.events as Event[])[0].compare_score).toBe(100);
+  });
+
   it('resumes from last_end_timestamp without repeating', async () => {
     const first = await search({
       face_image_base64: b64(alice),
@@ -164,19 +174,36 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
   });
 
   it.each([
-    ['text/plain', 415, 'UNSUPPORT_CONTENT_TYPE', ''],
-    ['application/json; charset=utf-8', 400, 'MISSING_ARGUMENTS', 'face_image_base64'],
+    ['text/plain', 415, 'UNSUPPORT_CONTENT_TYPE', 'Content-Type: must be application/json'],
+    [
+      'application/json; charset=utf-8',
+      400,
+      'MISSING_ARGUMENTS',
+      'face_image_base64: required (or face_image_path instead)',
+    ],
   ])('content type %s → %i %s', async (ct, status, code, message) => {
     const r = await search('{}', ct);
     expect(r).toEqual({ status, body: { error: { code, message } } });
   });
 
   it.each([
-    ['{not json', 'body'],
-    [JSON.stringify({ face_image_base64: 'a', face_image_path: 'b' }), 'face_image_path'],
-    [JSON.stringify({ face_image_base64: '@@@' }), 'face_image_base64'],
-    [JSON.stringify({ face_image_base64: 'aGk=', threshold: 'high' }), 'threshold'],
-    [JSON.stringify({ face_image_base64: 'aGk=', starttime: 2e12, endtime: 1e12 }), 'starttime'],
+    ['{not json', 'body: must be valid JSON'],
+    [
+      JSON.stringify({ face_image_base64: 'a', face_image_path: 'b' }),
+      'face_image_path: must not be given with face_image_base64 (send one)',
+    ],
+    [
+      JSON.stringify({ face_image_base64: '@@@' }),
+      'face_image_base64: must be a non-empty base64 image (a data: URL prefix is allowed)',
+    ],
+    [
+      JSON.stringify({ face_image_base64: 'aGk=', threshold: 'high' }),
+      'threshold: must be a number from 0 to 100',
+    ],
+    [
+      JSON.stringify({ face_image_base64: 'aGk=', starttime: 2e12, endtime: 1e12 }),
+      'starttime: must not be after endtime',
+    ],
   ])('INVALID_ARGUMENTS (400) for %s', async (body, message) => {
     expect(await search(body)).toEqual({
       status: 400,
@@ -221,7 +248,10 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
       '/no/such/key.jpg',
     ])('IMAGE_NOT_OPENED for %s', async (p) => {
       const r = await search({ face_image_path: p });
-      expect(r).toEqual({ status: 400, body: { error: { code: 'IMAGE_NOT_OPENED', message: '' } } });
+      expect(r).toEqual({
+        status: 400,
+        body: { error: { code: 'IMAGE_NOT_OPENED', message: PATH_NOT_OPENED } },
+      });
     });
   });
 
@@ -247,7 +277,12 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
       const r = await search({ face_image_base64: b64(alice) });
       expect(r).toEqual({
         status: 429,
-        body: { error: { code: 'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR', message: '' } },
+        body: {
+          error: {
+            code: 'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
+            message: DEFAULT_MESSAGES.ANOTHER_PICTURE_SEARCH_RUNNING_ERROR,
+          },
+        },
       });
     });
 
@@ -317,7 +352,12 @@ describe('grab mode', () => {
     const grab = await startTestServer({ GRAB_MODE: 'true' });
     try {
       const r = await post(`${grab.url}/sophon/v2/face/searchbyimage`, { face_image_base64: b64(alice) });
-      expect(r).toEqual({ status: 409, body: { error: { code: 'NOT_SUPPORT_IN_GRAB_MODE', message: '' } } });
+      expect(r).toEqual({
+        status: 409,
+        body: {
+          error: { code: 'NOT_SUPPORT_IN_GRAB_MODE', message: DEFAULT_MESSAGES.NOT_SUPPORT_IN_GRAB_MODE },
+        },
+      });
       expect(
         (await post(`${grab.url}/sophon/v2/face/events`, { face_image_base64: b64(alice) })).status,
       ).toBe(201);
@@ -353,10 +393,55 @@ describe('POST /sophon/v2/face/events, images and erasure', () => {
     ]);
   });
 
+  it('keeps an event with every free-text field at its cap at a few KB in a search response', async () => {
+    const wide = (n: number) => '€'.repeat(n); // 3 bytes in UTF-8: the most a capped character costs
+    const attrs: Record<string, string> = {};
+    for (let i = 0; i < ATTRIBUTE_CAPS.keys - 1; i++)
+      attrs[`k${String(i).padStart(2, '0')}`] = 'x'.repeat(58);
+    attrs.z = 'y'.repeat(ATTRIBUTE_CAPS.jsonBytes - Buffer.byteLength(JSON.stringify({ ...attrs, z: '' })));
+    expect(Buffer.byteLength(JSON.stringify(attrs))).toBe(ATTRIBUTE_CAPS.jsonBytes);
+    const id = `m${'x'.repeat(127)}`;
+    const created = await ingest({
+      event_id: id,
+      face_image_base64: b64(alice),
+      timestamp: now - 70 * HOUR,
+      identity_name: wide(FIELD_CAPS.identity_name),
+      identity_id: wide(FIELD_CAPS.identity_id),
+      register_image_id: wide(FIELD_CAPS.register_image_id),
+      user_type: 'blacklist',
+      media_device_info: {
+        media_device_id: wide(FIELD_CAPS.media_device_id),
+        media_device_name: wide(FIELD_CAPS.media_device_name),
+        media_device_ip: wide(FIELD_CAPS.media_device_ip),
+        media_device_type: wide(FIELD_CAPS.media_device_type),
+      },
+      recognize_face_attr: attrs,
+    });
+    expect(created.status).toBe(201);
+    const r = await search({
+      face_image_base64: b64(alice),
+      threshold: 0,
+      starttime: now - 71 * HOUR,
+      endtime: now - 69 * HOUR,
+    });
+    const [event] = r.body.events as Event[];
+    expect(event.event_id).toBe(id);
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    // docs/api.md gives this figure ("Field caps"); it stays "a few KB".
+    process.stdout.write(`largest accepted event in a search response: ${bytes} bytes\n`);
+    expect(bytes).toBeLessThanOrEqual(6 * 1024);
+    await fetch(`${server.url}/sophon/v2/face/events/${id}`, { method: 'DELETE' });
+  });
+
   it('answers errors with the search error body', async () => {
     expect(await ingest({ face_image_base64: b64(alice), user_type: 'king' })).toEqual({
       status: 400,
-      body: { error: { code: 'INVALID_ARGUMENTS', message: 'user_type' } },
+      body: {
+        error: {
+          code: 'INVALID_ARGUMENTS',
+          message: 'user_type: must be one of employee, visitor, blacklist, stranger, vip',
+        },
+      },
     });
     expect((await ingest({})).body.error?.code).toBe('MISSING_ARGUMENTS');
   });

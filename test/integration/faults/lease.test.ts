@@ -6,13 +6,22 @@ import { createAwsClients } from '../../../functions/store/clients';
 import { DynamoSearchSlots } from '../../../functions/store/dynamoSearchSlots';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from '../api/helpers';
 import { countFault, faultTally, faultsInjected } from './faultKit';
+import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
 
 const LEASE_SECONDS = 2;
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let alice: Buffer;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const search = () => post(`${server.url}/sophon/v2/face/searchbyimage`, { face_image_base64: b64(alice) });
-const BUSY = { status: 429, body: { error: { code: 'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR', message: '' } } };
+const BUSY = {
+  status: 429,
+  body: {
+    error: {
+      code: 'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
+      message: DEFAULT_MESSAGES.ANOTHER_PICTURE_SEARCH_RUNNING_ERROR,
+    },
+  },
+};
 
 /** Another instance of the service: its own SDK client and slots over the same table. */
 function otherInstance() {

@@ -18,13 +18,17 @@ import {
   startFaultServer,
   storedImageIds,
 } from './faultKit';
+import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
 
 let s: FaultServer;
 let alice: Buffer;
 const now = Date.now();
 const HOUR = 3_600_000;
 const REQUEST_TIMEOUT_MS = 1000;
-const UNAVAILABLE = { status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: '' } } };
+const UNAVAILABLE = {
+  status: 503,
+  body: { error: { code: 'SERVICE_UNAVAILABLE', message: DEFAULT_MESSAGES.SERVICE_UNAVAILABLE } },
+};
 
 const search = (body: Record<string, unknown> = { face_image_base64: b64(alice) }) =>
   post(`${s.url}/sophon/v2/face/searchbyimage`, body);

@@ -14,11 +14,15 @@ import {
   recordAttempts,
   storedImageIds,
 } from './faultKit';
+import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let alice: Buffer;
 const now = Date.now();
-const UNAVAILABLE = { status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: '' } } };
+const UNAVAILABLE = {
+  status: 503,
+  body: { error: { code: 'SERVICE_UNAVAILABLE', message: DEFAULT_MESSAGES.SERVICE_UNAVAILABLE } },
+};
 
 const search = () => post(`${server.url}/sophon/v2/face/searchbyimage`, { face_image_base64: b64(alice) });
 const ingest = (eventId: string, minutesAgo = 10) =>

@@ -26,6 +26,7 @@ import {
 import { LogCapture } from './logCapture';
 import { registerProperties } from './properties';
 import { checkReply, outcome, RssWatch, send, type Route, type WireReply } from './wire';
+import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
 
 /** The cloud's setting (docs/deploy.md): bodies over ≈ 6.6 MB are refused by the local server as a whole. */
 const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
@@ -788,7 +789,7 @@ describe('logs: no image data, whatever happens', () => {
     fault.mockRestore();
     expect([internal.status, JSON.parse(internal.text)]).toEqual([
       500,
-      { error: { code: 'INTERNAL_ERROR', message: '' } },
+      { error: { code: 'INTERNAL_ERROR', message: DEFAULT_MESSAGES.INTERNAL_ERROR } },
     ]);
     // Storage that fails with its request in the message: SERVICE_UNAVAILABLE, logged as a warning.
     const unavailable = Object.assign(new Error(`connect ECONNREFUSED while sending ${photoB64}`), {

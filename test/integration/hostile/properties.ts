@@ -248,7 +248,8 @@ export function registerProperties(context: () => PropertyContext): void {
           const batch = Array.isArray(parsed) || Array.isArray((parsed as { events?: unknown })?.events);
           const raw = await send(ctx.url + path, { body, headers: { 'content-type': 'application/json' } });
           const r = checkReply(route, raw, batch);
-          if (!valid) expect(r.body.error).toEqual({ code: 'INVALID_ARGUMENTS', message: 'body' });
+          if (!valid)
+            expect(r.body.error).toEqual({ code: 'INVALID_ARGUMENTS', message: 'body: must be valid JSON' });
         }),
         runsOf(ctx, 100),
       );
@@ -275,7 +276,11 @@ export function registerProperties(context: () => PropertyContext): void {
           const r = await postJson(ctx, INGEST, 'ingest', b, Array.isArray(list));
           const malformed =
             batch && (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH_EVENTS);
-          if (malformed) expect(r.body.error).toEqual({ code: 'INVALID_ARGUMENTS', message: 'events' });
+          if (malformed)
+            expect(r.body.error).toEqual({
+              code: 'INVALID_ARGUMENTS',
+              message: `events: must be a list of 1 to ${MAX_BATCH_EVENTS} events`,
+            });
         }),
         runsOf(ctx, 100),
       );

@@ -109,6 +109,10 @@ function checkErrorBody(body: WireReply['body'], status: number | undefined, rou
   expect(Object.keys(body.error ?? {}).sort()).toEqual(['code', 'message']);
   const { code, message } = body.error!;
   expect(typeof message).toBe('string');
+  // Every error says something; argument errors name the key first, then what is allowed.
+  expect(message).not.toBe('');
+  if (code === 'INVALID_ARGUMENTS' || code === 'MISSING_ARGUMENTS')
+    expect(message).toMatch(/^[A-Za-z][\w.[\]-]*: \S/);
   for (const leak of LEAKS) expect(message).not.toMatch(leak);
   const contractStatus =
     route === 'image' || route === 'delete'

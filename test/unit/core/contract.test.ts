@@ -5,8 +5,18 @@ const NOW = 1_795_000_000_000;
 const MAX = 1024;
 const img = Buffer.from('hello image').toString('base64');
 const parse = (body: unknown) => parseSearchRequest(body, NOW, MAX);
-const fails = (body: unknown, code: string, message: string) =>
-  expect(() => parse(body)).toThrow(new ContractError(code as never, message));
+/** The error's code, and a message that names `key` first and then says what is allowed. */
+const fails = (body: unknown, code: string, key: string) => {
+  let err: unknown;
+  try {
+    parse(body);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ContractError);
+  expect((err as ContractError).code).toBe(code);
+  expect((err as ContractError).message.startsWith(`${key}: `)).toBe(true);
+};
 
 describe('parseSearchRequest', () => {
   it('fills every default of the contract', () => {
@@ -78,7 +88,7 @@ describe('parseSearchRequest', () => {
     ['last_end_timestamp', {}],
     ['media_device_ids', 'cam-1'],
     ['media_device_ids', [1]],
-    ['media_device_ids', ['x'.repeat(513)]],
+    ['media_device_ids', ['x'.repeat(129)]],
     ['media_device_ids', Array.from({ length: 101 }, (_, i) => `cam-${i}`)],
     ['reverse', 'maybe'],
     ['face_image_path', 7],
@@ -93,11 +103,11 @@ describe('parseSearchRequest', () => {
       key,
     ),
   );
-  it('accepts 100 device ids of 512 characters', () =>
+  it('accepts 100 device ids of 128 characters (the ingest cap of media_device_id)', () =>
     expect(
       parse({
         face_image_base64: img,
-        media_device_ids: Array.from({ length: 100 }, (_, i) => String(i).padEnd(512, 'x')),
+        media_device_ids: Array.from({ length: 100 }, (_, i) => String(i).padEnd(128, 'x')),
       }).deviceIds,
     ).toHaveLength(100));
   it('refuses starttime after endtime', () =>

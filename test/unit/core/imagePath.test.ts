@@ -1,5 +1,5 @@
 import { ContractError } from '../../../functions/core/errors';
-import { locateImage } from '../../../functions/core/imagePath';
+import { locateImage, PATH_NOT_OPENED } from '../../../functions/core/imagePath';
 
 const policy = { imageBucket: 'images', allowedBuckets: ['partner'], imageRoot: '/srv/photos' };
 
@@ -14,7 +14,7 @@ describe('locateImage', () => {
     expect(locateImage('s3://partner/a/b.jpg', policy)).toEqual([
       { kind: 's3', bucket: 'partner', key: 'a/b.jpg' },
     ]);
-    expect(() => locateImage('s3://other/a.jpg', policy)).toThrow(new ContractError('IMAGE_NOT_OPENED'));
+    expect(() => locateImage('s3://other/a.jpg', policy)).toThrow(new ContractError('IMAGE_NOT_OPENED', PATH_NOT_OPENED));
   });
 
   it('in the local profile tries the file under the root first', () => {
@@ -46,7 +46,7 @@ describe('locateImage', () => {
     `s3://images/${'abcdefghi/'.repeat(103)}`,
     'x/'.repeat(3000),
   ])('refuses %p', (p) => {
-    expect(() => locateImage(p, policy)).toThrow(new ContractError('IMAGE_NOT_OPENED'));
+    expect(() => locateImage(p, policy)).toThrow(new ContractError('IMAGE_NOT_OPENED', PATH_NOT_OPENED));
   });
 
   it("reads keys up to S3's 1,024 bytes made of segments up to 200 bytes", () => {

@@ -1,4 +1,18 @@
-import { SCORE_KNOTS, compareScore, cosineForScore } from '../../../functions/core/score';
+import { decodeEmbedding, EMBEDDING_DIM, encodeEmbedding } from '../../../functions/core/embeddingCodec';
+import { IDENTICAL_TOLERANCE, SCORE_KNOTS, compareScore, cosineForScore } from '../../../functions/core/score';
+
+/** A unit vector with a few large components, as real embeddings have: the int8 scale follows the largest. */
+function embedding(seed: number): Float32Array {
+  const v = new Float32Array(EMBEDDING_DIM);
+  let x = seed;
+  for (let i = 0; i < v.length; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    v[i] = (x / 2 ** 31 - 0.5) * (i % 50 === 0 ? 6 : 1);
+  }
+  const n = Math.hypot(...v);
+  return v.map((y) => y / n);
+}
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, y, i) => s + y * b[i], 0);
 
 describe('compareScore', () => {
   it('gives 100 for the same photo (cosine 1) and 0 at cosine −1', () => {
@@ -13,6 +27,26 @@ describe('compareScore', () => {
       expect(s).toBeGreaterThanOrEqual(prev);
       prev = s;
     }
+  });
+
+  it('gives exactly 100 to an embedding against its own int8-stored copy', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const v = embedding(seed);
+      const stored = decodeEmbedding(encodeEmbedding(v));
+      const cos = dot(v, stored) / Math.hypot(...stored);
+      expect(cos).toBeLessThan(1); // quantisation does cost something...
+      expect(cos).toBeGreaterThan(1 - IDENTICAL_TOLERANCE); // ...but less than the tolerance
+      expect(compareScore(cos)).toBe(100);
+    }
+  });
+
+  it('keeps the calibrated operating points (docs/face-engine.md) where they were', () => {
+    expect(cosineForScore(70)).toBeCloseTo(0.357, 12);
+    expect(cosineForScore(82)).toBeCloseTo(0.448, 12);
+    expect(cosineForScore(90)).toBeCloseTo(0.523, 12);
+    expect(compareScore(0.448)).toBeCloseTo(82, 12);
+    // Just under the top knot is not 100: a near-duplicate is not the same photo.
+    expect(compareScore(1 - IDENTICAL_TOLERANCE - 0.001)).toBeLessThan(100);
   });
 
   it('stays within 0..100 for values past the ends (rounding in stored embeddings)', () => {

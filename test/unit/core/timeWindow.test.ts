@@ -1,4 +1,5 @@
 import { ContractError } from '../../../functions/core/errors';
+import { TIME_RULE } from '../../../functions/core/timeWindow';
 import {
   BUCKET_MS,
   hourLabel,
@@ -21,7 +22,9 @@ describe('parseTime', () => {
   });
 
   it.each([['abc'], [-1], [true], [{}], [''], [Infinity], [1e14]])('rejects %p naming the field', (v) => {
-    expect(() => parseTime(v, 'endtime')).toThrow(new ContractError('INVALID_ARGUMENTS', 'endtime'));
+    expect(() => parseTime(v, 'endtime')).toThrow(
+      new ContractError('INVALID_ARGUMENTS', `endtime: ${TIME_RULE}`),
+    );
   });
 });
 

@@ -8,7 +8,8 @@ const code = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
-    return err instanceof ContractError ? `${err.code} ${err.message}` : String(err);
+    // The code and the key the message names first.
+    return err instanceof ContractError ? `${err.code} ${err.message.split(':')[0]}` : String(err);
   }
   return 'no error';
 };

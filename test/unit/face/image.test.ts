@@ -33,6 +33,6 @@ describe('openPhoto', () => {
         maxPixels: 1e6,
         maxSide: 640,
       }),
-    ).rejects.toEqual(new ContractError('IMAGE_NOT_OPENED', 'the image is not a JPEG, PNG or WebP photo'));
+    ).rejects.toEqual(new ContractError('IMAGE_NOT_OPENED', 'image: must be a JPEG, PNG or WebP photo'));
   });
 });
