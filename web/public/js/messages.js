@@ -88,7 +88,7 @@ const FALLBACK = {
   advice: 'Try again; if it keeps happening, tell the administrator.',
 };
 
-/** What an INVALID_ARGUMENTS message (the field's key) means in the form's words. */
+/** What an INVALID_ARGUMENTS message (`<key>: <what is allowed>`) means in the form's words, by key. */
 const FIELD_REASONS = {
   face_image_base64: 'the photo is too large or damaged',
   face_image_path: 'the photo cannot be used',
@@ -111,8 +111,8 @@ export function explain(err) {
   let reason = '';
   if (err.code === 'LOW_QUALITY_ERROR' && message) reason = clip(message);
   if (err.code === 'INVALID_ARGUMENTS' && message) {
-    const field = Object.keys(FIELD_REASONS).find((k) => message.includes(k));
-    reason = field ? FIELD_REASONS[field] : '';
+    const key = message.split(':')[0];
+    reason = Object.hasOwn(FIELD_REASONS, key) ? FIELD_REASONS[key] : '';
   }
   return { ...plain, reason };
 }
