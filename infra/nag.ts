@@ -116,6 +116,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
     'sophon/v2/face/events/POST',
     'sophon/v2/face/events/{id}/DELETE',
     'sophon/v2/face/images/{id}/GET',
+    'sophon/v2/openapi.json/GET',
   ];
   list.push(
     ...methods.map((m) => ({
@@ -141,6 +142,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       'sophon/v2/face/events/{id}/',
       'sophon/v2/face/images/',
       'sophon/v2/face/images/{id}/',
+      'sophon/v2/openapi.json/',
     ]) {
       list.push({
         path: `Api/Api/Default/${m}OPTIONS/Resource`,

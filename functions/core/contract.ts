@@ -1,6 +1,6 @@
-import { FIQA_LEVELS, type FiqaLevel } from '../face/types';
+import type { FiqaLevel } from '../face/types';
 import { ContractError, invalidArgument } from './errors';
-import { FIELD_CAPS } from './eventFields';
+import { issuesOf, RULES, SearchRequest } from './requestSchemas';
 import { parseTime, toNumber } from './timeWindow';
 
 /** The contract's defaults (CONTRACT.md, "Request"). */
@@ -11,10 +11,8 @@ export const SEARCH_DEFAULTS = {
   reverse: true,
 } as const;
 
-/** DynamoDB allows 100 operands in an IN filter; more devices than that is not a sensible filter anyway. */
-export const MAX_DEVICE_IDS = 100;
-
-export const THRESHOLD_RULE = 'must be a number from 0 to 100';
+// DynamoDB allows 100 operands in an IN filter; more devices than that is not a sensible filter anyway.
+export { MAX_DEVICE_IDS } from './requestSchemas';
 
 export type ImageSource = { kind: 'bytes'; bytes: Buffer } | { kind: 'path'; path: string };
 
@@ -42,7 +40,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function decodeBase64Image(text: string, field: string, maxBytes: number): Buffer {
   const clean = text.replace(DATA_URL, '').replace(/\s+/g, '');
   if (!BASE64.test(clean) || clean.length % 4 === 1 || clean.length === 0) {
-    throw invalidArgument(field, 'must be a non-empty base64 image (a data: URL prefix is allowed)');
+    throw invalidArgument(field, RULES.face_image_base64);
   }
   if (Math.floor((clean.length * 3) / 4) - (clean.match(/=/g)?.length ?? 0) > maxBytes) {
     throw invalidArgument(field, `must be an image of at most ${maxBytes} bytes`);
@@ -54,25 +52,22 @@ function present(v: unknown): boolean {
   return v !== undefined && v !== null && v !== '';
 }
 
-function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const v = body[key];
-  if (!present(v)) return undefined;
-  if (typeof v !== 'string') throw invalidArgument(key, 'must be a string');
-  return v;
-}
-
-function parseBool(v: unknown, key: string, fallback: boolean): boolean {
+/** A boolean the schema accepted: true/false, "true"/"false" (any case) or 1/0. */
+function toBool(v: unknown, fallback: boolean): boolean {
   if (v === undefined || v === null) return fallback;
-  if (typeof v === 'boolean') return v;
-  if (v === 1 || v === 0) return v === 1;
-  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
-  throw invalidArgument(key, 'must be true or false');
+  return v === true || v === 1 || (typeof v === 'string' && v.toLowerCase() === 'true');
 }
 
-/** The query image: exactly one of face_image_base64 and face_image_path. */
+export const IMAGE_KEYS = ['face_image_base64', 'face_image_path'] as const;
+
+/**
+ * The query image: exactly one of face_image_base64 and face_image_path. `body` has passed its
+ * schema's checks of these two keys (strings or null).
+ */
 export function parseImageSource(body: Record<string, unknown>, maxBytes: number): ImageSource {
-  const b64 = optionalString(body, 'face_image_base64');
-  const path = optionalString(body, 'face_image_path');
+  const given = (k: string) => (present(body[k]) ? (body[k] as string) : undefined);
+  const b64 = given('face_image_base64');
+  const path = given('face_image_path');
   if (b64 === undefined && path === undefined)
     throw new ContractError('MISSING_ARGUMENTS', 'face_image_base64: required (or face_image_path instead)');
   if (b64 !== undefined && path !== undefined)
@@ -84,7 +79,7 @@ export function parseImageSource(body: Record<string, unknown>, maxBytes: number
 /** Accepts any JSON value; only an object is a request. */
 export function requireObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalidArgument('body', 'must be a JSON object');
+    throw invalidArgument('body', RULES.body);
   }
   return body as Record<string, unknown>;
 }
@@ -92,10 +87,7 @@ export function requireObject(body: unknown): Record<string, unknown> {
 /** `fiqa_level`, case-insensitive, the contract's default when absent or null (search and detect). */
 export function parseFiqaLevel(body: Record<string, unknown>): FiqaLevel {
   if (body.fiqa_level === undefined || body.fiqa_level === null) return SEARCH_DEFAULTS.fiqaLevel;
-  const level = typeof body.fiqa_level === 'string' ? body.fiqa_level.trim().toLowerCase() : undefined;
-  if (!FIQA_LEVELS.includes(level as FiqaLevel))
-    throw invalidArgument('fiqa_level', `must be one of ${FIQA_LEVELS.join(', ')}`);
-  return level as FiqaLevel;
+  return (body.fiqa_level as string).trim().toLowerCase() as FiqaLevel;
 }
 
 /**
@@ -106,37 +98,23 @@ export function parseFiqaLevel(body: Record<string, unknown>): FiqaLevel {
  */
 export function parseSearchRequest(raw: unknown, nowMs: number, maxImageBytes: number): SearchQuery {
   const body = requireObject(raw);
+  const failOn = issuesOf(SearchRequest, body);
+  failOn(IMAGE_KEYS);
   const image = parseImageSource(body, maxImageBytes);
-
+  failOn(['fiqa_level', 'threshold', 'endtime', 'starttime']);
   const fiqaLevel = parseFiqaLevel(body);
-
-  let threshold: number = SEARCH_DEFAULTS.threshold;
-  if (body.threshold !== undefined && body.threshold !== null) {
-    const t = toNumber(body.threshold);
-    if (t === undefined || t < 0 || t > 100) throw invalidArgument('threshold', THRESHOLD_RULE);
-    threshold = t;
-  }
+  const threshold = toNumber(body.threshold) ?? SEARCH_DEFAULTS.threshold;
 
   const endMs = parseTime(body.endtime, 'endtime') ?? nowMs;
   const startMs = parseTime(body.starttime, 'starttime') ?? nowMs - SEARCH_DEFAULTS.windowMs;
   if (startMs > endMs) throw invalidArgument('starttime', 'must not be after endtime');
+  failOn(['last_end_timestamp', 'media_device_ids', 'reverse']);
   const resumeMs = parseTime(body.last_end_timestamp, 'last_end_timestamp');
 
-  let deviceIds: string[] | undefined;
-  const ids = body.media_device_ids;
-  if (ids !== undefined && ids !== null) {
-    // An id longer than any stored media_device_id could never match; refusing it keeps the filter small.
-    const badId = (d: unknown) => typeof d !== 'string' || d.length > FIELD_CAPS.media_device_id;
-    if (!Array.isArray(ids) || ids.length > MAX_DEVICE_IDS || ids.some(badId)) {
-      throw invalidArgument(
-        'media_device_ids',
-        `must be a list of at most ${MAX_DEVICE_IDS} strings of at most ${FIELD_CAPS.media_device_id} characters`,
-      );
-    }
-    // An empty list filters nothing, as if the field were absent.
-    if (ids.length > 0) deviceIds = [...new Set(ids as string[])];
-  }
+  const ids = body.media_device_ids as string[] | null | undefined;
+  // An empty list filters nothing, as if the field were absent.
+  const deviceIds = ids && ids.length > 0 ? [...new Set(ids)] : undefined;
 
-  const reverse = parseBool(body.reverse, 'reverse', SEARCH_DEFAULTS.reverse);
+  const reverse = toBool(body.reverse, SEARCH_DEFAULTS.reverse);
   return { image, fiqaLevel, startMs, endMs, resumeMs, threshold, deviceIds, reverse };
 }

@@ -1,5 +1,6 @@
 import type { FiqaLevel } from '../face/types';
-import { type ImageSource, parseFiqaLevel, parseImageSource, requireObject } from './contract';
+import { IMAGE_KEYS, type ImageSource, parseFiqaLevel, parseImageSource, requireObject } from './contract';
+import { DetectRequest, issuesOf } from './requestSchemas';
 
 /** A validated POST /sophon/v2/face/detect body. */
 export interface DetectQuery {
@@ -15,6 +16,9 @@ export interface DetectQuery {
  */
 export function parseDetectRequest(raw: unknown, maxImageBytes: number): DetectQuery {
   const body = requireObject(raw);
+  const failOn = issuesOf(DetectRequest, body);
+  failOn(IMAGE_KEYS);
   const image = parseImageSource(body, maxImageBytes);
+  failOn(['fiqa_level']);
   return { image, fiqaLevel: parseFiqaLevel(body) };
 }

@@ -39,7 +39,8 @@ const SHRINK_ON_LOAD_MIN = 2;
 
 const ACCEPTED = new Set(['jpeg', 'png', 'webp']);
 
-const notOpened = () => new ContractError('IMAGE_NOT_OPENED', 'image: cannot be decoded; it must be a JPEG, PNG or WebP photo');
+const notOpened = () =>
+  new ContractError('IMAGE_NOT_OPENED', 'image: cannot be decoded; it must be a JPEG, PNG or WebP photo');
 const notAPhoto = () => new ContractError('IMAGE_NOT_OPENED', 'image: must be a JPEG, PNG or WebP photo');
 
 /**

@@ -4,6 +4,7 @@ import { type ApiEvent, type ApiResult, binary, json } from '../http/apiGateway'
 import { allowOrigins } from '../http/cors';
 import { contractErrors } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { openApiDocument, OPENAPI_PATH } from '../http/openapi';
 import { config } from '../shared/config';
 import { eraseEvent } from '../store/eraseEvent';
 import { defaultServices, type Services } from '../store/services';
@@ -47,11 +48,16 @@ export function createImagesHandler(services: () => Services, corsOrigins: () =>
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
     .handler(async (event) => {
-      if (event.httpMethod === 'GET' || event.httpMethod === 'HEAD') return getImage(event, services());
+      const read = event.httpMethod === 'GET' || event.httpMethod === 'HEAD';
+      if (read && (event.resource ?? event.path) === OPENAPI_PATH) return json(200, openApiDocument());
+      if (read) return getImage(event, services());
       if (event.httpMethod === 'DELETE') return deleteEvent(event, services());
       throw invalidArgument('method', 'must be GET or HEAD (images) or DELETE (events)');
     });
 }
 
-/** API Gateway REST proxy → GET /sophon/v2/face/images/{id} and DELETE /sophon/v2/face/events/{id}. */
+/**
+ * API Gateway REST proxy → GET /sophon/v2/face/images/{id}, DELETE /sophon/v2/face/events/{id} and
+ * GET /sophon/v2/openapi.json (the API's description: small, and a read like the images).
+ */
 export const handler = createImagesHandler(defaultServices, () => config().CORS_ORIGINS);

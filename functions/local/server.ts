@@ -144,6 +144,12 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       handler: images,
     },
     {
+      method: ['GET', 'HEAD'],
+      pattern: /^\/sophon\/v2\/openapi\.json$/,
+      resource: '/sophon/v2/openapi.json',
+      handler: images,
+    },
+    {
       method: ['DELETE'],
       pattern: /^\/sophon\/v2\/face\/events\/([^/]+)$/,
       resource: '/sophon/v2/face/events/{id}',
@@ -170,7 +176,12 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       const route = routes.find((r) => r.pattern.test(url.pathname));
       if (route) {
         if (!route.method.includes(req.method ?? '')) {
-          return send(res, 405, { 'Content-Type': 'application/json' }, jsonError('METHOD_NOT_ALLOWED', `method: must be ${route.method.join(' or ')}`));
+          return send(
+            res,
+            405,
+            { 'Content-Type': 'application/json' },
+            jsonError('METHOD_NOT_ALLOWED', `method: must be ${route.method.join(' or ')}`),
+          );
         }
         const body = await readBody(req, bodyLimit);
         // As the cloud's gateway response for bodies over API Gateway's cap (docs/deploy.md).
@@ -221,7 +232,12 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     } catch (err) {
       console.error('local server: unexpected failure', (err as Error)?.name);
       if (!res.headersSent)
-        send(res, 500, { 'Content-Type': 'application/json' }, jsonError('INTERNAL_ERROR', DEFAULT_MESSAGES.INTERNAL_ERROR));
+        send(
+          res,
+          500,
+          { 'Content-Type': 'application/json' },
+          jsonError('INTERNAL_ERROR', DEFAULT_MESSAGES.INTERNAL_ERROR),
+        );
     }
   });
   // Requests Node cannot parse (request line and headers over 16 KB, broken HTTP) get an error body too.

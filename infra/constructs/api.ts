@@ -101,7 +101,8 @@ export class FaceApi extends Construct {
 
     // Checks the path parameters exist; body rules (415 vs 400, which key) are the contract's, in the handler.
     const validator = this.api.addRequestValidator('Params', { validateRequestParameters: true });
-    const face = this.api.root.addResource('sophon').addResource('v2').addResource('face');
+    const v2 = this.api.root.addResource('sophon').addResource('v2');
+    const face = v2.addResource('face');
     const integrate = (f: lambda.IFunction) => new apigw.LambdaIntegration(f, { proxy: true });
 
     face
@@ -114,6 +115,8 @@ export class FaceApi extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
+    // The OpenAPI description: served by the images function, the API's one reader.
+    v2.addResource('openapi.json').addMethod('GET', integrate(props.images));
     face
       .addResource('images')
       .addResource('{id}')

@@ -4,7 +4,9 @@
  * the image.
  */
 import sharp from 'sharp';
+import { openApiDocument } from '../../../functions/http/openapi';
 import { b64, type Reply, startTestServer } from './helpers';
+import { assertConforms, documented } from './openapiConformance';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let sky: Buffer;
@@ -36,7 +38,18 @@ async function call(
     headers: body === undefined ? {} : { 'Content-Type': contentType },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Reply['body'] };
+  const reply = { status: res.status, body: (await res.json()) as Reply['body'] };
+  // Operations the API has are checked against its OpenAPI description; unknown ones are not in it.
+  if (documented(method, server.url + path))
+    assertConforms(
+      method,
+      server.url + path,
+      body,
+      reply.status,
+      reply.body,
+      res.headers.get('content-type') ?? '',
+    );
+  return reply;
 }
 
 const notAnImage = b64(Buffer.from('definitely not a jpeg'));
@@ -394,3 +407,43 @@ describe('error messages name the key and what is allowed', () => {
     ]);
   });
 });
+
+describe('GET /sophon/v2/openapi.json', () => {
+  it('serves the OpenAPI 3.1 description generated from the schemas the service validates with', async () => {
+    const res = await fetch(`${server.url}/sophon/v2/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, object> };
+    expect(doc).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/sophon/v2/face/detect',
+      '/sophon/v2/face/events',
+      '/sophon/v2/face/events/{id}',
+      '/sophon/v2/face/images/{id}',
+      '/sophon/v2/face/searchbyimage',
+      '/sophon/v2/openapi.json',
+    ]);
+  });
+
+  it('refuses a reply or an accepted request the description does not allow (the check can fail)', () => {
+    const url = `${server.url}${SEARCH}`;
+    expect(() => assertConforms('POST', url, {}, 200, { events: 'none' })).toThrow(/does not conform/);
+    expect(() => assertConforms('POST', url, {}, 418, {})).toThrow(/does not list/);
+    expect(() =>
+      assertConforms('POST', url, {}, 400, { error: { code: 'NOT_A_CODE', message: 'x' } }),
+    ).toThrow(/does not conform/);
+    expect(() => assertConforms('POST', url, { threshold: true }, 200, searchReply)).toThrow(/the request/);
+    expect(() => assertConforms('POST', url, { threshold: 90 }, 200, searchReply)).not.toThrow();
+  });
+});
+
+const searchReply = {
+  events: [],
+  have_more: false,
+  total_time: 0.1,
+  endtimestamp: 1,
+  records_examined: 0,
+  timings: { face_ms: 1, scan_ms: 1 },
+  query_face: { box: [1, 2, 3, 4], det_score: 0.9, quality: { face_size: 100 } },
+};

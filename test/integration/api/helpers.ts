@@ -7,6 +7,7 @@ import type { Box } from '../../../functions/face/types';
 import { type LocalServer, startLocalServer } from '../../../functions/local/server';
 import { createAwsClients } from '../../../functions/store/clients';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
+import { assertConforms } from './openapiConformance';
 
 export const PHOTOS = join(__dirname, '../../../build/fixtures/photos');
 export const photo = (n: number) => readFileSync(join(PHOTOS, `sample${n}.jpg`));
@@ -54,13 +55,33 @@ export interface Reply {
   body: Record<string, unknown> & { error?: { code: string; message: string } };
 }
 
+/** The request as JSON, or undefined when it is not JSON (then only the reply is checked). */
+function requestJson(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function post(url: string, body: unknown, contentType = 'application/json'): Promise<Reply> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': contentType },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Reply['body'] };
+  const reply = { status: res.status, body: (await res.json()) as Reply['body'] };
+  // Every exchange of the suites that post through here is checked against the OpenAPI description.
+  assertConforms(
+    'POST',
+    url,
+    requestJson(body),
+    reply.status,
+    reply.body,
+    res.headers.get('content-type') ?? '',
+  );
+  return reply;
 }
 
 /** One person's face cut out of a group photo, with margin: a single-face query or event photo. */

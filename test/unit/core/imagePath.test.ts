@@ -14,7 +14,9 @@ describe('locateImage', () => {
     expect(locateImage('s3://partner/a/b.jpg', policy)).toEqual([
       { kind: 's3', bucket: 'partner', key: 'a/b.jpg' },
     ]);
-    expect(() => locateImage('s3://other/a.jpg', policy)).toThrow(new ContractError('IMAGE_NOT_OPENED', PATH_NOT_OPENED));
+    expect(() => locateImage('s3://other/a.jpg', policy)).toThrow(
+      new ContractError('IMAGE_NOT_OPENED', PATH_NOT_OPENED),
+    );
   });
 
   it('in the local profile tries the file under the root first', () => {

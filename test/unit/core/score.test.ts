@@ -1,5 +1,10 @@
 import { decodeEmbedding, EMBEDDING_DIM, encodeEmbedding } from '../../../functions/core/embeddingCodec';
-import { IDENTICAL_TOLERANCE, SCORE_KNOTS, compareScore, cosineForScore } from '../../../functions/core/score';
+import {
+  IDENTICAL_TOLERANCE,
+  SCORE_KNOTS,
+  compareScore,
+  cosineForScore,
+} from '../../../functions/core/score';
 
 /** A unit vector with a few large components, as real embeddings have: the int8 scale follows the largest. */
 function embedding(seed: number): Float32Array {

@@ -57,7 +57,7 @@ describe('API-key mode', () => {
     const methods = resources(s.json, 'AWS::ApiGateway::Method').filter(
       ([, m]) => m.Properties.HttpMethod !== 'OPTIONS',
     );
-    expect(methods).toHaveLength(5);
+    expect(methods).toHaveLength(6); // search, detect, ingest, delete, images, openapi.json
     for (const [, m] of methods) {
       expect(m.Properties.ApiKeyRequired).toBe(true);
       expect(m.Properties.AuthorizationType).toBe('NONE');
