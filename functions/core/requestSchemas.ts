@@ -30,7 +30,7 @@ export const RULES = {
   user_type: `must be one of ${USER_TYPES.join(', ')}`,
   media_device_info: 'must be an object',
   recognize_face_attr:
-    `must be an object of at most ${ATTRIBUTE_CAPS.keys} keys (${ATTRIBUTE_CAPS.keyChars} characters each)` +
+    `must be an object of at most ${ATTRIBUTE_CAPS.keys} keys (each 1 to ${ATTRIBUTE_CAPS.keyChars} of A-Z a-z 0-9 _)` +
     ` and ${ATTRIBUTE_CAPS.jsonBytes} bytes as JSON`,
   attribute_value:
     `must be null, true/false, a number, a string of at most ${ATTRIBUTE_CAPS.valueChars} characters` +
@@ -113,7 +113,8 @@ const attributeValue = z.union([
 
 const attributes = z
   .record(
-    z.string().min(1).max(ATTRIBUTE_CAPS.keyChars).regex(NO_CONTROL),
+    // Plain names only: a key is echoed in error messages (`recognize_face_attr.point`).
+    z.string().regex(new RegExp(`^[A-Za-z0-9_]{1,${ATTRIBUTE_CAPS.keyChars}}$`)),
     attributeValue.meta({ description: RULES.attribute_value }),
   )
   .refine(

@@ -319,7 +319,7 @@ const cases: Case[] = [
     'application/json',
     400,
     'INVALID_ARGUMENTS',
-    /^recognize_face_attr: must be an object of at most 16 keys \(32 characters each\) and 1024 bytes as JSON$/,
+    /^recognize_face_attr: must be an object of at most 16 keys \(each 1 to 32 of A-Z a-z 0-9 _\) and 1024 bytes as JSON$/,
   ],
   [
     INGEST,

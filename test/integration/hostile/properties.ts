@@ -311,9 +311,12 @@ export function registerProperties(context: () => PropertyContext): void {
             id.length > 16_384
               ? 'INVALID_ARGUMENTS request'
               : r.status === 405
-                ? 'METHOD_NOT_ALLOWED'
-                : 'NOT_FOUND';
-          expect(`${outcome(r)}${r.body.error?.message ? ` ${r.body.error.message}` : ''}`).toBe(expected);
+                ? 'METHOD_NOT_ALLOWED method'
+                : r.body.error?.message.startsWith('path:')
+                  ? 'NOT_FOUND path'
+                  : 'NOT_FOUND id';
+          // The code and the key its message names.
+          expect(`${outcome(r)} ${r.body.error?.message.split(':')[0]}`).toBe(expected);
         }),
         runsOf(ctx, 100),
       );

@@ -130,12 +130,20 @@ describe('recognize_face_attr caps', () => {
     ['a control character in a value', { hat: 'a\u0007' }],
     ['an empty key', { '': 1 }],
     ['a key over its cap', { ['k'.repeat(ATTRIBUTE_CAPS.keyChars + 1)]: 1 }],
+    ['a key that is not a plain name', { 'a b': 1 }],
     ['100,000 keys', Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 1]))],
   ])('refuses %s, naming recognize_face_attr', (_, value) => {
     expect(refusal(() => parse({ recognize_face_attr: value }))).toMatch(
       /^recognize_face_attr(\.[^:]+)?: must /,
     );
   });
+
+  it.each([' ', 'a b', 'é', 'k'.repeat(ATTRIBUTE_CAPS.keyChars + 1)])(
+    'refuses the key %j naming only recognize_face_attr (a key is echoed only when it is a plain name)',
+    (key) => {
+      expect(refusal(() => parse({ recognize_face_attr: { [key]: 1 } }))).toMatch(new RegExp(`^${rule}`));
+    },
+  );
 
   it('refuses a value nested 200,000 deep without overflowing the stack', () => {
     let deep: unknown = 1;
