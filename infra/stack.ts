@@ -6,6 +6,8 @@ import { Console } from './constructs/console';
 import { FaceApi } from './constructs/api';
 import { FaceFunctions, SIZING } from './constructs/faceFunctions';
 import { ModelLayer } from './constructs/modelLayer';
+import { Monitoring } from './constructs/monitoring';
+import { ReconcileSchedule } from './constructs/reconcileSchedule';
 import { Storage } from './constructs/storage';
 import { applyNagSuppressions } from './nag';
 import type { Settings } from './settings';
@@ -58,8 +60,27 @@ export class FaceSearchStack extends Stack {
       wafAclArn: settings.wafAclArn,
     });
 
+    // Embedded metrics (functions/observability): one namespace per stack, so copies side by side
+    // (-c stackName=...) keep their own.
+    const metricsNamespace = `Sophon/${this.stackName}`;
+    for (const fn of [
+      functions.search,
+      functions.detect,
+      functions.ingest,
+      functions.ingestS3,
+      functions.images,
+    ])
+      fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
+
     if (!local) {
-      new Alarms(this, 'Alarms', {
+      // The appliance runs `npm run reconcile` by hand or from cron (docs/store.md).
+      const reconcile = new ReconcileSchedule(this, 'Reconcile', {
+        settings,
+        table: storage.table,
+        images: storage.images,
+        environment: { POWERTOOLS_METRICS_NAMESPACE: metricsNamespace },
+      });
+      const alarms = new Alarms(this, 'Alarms', {
         functions: {
           Search: functions.search,
           Detect: functions.detect,
@@ -67,6 +88,7 @@ export class FaceSearchStack extends Stack {
           IngestS3: functions.ingestS3,
           Images: functions.images,
           Compactor: compactor.fn,
+          Reconcile: reconcile.fn,
         },
         api: api.api,
         ingestFailures: functions.ingestFailures,
@@ -80,6 +102,21 @@ export class FaceSearchStack extends Stack {
           Compactor: COMPACTION.timeout.toMilliseconds() * 0.8,
         },
         email: settings.alarmEmail,
+      });
+      new Monitoring(this, 'Monitoring', {
+        namespace: metricsNamespace,
+        functions: {
+          search: functions.search,
+          detect: functions.detect,
+          ingest: functions.ingest,
+          'ingest-s3': functions.ingestS3,
+          images: functions.images,
+          reconcile: reconcile.fn,
+          compactor: compactor.fn,
+        },
+        table: storage.table,
+        api: api.api,
+        topic: alarms.topic,
       });
     }
     if (site) {
