@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApiEvent } from '../http/apiGateway';
 
@@ -53,7 +54,7 @@ export function localContext(timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   return {
     functionName: 'local',
-    awsRequestId: `local-${Date.now().toString(36)}`,
+    awsRequestId: `local-${randomUUID()}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
 }

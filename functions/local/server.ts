@@ -16,6 +16,7 @@ import { consoleConfigScript } from '../shared/consoleConfig';
 import { createServices, type Services } from '../store/services';
 import { createAwsClients } from '../store/clients';
 import { apiKeyAccepted, INVALID_API_KEY_BODY } from './apiKey';
+import { withRequestContext } from '../observability/requestContext';
 import { localContext, toApiEvent } from './apiGatewayEvent';
 import { ensureTable, startStandIns, type StandIns } from './standIns';
 import { staticFile } from './staticFiles';
@@ -204,7 +205,8 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
           resource: route.resource,
           pathParameters: id ? { id } : null,
         });
-        const result = await route.handler(event, localContext(API_TIMEOUT_MS));
+        // Its log lines carry a request id, as in Lambda.
+        const result = await withRequestContext(route.handler)(event, localContext(API_TIMEOUT_MS));
         const bytes = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
         const headers = Object.fromEntries(
           Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
