@@ -4,7 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
@@ -244,6 +244,9 @@ export class FaceFunctions extends Construct {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
+        // esbuild's per-bundle size warnings (a 1.2 MB bundle is expected: the AWS SDK is in it) would
+        // fill `npm run synth`'s output; errors still show.
+        logLevel: LogLevel.ERROR,
         // Native code comes from the layer (or is copied in below); the local stand-ins never ship.
         externalModules: ['onnxruntime-node', 'sharp', 'dynalite', 's3rver'],
         commandHooks: {

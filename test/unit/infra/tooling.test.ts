@@ -46,7 +46,7 @@ describe('synth summary', () => {
     expect(lines[0]).toMatch(/^SophonFaceSearch: \d+ resources, \d+ outputs/);
     expect(lines).toContainEqual(expect.stringMatching(/^\s+\d+ {2}AWS::Lambda::Function$/));
     expect(lines).toContainEqual(expect.stringMatching(/^\s+1 {2}AWS::CloudWatch::Dashboard$/));
-    expect(lines.at(-1)).toMatch(/cdk-nag AwsSolutions: no unacknowledged findings \(\d+ acknowledged/);
+    expect(lines.at(-1)).toMatch(/cdk-nag AwsSolutions: no unacknowledged findings/);
     // The template itself is thousands of lines; the summary is one line per resource type.
     expect(lines.length).toBeLessThan(40);
     expect(lines.join('\n').length).toBeLessThan(3000);
