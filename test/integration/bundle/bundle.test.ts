@@ -218,13 +218,14 @@ const invoke = (fn: Deployed, event: unknown, requestId?: string) =>
   send<ProxyResult>(fn, { event, timeoutMs: 29_000, requestId });
 
 /**
- * The JSON lines `fn` wrote from `from` on, once one of them satisfies `done`: a child's stdout can
- * arrive after its IPC answer, so this waits for the line rather than assuming it is there.
+ * The JSON lines `fn` wrote from `from` on, once they satisfy `done`: a child's stdout can arrive after
+ * its IPC answer (and pino's lines and the metrics' in either order), so this waits for the lines
+ * rather than assuming they are there.
  */
 async function outputOf(
   fn: Deployed,
   from: number,
-  done: (line: Record<string, unknown>) => boolean,
+  done: (lines: Record<string, unknown>[]) => boolean,
 ): Promise<Record<string, unknown>[]> {
   for (let i = 0; i < 100; i++) {
     const lines = (stdout.get(fn.logicalId) ?? []).slice(from).flatMap((l) => {
@@ -234,7 +235,7 @@ async function outputOf(
         return [];
       }
     });
-    if (lines.some(done)) return lines;
+    if (done(lines)) return lines;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(
@@ -388,7 +389,13 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     );
     expect(r.statusCode).toBe(200);
     const body = bodyOf(r);
-    const lines = await outputOf(functions.search, from, (l) => emfNames(l).includes('SearchTime'));
+    const lines = await outputOf(
+      functions.search,
+      from,
+      (ls) =>
+        ls.some((l) => emfNames(l).includes('SearchTime')) &&
+        ls.some((l) => l.msg === 'request' && l.requestId === requestId),
+    );
     const emf = lines.find((l) => emfNames(l).includes('SearchTime'))!;
     expect(emfNames(emf).sort()).toEqual(
       [
@@ -437,14 +444,21 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
       requestId,
     );
     expect(r.statusCode).toBe(415);
-    const lines = await outputOf(functions.search, from, (l) => emfNames(l).includes('Errors'));
+    const mine = (l: Record<string, unknown>) => l.requestId === requestId;
+    const lines = await outputOf(
+      functions.search,
+      from,
+      (ls) =>
+        ls.some((l) => mine(l) && emfNames(l).includes('Errors')) &&
+        ls.some((l) => mine(l) && emfNames(l).includes('Requests')),
+    );
     expect(lines.find((l) => emfNames(l).includes('Errors'))).toMatchObject({
       service: 'search',
       code: 'UNSUPPORT_CONTENT_TYPE',
       Errors: 1,
       requestId,
     });
-    expect(lines.find((l) => emfNames(l).includes('Requests'))).toMatchObject({ ClientErrors: 1, requestId });
+    expect(lines.find((l) => mine(l) && emfNames(l).includes('Requests'))).toMatchObject({ ClientErrors: 1 });
   });
 
   it('does not match a different person above the default threshold', async () => {
@@ -622,7 +636,9 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     // The event ingested above has its two images, nothing is orphaned.
     expect(report.imagesListed).toBeGreaterThanOrEqual(2);
     expect(report.orphanImagesRemoved).toBe(0);
-    const lines = await outputOf(functions.reconcile, from, (l) => emfNames(l).includes('ImagesListed'));
+    const lines = await outputOf(functions.reconcile, from, (ls) =>
+      ls.some((l) => emfNames(l).includes('ImagesListed')),
+    );
     expect(lines.find((l) => emfNames(l).includes('ImagesListed'))).toMatchObject({
       service: 'reconcile',
       ImagesListed: report.imagesListed,
