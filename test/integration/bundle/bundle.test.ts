@@ -393,10 +393,10 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
       functions.search,
       from,
       (ls) =>
-        ls.some((l) => emfNames(l).includes('SearchTime')) &&
+        ls.some((l) => emfNames(l).includes('SearchTime') && l.requestId === requestId) &&
         ls.some((l) => l.msg === 'request' && l.requestId === requestId),
     );
-    const emf = lines.find((l) => emfNames(l).includes('SearchTime'))!;
+    const emf = lines.find((l) => emfNames(l).includes('SearchTime') && l.requestId === requestId)!;
     expect(emfNames(emf).sort()).toEqual(
       [
         'ClientErrors',
@@ -452,7 +452,7 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
         ls.some((l) => mine(l) && emfNames(l).includes('Errors')) &&
         ls.some((l) => mine(l) && emfNames(l).includes('Requests')),
     );
-    expect(lines.find((l) => emfNames(l).includes('Errors'))).toMatchObject({
+    expect(lines.find((l) => mine(l) && emfNames(l).includes('Errors'))).toMatchObject({
       service: 'search',
       code: 'UNSUPPORT_CONTENT_TYPE',
       Errors: 1,
