@@ -76,6 +76,7 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
   };
   const imageIds = [doc.recognize_face_image_id, doc.spot_image_id];
   let status: 'created' | 'duplicate';
+  let storedAt = req.timestampMs;
   try {
     // Images before the event: a stored event never points at an image that is not there yet.
     // allSettled, not all: an undo must not race a put that is still running.
@@ -85,7 +86,8 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
     ]);
     const failed = puts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
     if (failed) throw failed.reason;
-    status = await events.put(stored);
+    // A retry of an ingest that stopped part-way is stored at that attempt's time (its key).
+    ({ status, timestampMs: storedAt } = await events.putEvent(stored));
   } catch (err) {
     await undoIngest(deps.services, stored, imageIds);
     throw err;
@@ -93,7 +95,7 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
   return {
     event_id: eventId,
     status,
-    timestamp: doc.timestamp,
+    timestamp: storedAt / 1000,
     recognize_face_image_id: doc.recognize_face_image_id,
     spot_image_id: doc.spot_image_id,
   };

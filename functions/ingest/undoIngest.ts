@@ -4,7 +4,8 @@ import type { EventLocation } from '../store/types';
 
 /**
  * Best-effort undo of an ingest that failed after it may have stored images or the event record: the
- * record first (so no searchable event ever points at a deleted image), then the images. Nothing is
+ * record first (so no searchable event ever points at a deleted image), then the images, then the
+ * event's intent (functions/store/types.ts, EventIntent). Nothing is
  * undone if the event's pointer exists, because then the event is complete: a concurrent ingest of the
  * same id finished it, or ours did and only its answer was lost. Never throws: what it cannot remove
  * (storage down) the reconcile step (functions/store/reconcile.ts) removes later.
@@ -17,9 +18,17 @@ export async function undoIngest(
   imageIds: string[],
 ): Promise<'undone' | 'complete' | 'left-for-reconcile'> {
   try {
-    if (await services.events.find(event.eventId)) return 'complete';
-    await services.events.deleteRecord(event);
+    if (await services.events.find(event.eventId)) {
+      // Complete after all; what is left of other attempts (our copy, if we lost a race) goes.
+      await services.events.settle(event.eventId);
+      return 'complete';
+    }
+    // The record is where the intent put it (an earlier stopped attempt's time), or at ours.
+    const intent = await services.events.intent(event.eventId);
+    await services.events.deleteRecord(intent ?? event);
     await services.images.delete(imageIds);
+    // Last: until the record and images are gone, the intent is what lets DELETE and reconcile find them.
+    if (intent) await services.events.deleteIntent(event.eventId);
     logger.warn({ eventId: event.eventId, images: imageIds.length }, 'failed ingest undone');
     return 'undone';
   } catch (err) {

@@ -91,6 +91,11 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(5555),
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default(join(REPO_ROOT, '.data')),
+  /**
+   * Crash tests only: the process kills itself (SIGKILL) right after its Nth storage write
+   * (functions/store/crashHook.ts). Unset in any real deployment.
+   */
+  CRASH_AFTER_WRITES: z.coerce.number().int().min(1).optional(),
 });
 
 export type Config = z.infer<typeof schema>;

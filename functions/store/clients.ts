@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../shared/config';
+import { addCrashHook } from './crashHook';
 import { createRetryStrategy } from './retryPolicy';
 
 // Locally we stay on the machine's Node 20 by choice (Lambda runs 22; `npm run test:node22` tests it):
@@ -51,7 +52,7 @@ export function createAwsClients(c: Config, opts: { localCredentials?: boolean }
       socketTimeout: c.STORAGE_REQUEST_TIMEOUT_MS,
     },
   });
-  return {
+  const clients = {
     dynamo: new DynamoDBClient({ ...common(), endpoint: c.DYNAMODB_ENDPOINT, base64Decoder: decodeBase64 }),
     s3: new S3Client({
       ...common(),
@@ -59,4 +60,9 @@ export function createAwsClients(c: Config, opts: { localCredentials?: boolean }
       forcePathStyle: Boolean(c.S3_ENDPOINT),
     }),
   };
+  if (c.CRASH_AFTER_WRITES) {
+    addCrashHook(clients.dynamo, c.CRASH_AFTER_WRITES);
+    addCrashHook(clients.s3, c.CRASH_AFTER_WRITES);
+  }
+  return clients;
 }

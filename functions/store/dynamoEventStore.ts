@@ -19,16 +19,26 @@ import { type ReadOptions, blockStream } from './hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
   HOUR_VERSION_SK,
+  INTENT_SHARDS,
   POINTER_SK,
   eventKey,
   eventPk,
   hourFromVersionPk,
   hourVersionPk,
+  intentKey,
+  intentPk,
   parseSk,
   pointerPk,
   skBounds,
 } from './keys';
-import type { EventLocation, EventPointer, EventStore, HistoryQuery, StoredEvent } from './types';
+import type {
+  EventIntent,
+  EventLocation,
+  EventPointer,
+  EventStore,
+  HistoryQuery,
+  StoredEvent,
+} from './types';
 import type { HistoryRecord } from '../core/scan';
 
 export interface DynamoEventStoreOptions {
@@ -90,7 +100,7 @@ export class DynamoEventStore implements EventStore {
   }
 
   private pointerItem(e: StoredEvent): Record<string, AttributeValue> {
-    const imageIds = [e.doc.recognize_face_image_id, e.doc.spot_image_id].filter(Boolean);
+    const imageIds = this.imageIdsOf(e);
     return {
       pk: { S: pointerPk(e.eventId) },
       sk: { S: POINTER_SK },
@@ -101,39 +111,97 @@ export class DynamoEventStore implements EventStore {
   }
 
   async put(e: StoredEvent): Promise<'created' | 'duplicate'> {
-    if (await this.find(e.eventId)) return 'duplicate';
-    // Event first, pointer last: a crash in between leaves an event a retry rewrites in place (same key),
-    // never a pointer to nothing.
-    await this.db.send(new PutItemCommand({ TableName: this.opts.table, Item: this.eventItem(e) }));
-    await this.bumpVersions([e.timestampMs]);
+    return (await this.putEvent(e)).status;
+  }
+
+  /**
+   * Crash-safe order (docs/store.md, "Crashes"): the intent, then the record, then the pointer
+   * (conditional), then the intent goes. The intent fixes the event's time at the first attempt's: a
+   * retry after a crash (whatever timestamp it carries) writes its record under the same key, so there
+   * is never a second record, and every record that exists is at the time its pointer or intent names
+   * (DELETE and reconcile reach it) whatever process dies between two of these writes.
+   */
+  async putEvent(e: StoredEvent): Promise<{ status: 'created' | 'duplicate'; timestampMs: number }> {
+    const found = await this.find(e.eventId);
+    if (found) return { status: 'duplicate', timestampMs: found.timestampMs };
+    const timestampMs = await this.claimIntent(e.eventId, e.timestampMs, this.imageIdsOf(e));
+    const event =
+      timestampMs === e.timestampMs
+        ? e
+        : { ...e, timestampMs, doc: { ...e.doc, timestamp: timestampMs / 1000 } };
+    await this.db.send(new PutItemCommand({ TableName: this.opts.table, Item: this.eventItem(event) }));
+    await this.bumpVersions([timestampMs]);
     try {
       await this.db.send(
         new PutItemCommand({
           TableName: this.opts.table,
-          Item: this.pointerItem(e),
+          Item: this.pointerItem(event),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return 'created';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      // A concurrent ingest of the same id won; if it carried another timestamp, ours is a second copy.
-      const winner = await this.find(e.eventId);
-      // Removed with a version bump: a search may already have cached the copy's hour.
-      if (winner && winner.timestampMs !== Math.floor(e.timestampMs)) await this.deleteRecord(e);
-      return 'duplicate';
+      // A concurrent ingest of the same id won (possibly with an intent of its own, made after ours was
+      // gone); settle() removes our copy if it is at another time.
+      await this.settle(e.eventId);
+      return { status: 'duplicate', timestampMs: (await this.find(e.eventId))?.timestampMs ?? timestampMs };
     }
+    await this.deleteIntent(e.eventId, timestampMs);
+    return { status: 'created', timestampMs };
+  }
+
+  /**
+   * Creates the intent, or adopts the one a stopped attempt left: its time is the event's. An intent left
+   * by a stopped erasure is taken over: its record goes first (our images are already written under
+   * the same ids), then the intent carries our time.
+   */
+  private async claimIntent(eventId: string, timestampMs: number, imageIds: string[]): Promise<number> {
+    const key = this.intentItemKey(eventId);
+    const values: Record<string, AttributeValue> = {
+      ':ts': { N: String(timestampMs) },
+      ':now': { N: String(Date.now()) },
+      ':exp': { N: String(this.expiresAt(timestampMs)) },
+    };
+    const r = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.opts.table,
+        Key: key,
+        UpdateExpression: `SET ts = if_not_exists(ts, :ts), touchedAt = :now, expiresAt = if_not_exists(expiresAt, :exp)${imageIds.length ? ' ADD images :img' : ''}`,
+        ExpressionAttributeValues: imageIds.length ? { ...values, ':img': { SS: imageIds } } : values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const intent = this.parseIntent(r.Attributes ?? {});
+    if (!intent.erasing) return intent.timestampMs;
+    if (Math.floor(intent.timestampMs) !== Math.floor(timestampMs)) await this.deleteRecord(intent);
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.opts.table,
+        Key: key,
+        UpdateExpression: 'SET ts = :ts, touchedAt = :now, expiresAt = :exp REMOVE erasing',
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return timestampMs;
+  }
+
+  private intentItemKey(eventId: string): Record<string, AttributeValue> {
+    const { pk, sk } = intentKey(eventId);
+    return { pk: { S: pk }, sk: { S: sk } };
   }
 
   async putMany(events: StoredEvent[], opts: { pointers?: boolean } = {}): Promise<void> {
-    // One key twice in a BatchWriteItem call fails the whole call; the last copy of an event wins.
+    // Pointers first, in a phase of their own: a crash part-way leaves pointers to nothing (DELETE still
+    // answers for them), never a searchable record without its pointer.
+    if (opts.pointers !== false) await this.batchPut(events.map((e) => this.pointerItem(e)));
+    await this.batchPut(events.map((e) => this.eventItem(e)));
+    await this.bumpVersions(events.map((e) => e.timestampMs));
+  }
+
+  private async batchPut(items: Array<Record<string, AttributeValue>>): Promise<void> {
+    // One key twice in a BatchWriteItem call fails the whole call; the last copy of an item wins.
     const byKey = new Map<string, WriteRequest>();
-    const add = (item: Record<string, AttributeValue>) =>
-      byKey.set(`${item.pk.S}|${item.sk.S}`, { PutRequest: { Item: item } });
-    for (const e of events) {
-      add(this.eventItem(e));
-      if (opts.pointers !== false) add(this.pointerItem(e));
-    }
+    for (const item of items) byKey.set(`${item.pk.S}|${item.sk.S}`, { PutRequest: { Item: item } });
     const requests = [...byKey.values()];
     let next = 0;
     const worker = async () => {
@@ -152,7 +220,97 @@ export class DynamoEventStore implements EventStore {
       }
     };
     await Promise.all(Array.from({ length: this.opts.writeConcurrency }, worker));
-    await this.bumpVersions(events.map((e) => e.timestampMs));
+  }
+
+  private imageIdsOf(e: StoredEvent): string[] {
+    return [e.doc.recognize_face_image_id, e.doc.spot_image_id].filter((id): id is string => Boolean(id));
+  }
+
+  private parseIntent(item: Record<string, AttributeValue>): EventIntent {
+    return {
+      eventId: item.sk?.S ?? '',
+      timestampMs: Number(item.ts?.N ?? 0),
+      imageIds: item.images?.SS ?? [],
+      touchedAt: Number(item.touchedAt?.N ?? 0),
+      erasing: item.erasing?.BOOL === true,
+    };
+  }
+
+  async intent(eventId: string): Promise<EventIntent | undefined> {
+    const r = await this.db.send(
+      new GetItemCommand({
+        TableName: this.opts.table,
+        Key: this.intentItemKey(eventId),
+        ConsistentRead: true,
+      }),
+    );
+    return r.Item ? this.parseIntent(r.Item) : undefined;
+  }
+
+  async markErasing(intent: Omit<EventIntent, 'touchedAt' | 'erasing'>): Promise<void> {
+    const values: Record<string, AttributeValue> = {
+      ':ts': { N: String(intent.timestampMs) },
+      ':now': { N: String(Date.now()) },
+      ':exp': { N: String(this.expiresAt(intent.timestampMs)) },
+      ':yes': { BOOL: true },
+    };
+    if (intent.imageIds.length) values[':img'] = { SS: [...new Set(intent.imageIds)] };
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.opts.table,
+        Key: this.intentItemKey(intent.eventId),
+        UpdateExpression: `SET ts = :ts, touchedAt = :now, expiresAt = :exp, erasing = :yes${intent.imageIds.length ? ' ADD images :img' : ''}`,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /** Removes the intent; with `onlyAt`, only if it still names that time and is not an erasure's. */
+  async deleteIntent(eventId: string, onlyAt?: number): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteItemCommand({
+          TableName: this.opts.table,
+          Key: this.intentItemKey(eventId),
+          ...(onlyAt === undefined
+            ? {}
+            : {
+                ConditionExpression: 'ts = :ts AND attribute_not_exists(erasing)',
+                ExpressionAttributeValues: { ':ts': { N: String(onlyAt) } },
+              }),
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async settle(eventId: string): Promise<number> {
+    const [intent, pointer] = await Promise.all([this.intent(eventId), this.find(eventId)]);
+    if (!intent || !pointer || intent.erasing) return 0;
+    const stale = Math.floor(intent.timestampMs) !== Math.floor(pointer.timestampMs);
+    if (stale) await this.deleteRecord(intent);
+    await this.deleteIntent(eventId, intent.timestampMs);
+    return stale ? 1 : 0;
+  }
+
+  async *intents(): AsyncIterable<EventIntent[]> {
+    for (let shard = 0; shard < INTENT_SHARDS; shard++) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const r = await this.db.send(
+          new QueryCommand({
+            TableName: this.opts.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: intentPk(shard) } },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        yield (r.Items ?? []).map((item) => this.parseIntent(item));
+        start = r.LastEvaluatedKey;
+      } while (start);
+    }
   }
 
   /**
@@ -253,12 +411,16 @@ export class DynamoEventStore implements EventStore {
     };
   }
 
+  /** Store-level erasure (no images): the records the pointer and intent name, the pointer, the intent. */
   async delete(eventId: string): Promise<EventPointer | undefined> {
-    const p = await this.find(eventId);
-    if (!p) return undefined;
-    await this.deleteRecord(p);
+    const [p, intent] = await Promise.all([this.find(eventId), this.intent(eventId)]);
+    if (!p && !intent) return undefined;
+    if (p) await this.deleteRecord(p);
+    if (intent && (!p || Math.floor(intent.timestampMs) !== Math.floor(p.timestampMs)))
+      await this.deleteRecord(intent);
     await this.deletePointer(eventId);
-    return p;
+    if (intent) await this.deleteIntent(eventId);
+    return p ?? { eventId, timestampMs: intent!.timestampMs, imageIds: intent!.imageIds };
   }
 
   async deleteRecord(e: EventLocation): Promise<void> {

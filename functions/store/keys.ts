@@ -9,6 +9,7 @@ import { hourLabel, hourOf, sortKey } from '../core/timeWindow';
  * | event pointer (idempotency, delete by id) | `EVENT#<eventId>` | `EVENT` |
  * | search lease slot | `LEASE#search` | `slot#<n>` |
  * | hour write version (validates cached hours; attribute v, bumped by every event write or delete) | `HV#<yyyyMMddHH>` | `V` |
+ * | write or erase intent (an ingest or DELETE under way, or stopped part-way) | `INTENT#<n>` | `<eventId>` |
  */
 export const POINTER_SK = 'EVENT';
 export const LEASE_PK = 'LEASE#search';
@@ -41,6 +42,17 @@ export function hourFromVersionPk(pk: string): number {
   return hourOf(
     Date.UTC(+label.slice(0, 4), +label.slice(4, 6) - 1, +label.slice(6, 8), +label.slice(8, 10)),
   );
+}
+
+/** Intents are spread over this many partitions, whatever BUCKET_SHARDS is, so reconcile knows them all. */
+export const INTENT_SHARDS = 8;
+
+export function intentPk(shard: number): string {
+  return `INTENT#${shard}`;
+}
+
+export function intentKey(eventId: string): { pk: string; sk: string } {
+  return { pk: intentPk(shardOf(eventId, INTENT_SHARDS)), sk: eventId };
 }
 
 export function pointerPk(eventId: string): string {

@@ -1,5 +1,6 @@
+import { eraseEvent } from './eraseEvent';
 import type { Services } from './services';
-import type { ListedImage } from './types';
+import type { EventIntent, ListedImage } from './types';
 
 export interface ReconcileOptions {
   /** Images younger than this may belong to an ingest still running: never touched. */
@@ -27,6 +28,16 @@ export interface ReconcileReport {
   unverified: number;
   /** Objects under images/ not named `<event id>.face|.scene`. */
   foreign: number;
+  /** Intents (functions/store/types.ts, EventIntent) read. */
+  intentsListed: number;
+  /** Intents of complete events whose ingest stopped before settling: other attempts' records removed. */
+  intentsSettled: number;
+  /** Records of earlier attempts at other times than the pointer's (would be a second copy of the id). */
+  staleRecordsRemoved: number;
+  /** Ingests that stopped before their pointer, or erasures that stopped: erased whole (records, images, intent). */
+  intentsErased: number;
+  /** Intents younger than the grace period (an ingest or erasure may still be running): left alone. */
+  intentsKept: number;
   dryRun: boolean;
 }
 
@@ -36,6 +47,9 @@ const SUFFIX = /\.(face|scene)$/;
  * Removes what failed ingests and interrupted erasures left behind, in the order that never leaves an
  * event pointing at a missing image (record, then images, then pointer):
  *
+ * - intents older than the grace period: of a complete event, the records other attempts left at other
+ *   times (then the intent); of an ingest that never got its pointer, or an erasure that stopped, the
+ *   whole event (eraseEvent.ts);
  * - images whose event has no pointer and that are older than the grace period: the event's record (if
  *   the failed ingest got that far; found through the event time stored with the image) and then the
  *   images;
@@ -59,9 +73,42 @@ export async function reconcile(
     erasuresFinished: 0,
     unverified: 0,
     foreign: 0,
+    intentsListed: 0,
+    intentsSettled: 0,
+    staleRecordsRemoved: 0,
+    intentsErased: 0,
+    intentsKept: 0,
     dryRun: o.dryRun,
   };
   const cutoff = o.now() - o.graceMs;
+
+  // Intents first: each names the time at which an attempt may have left a record, images or not.
+  const settleIntent = async (intent: EventIntent): Promise<void> => {
+    if (intent.touchedAt > cutoff) {
+      report.intentsKept++;
+      return;
+    }
+    const pointer = intent.erasing ? undefined : await events.find(intent.eventId);
+    if (pointer) {
+      report.intentsSettled++;
+      if (o.dryRun) {
+        report.staleRecordsRemoved += Number(
+          Math.floor(intent.timestampMs) !== Math.floor(pointer.timestampMs),
+        );
+      } else report.staleRecordsRemoved += await events.settle(intent.eventId);
+      return;
+    }
+    report.intentsErased++;
+    if (!o.dryRun) await eraseEvent(services, intent.eventId);
+  };
+  for await (const page of events.intents()) {
+    report.intentsListed += page.length;
+    const queue = [...page];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await settleIntent(next);
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+  }
 
   const settle = async (eventId: string, listed: ListedImage[]): Promise<void> => {
     const ids = listed.map((i) => i.imageId);
@@ -79,6 +126,11 @@ export async function reconcile(
       return;
     }
     if (listed.some((i) => i.lastModified.getTime() > cutoff)) {
+      report.kept += ids.length;
+      return;
+    }
+    // An intent left after the pass above is young (an ingest under way): its images stay with it.
+    if (await events.intent(eventId)) {
       report.kept += ids.length;
       return;
     }

@@ -30,13 +30,36 @@ export interface EventPointer extends EventLocation {
 }
 
 /**
+ * An ingest or erasure of an event id that is under way, or that stopped part-way (process killed):
+ * written before an ingest's record, removed once the event is complete (its pointer written) or erased.
+ * It fixes the event's time, so a retried ingest writes under the same key, and it lets DELETE and
+ * reconcile reach a record that has no pointer yet.
+ */
+export interface EventIntent extends EventLocation {
+  imageIds: string[];
+  /** When an attempt last touched it (ms): reconcile leaves younger ones to the attempt. */
+  touchedAt: number;
+  /** Set by an erasure before it starts: whatever is named here goes. */
+  erasing: boolean;
+}
+
+/**
  * The history of recognition events. Each event is a record (what searches read) plus a pointer (by id:
- * idempotency, delete by id). Written record first, pointer last; erased record first, pointer last.
+ * idempotency, delete by id), plus an intent while a write or erasure is under way. Written intent
+ * first, then record, then pointer; erased (after marking the intent) record first, pointer, intent last.
  */
 export interface EventStore {
-  /** Writes an event unless one with its id exists: 'duplicate' then, and nothing changes. */
+  /**
+   * Writes an event unless one with its id exists: 'duplicate' then, and nothing changes. An attempt
+   * that stopped part-way is completed under its key (its time), so one record per id remains.
+   */
   put(event: StoredEvent): Promise<'created' | 'duplicate'>;
-  /** Many events at once (bulk seeding, tests); ids are assumed new. Without pointers they cannot be deleted by id. */
+  /** put(), also telling the time the event is stored at (an earlier stopped attempt's, if any). */
+  putEvent(event: StoredEvent): Promise<{ status: 'created' | 'duplicate'; timestampMs: number }>;
+  /**
+   * Many events at once (bulk seeding, tests); ids are assumed new (no intent: a retry must carry the same
+   * times). Pointers are written before records, so every record written has its pointer. Without pointers they cannot be deleted by id.
+   */
   putMany(events: StoredEvent[], opts?: { pointers?: boolean }): Promise<void>;
   find(eventId: string): Promise<EventPointer | undefined>;
   /** Removes the event's record, then its pointer; undefined when there was none. */
@@ -45,6 +68,19 @@ export interface EventStore {
   deleteRecord(event: EventLocation): Promise<void>;
   /** Removes the pointer only: the last step of an erasure. */
   deletePointer(eventId: string): Promise<void>;
+  /** The intent left for this id, if any (strongly consistent). */
+  intent(eventId: string): Promise<EventIntent | undefined>;
+  /** Records an erasure of this record and these images before it starts (an intent marked erasing). */
+  markErasing(intent: Omit<EventIntent, 'touchedAt' | 'erasing'>): Promise<void>;
+  /** Removes the intent: the last step of an erasure. */
+  deleteIntent(eventId: string): Promise<void>;
+  /**
+   * Finishes what ingests of a complete event left: a record at another time than the pointer's (a
+   * concurrent attempt's copy), then the intent. Nothing happens without a pointer. Returns the records removed.
+   */
+  settle(eventId: string): Promise<number>;
+  /** Every intent, page by page (reconcile). */
+  intents(): AsyncIterable<EventIntent[]>;
   /** Whether the record exists (strongly consistent). */
   recordExists(event: EventLocation): Promise<boolean>;
   records(query: HistoryQuery): AsyncIterable<HistoryRecord>;

@@ -126,17 +126,30 @@ describe('a failed ingest removes what it stored', () => {
 
     // Within the grace period an ingest may still be running: nothing is touched.
     const early = await reconcile(server.services, { graceMs: 60 * 60_000 });
-    expect(early).toMatchObject({ orphanImagesRemoved: 0, orphanRecordsRemoved: 0, erasuresFinished: 0 });
+    expect(early).toMatchObject({
+      orphanImagesRemoved: 0,
+      orphanRecordsRemoved: 0,
+      erasuresFinished: 0,
+      intentsKept: 1,
+      intentsErased: 0,
+    });
+    // The ingest's intent (written before its record) names the record: it is found without the images.
+    expect(await server.services.events.intent('undo-fails')).toMatchObject({
+      timestampMs: now - 38 * 60_000,
+    });
 
     const report = await reconcile(server.services, { graceMs: 0 });
     expect(report).toMatchObject({
-      imagesListed: 8, // kept-1, kept-2, pointer-fails, undo-fails: two images each
+      intentsListed: 1,
+      intentsErased: 1, // record, images, intent
+      imagesListed: 6, // kept-1, kept-2, pointer-fails: two images each (undo-fails' went with its intent)
       kept: 6,
-      orphanRecordsRemoved: 1,
-      orphanImagesRemoved: 2,
+      orphanRecordsRemoved: 0,
+      orphanImagesRemoved: 0,
       erasuresFinished: 0,
       unverified: 0,
     });
+    expect(await server.services.events.intent('undo-fails')).toBeUndefined();
     expect(await server.services.events.recordExists(location('undo-fails', 38))).toBe(false);
     expect(await found()).toEqual(['pointer-fails', 'kept-2', 'kept-1']);
     expect(await storedImageIds(server.services.images)).toEqual(
@@ -237,42 +250,50 @@ describe('reconcile()', () => {
 });
 
 describe('two ingests of one id with different times', () => {
-  it("the loser's copy disappears from every search, cached hours included", async () => {
+  it('one record remains, at the time of the first, and no search ever sees two', async () => {
     const examined = async () => (await search()).body.records_examined as number;
     const start = await examined();
     const code = randomUnit();
     // Hours that have ended: those are the ones searches cache.
-    const loser = syntheticEvent(now - 5 * 3_600_000, 'cam-1', code, {}, 'race-1');
-    const winner = syntheticEvent(now - 4 * 3_600_000, 'cam-1', code, {}, 'race-1');
-    // Hold the loser just before its pointer write: its record is stored by then.
+    const first = syntheticEvent(now - 5 * 3_600_000, 'cam-1', code, {}, 'race-1');
+    const second = syntheticEvent(now - 4 * 3_600_000, 'cam-1', code, {}, 'race-1');
+    // Hold the first just before its pointer write: its intent and record are stored by then.
     let reached!: () => void;
     let release!: () => void;
     const atGate = new Promise<void>((r) => (reached = r));
     const gate = new Promise<void>((r) => (release = r));
+    let held = false;
     const { dynamo } = server.services.clients;
     dynamo.middlewareStack.add(
       (next) => async (args) => {
         const item = (args.input as { Item?: Record<string, { S?: string; N?: string }> }).Item;
-        if (item?.pk?.S === 'EVENT#race-1' && item.ts?.N === String(loser.timestampMs)) {
+        if (!held && item?.pk?.S === 'EVENT#race-1') {
+          held = true;
           reached();
           await gate;
         }
         return next(args);
       },
-      { step: 'initialize', name: 'holdLoser' },
+      { step: 'initialize', name: 'holdFirst' },
     );
     try {
-      const losing = server.services.events.put(loser);
+      const firstPut = server.services.events.put(first);
       await atGate;
-      expect(await examined()).toBe(start + 1); // a search sees (and caches) the loser's record
-      expect(await server.services.events.put(winner)).toBe('created');
+      expect(await examined()).toBe(start + 1); // a search sees (and caches) the first's record
+      // The second finds the first's intent and writes under the same key (its time).
+      expect(await server.services.events.putEvent(second)).toEqual({
+        status: 'created',
+        timestampMs: first.timestampMs,
+      });
       release();
-      expect(await losing).toBe('duplicate');
+      expect(await firstPut).toBe('duplicate');
     } finally {
-      dynamo.middlewareStack.remove('holdLoser');
+      dynamo.middlewareStack.remove('holdFirst');
     }
-    expect(await server.services.events.recordExists(loser)).toBe(false);
-    expect(await examined()).toBe(start + 1); // the winner only, not a stale cached copy
+    expect(await server.services.events.recordExists(first)).toBe(true);
+    expect(await server.services.events.recordExists(second)).toBe(false);
+    expect(await server.services.events.intent('race-1')).toBeUndefined();
+    expect(await examined()).toBe(start + 1);
     await server.services.events.delete('race-1');
   });
 });

@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { LocalServer } from '../../functions/local/server';
+import { startLocalServer } from '../../functions/local/server';
+
+export const ROOT = resolve(__dirname, '../..');
+
+export interface Child {
+  child: ChildProcess;
+  /** Exit code, or the signal that ended it ('SIGKILL' after a crash point). */
+  exited: Promise<string>;
+  stderr: () => string;
+}
+
+/** A script of this repository under tsx in its own process, on `dataDir`, never on a developer's port. */
+export function spawnScript(
+  script: string,
+  args: string[],
+  dataDir: string,
+  env: Record<string, string>,
+): Child {
+  // node itself (tsx as a loader, not its wrapper process): a SIGKILL reaches the process that writes.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      DYNAMODB_ENDPOINT: '',
+      S3_ENDPOINT: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.on('data', () => undefined);
+  const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(signal ?? String(code))));
+  return { child, exited, stderr: () => err };
+}
+
+/** `npm start` in a child process; its URL once it listens (the marker file it writes). */
+export async function startServerChild(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<Child & { url: string }> {
+  const marker = join(dataDir, 'local-server.json');
+  rmSync(marker, { force: true }); // a killed server leaves its marker
+  const c = spawnScript('functions/local/server.ts', [], dataDir, env);
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (c.child.exitCode !== null || c.child.signalCode !== null)
+      throw new Error(`server exited early: ${c.stderr()}`);
+    if (existsSync(marker)) {
+      try {
+        return { ...c, url: (JSON.parse(readFileSync(marker, 'utf8')) as { url: string }).url };
+      } catch {
+        // caught mid-write
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  c.child.kill('SIGKILL');
+  throw new Error('server did not start');
+}
+
+/** The same data, opened again in this process (the restart after a crash). */
+export const reopen = (dataDir: string): Promise<LocalServer> =>
+  startLocalServer({ port: 0, dataDir, env: { DYNAMODB_ENDPOINT: '', S3_ENDPOINT: '' } });
+
+export interface Audit {
+  /** event id → times of its records */
+  records: Map<string, number[]>;
+  pointers: Map<string, number>;
+  intents: Map<string, number>;
+  images: string[];
+  /** What breaks the invariants: a record neither its pointer nor its intent names; an id twice. */
+  problems: string[];
+}
+
+/**
+ * Everything in the store, read directly (a full table scan and a listing), and the invariants of
+ * docs/store.md "Crashes": every record is at the time its pointer or its intent names (so DELETE and
+ * reconcile reach it), and no event id has two records.
+ */
+export async function audit(server: LocalServer): Promise<Audit> {
+  const { dynamo } = server.services.clients;
+  const items: Array<Record<string, AttributeValue>> = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const r = await dynamo.send(
+      new ScanCommand({
+        TableName: server.config.EVENTS_TABLE,
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...(r.Items ?? []));
+    start = r.LastEvaluatedKey;
+  } while (start);
+  const a: Audit = { records: new Map(), pointers: new Map(), intents: new Map(), images: [], problems: [] };
+  for (const i of items) {
+    const pk = i.pk.S ?? '';
+    const sk = i.sk.S ?? '';
+    if (pk.startsWith('EV#')) {
+      const id = sk.slice(14);
+      a.records.set(id, [...(a.records.get(id) ?? []), Number(sk.slice(0, 13))]);
+    } else if (pk.startsWith('EVENT#')) a.pointers.set(pk.slice(6), Math.floor(Number(i.ts.N)));
+    else if (pk.startsWith('INTENT#')) a.intents.set(sk, Math.floor(Number(i.ts?.N)));
+  }
+  for (const [id, times] of a.records) {
+    if (times.length > 1) a.problems.push(`${id}: ${times.length} records`);
+    for (const t of times) {
+      if (a.pointers.get(id) !== t && a.intents.get(id) !== t)
+        a.problems.push(`${id}@${t}: record without pointer or intent`);
+    }
+  }
+  for await (const page of server.services.images.list()) a.images.push(...page.map((p) => p.imageId));
+  return a;
+}

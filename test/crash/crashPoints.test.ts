@@ -1,0 +1,192 @@
+/**
+ * Crash points (docs/store.md, "Crashes"): the local server (or the reconcile script) runs in a child
+ * process that kills itself with SIGKILL right after its Nth storage write (CRASH_AFTER_WRITES), for
+ * every N of an ingest, a DELETE and a reconcile. After each crash the same DATA_DIR is opened again and
+ * checked (audit(): every record reachable through its pointer or intent, no event id twice, the store
+ * lists), the interrupted operation is retried, reconcile runs, and the event is erased: nothing is
+ * left, no image is served.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalServer } from '../../functions/local/server';
+import { reconcile } from '../../functions/store/reconcile';
+import { b64, faceCrop, facesOf, photo } from '../integration/api/helpers';
+import { audit, reopen, spawnScript, startServerChild } from './crashKit';
+
+jest.setTimeout(600_000);
+
+let alice: Buffer;
+const T1 = Date.now() - 3 * 3_600_000;
+const T2 = Date.now() - 2 * 3_600_000; // a retry carries another time, as a re-run seed does
+const ID = 'crash-ev';
+
+const ingest = async (url: string, timestamp: number) => {
+  try {
+    const res = await fetch(`${url}/sophon/v2/face/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        event_id: ID,
+        face_image_base64: b64(alice),
+        timestamp,
+        media_device_info: { media_device_id: 'cam-1' },
+      }),
+    });
+    return res.status;
+  } catch {
+    return 'dropped';
+  }
+};
+const erase = async (url: string) => {
+  try {
+    return (await fetch(`${url}/sophon/v2/face/events/${ID}`, { method: 'DELETE' })).status;
+  } catch {
+    return 'dropped';
+  }
+};
+const imageStatus = async (url: string, imageId: string) =>
+  (await fetch(`${url}/sophon/v2/face/images/${imageId}`)).status;
+
+/** What one crash point found, for the summary printed at the end (and the report). */
+const findings: Array<{ op: string; n: number; answer: string; problems: string[]; left: string }> = [];
+
+/** After the retry and reconcile: erase, reconcile, and check that nothing at all is left. */
+async function eraseAndCheckEmpty(s: LocalServer): Promise<void> {
+  const del = await erase(s.url);
+  expect([200, 404]).toContain(del);
+  await reconcile(s.services, { graceMs: 0 });
+  const a = await audit(s);
+  expect(a.problems).toEqual([]);
+  expect([...a.records.keys(), ...a.pointers.keys(), ...a.intents.keys(), ...a.images]).toEqual([]);
+  expect(await imageStatus(s.url, `${ID}.face`)).toBe(404);
+  expect(await imageStatus(s.url, `${ID}.scene`)).toBe(404);
+}
+
+const summary = (a: Awaited<ReturnType<typeof audit>>) =>
+  `records ${[...a.records.values()].flat().length}, pointers ${a.pointers.size}, intents ${a.intents.size}, images ${a.images.length}`;
+
+beforeAll(async () => {
+  const group = photo(1);
+  alice = await faceCrop(group, (await facesOf(group))[0]);
+});
+
+afterAll(() => {
+  console.log(
+    `crash points: ${findings.length}\n` +
+      findings
+        .map(
+          (f) =>
+            `${f.op} after write ${f.n}: answer ${f.answer}; left ${f.left}; problems ${f.problems.join(', ') || 'none'}`,
+        )
+        .join('\n'),
+  );
+});
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sfs-crash-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An ingest's writes: 2 images, intent, record, hour version, pointer, intent removed (7). */
+const INGEST_WRITES = 7;
+it.each(Array.from({ length: INGEST_WRITES }, (_, i) => i + 1))('ingest, killed after write %i', (n) =>
+  withDir(async (dir) => {
+    const child = await startServerChild(dir, { CRASH_AFTER_WRITES: String(n) });
+    const answer = await ingest(child.url, T1);
+    const exit = await child.exited;
+    const s = await reopen(dir);
+    try {
+      const a = await audit(s);
+      const finding = { op: 'ingest', n, answer: String(answer), problems: a.problems, left: summary(a) };
+      findings.push(finding);
+      expect(exit).toBe('SIGKILL');
+      expect(answer).toBe('dropped');
+      // The retry completes the event under the first attempt's key, whatever time it carries.
+      const retried = await ingest(s.url, T2);
+      const b = await audit(s);
+      finding.problems = [...a.problems, ...b.problems.map((p) => `after retry: ${p}`)];
+      expect(a.problems).toEqual([]);
+      expect([201, 200]).toContain(retried);
+      expect(b.problems).toEqual([]);
+      expect(b.records.get(ID)).toHaveLength(1);
+      // Killed after its pointer: the retry answers "duplicate" and writes nothing; reconcile settles it.
+      expect(b.intents.size).toBe(retried === 200 ? Number(n === INGEST_WRITES - 1) : 0);
+      expect(await imageStatus(s.url, `${ID}.face`)).toBe(200);
+      await reconcile(s.services, { graceMs: 0 });
+      const c = await audit(s);
+      expect(c.records.get(ID)).toHaveLength(1);
+      expect(c.intents.size).toBe(0);
+      await eraseAndCheckEmpty(s);
+    } finally {
+      await s.close();
+    }
+  }),
+);
+
+it('an ingest without a crash point makes 7 writes', () =>
+  withDir(async (dir) => {
+    const child = await startServerChild(dir, { CRASH_AFTER_WRITES: String(INGEST_WRITES + 1) });
+    expect(await ingest(child.url, T1)).toBe(201);
+    child.child.kill('SIGTERM');
+    expect(await child.exited).toBe('0');
+  }));
+
+/** A DELETE's writes: intent marked erasing, record, hour version, images, pointer, intent (6). */
+const ERASE_WRITES = 6;
+it.each(Array.from({ length: ERASE_WRITES }, (_, i) => i + 1))('DELETE, killed after write %i', (n) =>
+  withDir(async (dir) => {
+    const setup = await reopen(dir);
+    expect(await ingest(setup.url, T1)).toBe(201);
+    await setup.close();
+    const child = await startServerChild(dir, { CRASH_AFTER_WRITES: String(n) });
+    const answer = await erase(child.url);
+    const exit = await child.exited;
+    const s = await reopen(dir);
+    try {
+      const a = await audit(s);
+      findings.push({ op: 'DELETE', n, answer: String(answer), problems: a.problems, left: summary(a) });
+      expect(exit).toBe('SIGKILL');
+      expect(a.problems).toEqual([]);
+      // The retried DELETE finds what is left (pointer or intent) until the very last write.
+      expect(await erase(s.url)).toBe(n < ERASE_WRITES ? 200 : 404);
+      await eraseAndCheckEmpty(s);
+    } finally {
+      await s.close();
+    }
+  }),
+);
+
+/**
+ * Reconcile of an ingest killed after its record (images, intent, record: searchable, no pointer): it
+ * erases the event. Its writes: intent marked erasing, record, hour version, images, intent (the pointer
+ * delete of an absent pointer is a write too): 6.
+ */
+const RECONCILE_WRITES = 6;
+it.each(Array.from({ length: RECONCILE_WRITES }, (_, i) => i + 1))('reconcile, killed after write %i', (n) =>
+  withDir(async (dir) => {
+    const crashed = await startServerChild(dir, { CRASH_AFTER_WRITES: '4' });
+    await ingest(crashed.url, T1);
+    expect(await crashed.exited).toBe('SIGKILL');
+    const run = spawnScript('scripts/reconcile.ts', ['--grace-minutes', '0'], dir, {
+      CRASH_AFTER_WRITES: String(n),
+    });
+    const exit = await run.exited;
+    const s = await reopen(dir);
+    try {
+      const a = await audit(s);
+      findings.push({ op: 'reconcile', n, answer: exit, problems: a.problems, left: summary(a) });
+      expect(exit).toBe('SIGKILL');
+      expect(a.problems).toEqual([]);
+      const again = await reconcile(s.services, { graceMs: 0 });
+      expect(again.intentsListed).toBe(n < RECONCILE_WRITES ? 1 : 0);
+      await eraseAndCheckEmpty(s);
+    } finally {
+      await s.close();
+    }
+  }),
+);

@@ -1,0 +1,89 @@
+/**
+ * Random kill -9 during a seed (docs/store.md, "Crashes"): `npm run seed` on a folder of photos, with no
+ * server running (it opens DATA_DIR itself), killed with SIGKILL at a random moment, again and again, each
+ * re-run carrying new random timestamps as a real re-run does; then one run to the end. After every kill
+ * the store is audited; at the end every photo is one event, reconcile finds nothing wrong, and every
+ * event can be erased with nothing left.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reconcile } from '../../functions/store/reconcile';
+import { faceCrop, facesOf, photo } from '../integration/api/helpers';
+import { audit, reopen, spawnScript } from './crashKit';
+
+jest.setTimeout(900_000);
+
+const KILLS = Number(process.env.CRASH_SEED_KILLS ?? 6);
+let dir: string;
+let photos: string;
+let planned = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sfs-seedkill-'));
+  photos = join(dir, 'photos');
+  for (const n of [1, 2]) {
+    const group = photo(n);
+    const boxes = (await facesOf(group)).slice(0, 4);
+    for (const [k, box] of boxes.entries()) {
+      mkdirSync(join(photos, `p${n}-${k}`), { recursive: true });
+      writeFileSync(join(photos, `p${n}-${k}`, 'a.jpg'), await faceCrop(group, box));
+      planned++;
+    }
+  }
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it(`stays consistent through ${KILLS} random kills of a seed, and ends with one erasable event per photo`, async () => {
+  const data = join(dir, 'data');
+  const log: string[] = [];
+  for (let round = 0; round < KILLS; round++) {
+    const seed = spawnScript('scripts/seed.ts', [photos, '--hours', '6'], data, {});
+    // Start-up (stand-ins, models) takes a few seconds, then each photo ~0.1-0.5 s: kill anywhere in it.
+    const delay = Math.round(1500 + Math.random() * 6000);
+    const timer = setTimeout(() => seed.child.kill('SIGKILL'), delay);
+    const exit = await seed.exited;
+    clearTimeout(timer);
+    const s = await reopen(data);
+    try {
+      const a = await audit(s);
+      log.push(
+        `kill ${round + 1} at ${delay} ms (${exit}): records ${[...a.records.values()].flat().length}, intents ${a.intents.size}, problems ${a.problems.join(', ') || 'none'}`,
+      );
+      expect(a.problems).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  }
+  const last = spawnScript('scripts/seed.ts', [photos, '--hours', '6'], data, {});
+  expect(await last.exited).toBe('0');
+  const s = await reopen(data);
+  try {
+    const a = await audit(s);
+    log.push(`final run: ${a.records.size} events, problems ${a.problems.join(', ') || 'none'}`);
+    console.log(log.join('\n'));
+    expect(a.problems).toEqual([]);
+    expect(a.records.size).toBe(planned);
+    expect([...a.records.values()].every((t) => t.length === 1)).toBe(true);
+    expect(a.intents.size).toBe(0);
+    const report = await reconcile(s.services, { graceMs: 0 });
+    expect(report).toMatchObject({ intentsListed: 0, orphanRecordsRemoved: 0, staleRecordsRemoved: 0 });
+    for (const id of a.records.keys()) {
+      const res = await fetch(`${s.url}/sophon/v2/face/events/${id}`, { method: 'DELETE' });
+      expect(res.status).toBe(200);
+    }
+    await reconcile(s.services, { graceMs: 0 });
+    const after = await audit(s);
+    expect([
+      ...after.records.keys(),
+      ...after.pointers.keys(),
+      ...after.intents.keys(),
+      ...after.images,
+    ]).toEqual([]);
+    for (const id of a.records.keys())
+      expect((await fetch(`${s.url}/sophon/v2/face/images/${id}.face`)).status).toBe(404);
+  } finally {
+    await s.close();
+  }
+});
