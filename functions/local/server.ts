@@ -18,7 +18,7 @@ import { createAwsClients } from '../store/clients';
 import { apiKeyAccepted, INVALID_API_KEY_BODY } from './apiKey';
 import { withRequestContext } from '../observability/requestContext';
 import { localContext, toApiEvent } from './apiGatewayEvent';
-import { ensureTable, startStandIns, type StandIns } from './standIns';
+import { ensureTable, freeBytes, startStandIns, type StandIns } from './standIns';
 import { staticFile } from './staticFiles';
 
 export interface LocalServerOptions {
@@ -274,9 +274,29 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   };
 }
 
+/** Below this, the local stand-ins' writes may fail at any moment (docs/store.md, "Local storage and its disk"). */
+const LOW_DISK_BYTES = 64 * 1024 * 1024;
+
+/** One line when DATA_DIR's disk is (nearly) full, undefined otherwise. */
+function diskWarning(dataDir: string): string | undefined {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const free = freeBytes(dataDir);
+    if (free >= LOW_DISK_BYTES) return undefined;
+    return `the disk of DATA_DIR ${dataDir} is full (${Math.floor(free / 1024 / 1024)} MB free): ingests answer SERVICE_UNAVAILABLE until space is freed`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const c = loadConfig();
-  const server = await startLocalServer();
+  const full = c.DYNAMODB_ENDPOINT ? undefined : diskWarning(resolve(c.DATA_DIR));
+  if (full) console.error(`warning: ${full}`);
+  const server = await startLocalServer().catch((err: unknown) => {
+    // Opening the stand-ins writes too: on a full disk that is the reason, whatever the error says.
+    throw full ? new Error(full) : err;
+  });
   const marker = join(server.config.DATA_DIR, 'local-server.json');
   mkdirSync(server.config.DATA_DIR, { recursive: true });
   writeFileSync(marker, JSON.stringify({ url: server.url, pid: process.pid, ...server.endpoints }, null, 2));

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,6 +15,33 @@ export interface StandIns {
   close(): Promise<void>;
 }
 
+/** What s3rver (patched, scripts/patch-s3rver.cjs) writes before renaming into place: `<file>.<pid>.<hex>.tmp`. */
+const PARTIAL = /\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the partial files a killed process or a full disk left under the object store (never listed or
+ * served: only a rename makes an object visible). Returns how many.
+ */
+export function sweepPartialObjects(s3Dir: string): number {
+  let removed = 0;
+  for (const entry of readdirSync(s3Dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && PARTIAL.test(entry.name)) {
+      // parentPath from Node 20.12; path before it.
+      const parent =
+        (entry as { parentPath?: string }).parentPath ?? (entry as { path?: string }).path ?? s3Dir;
+      rmSync(join(parent, entry.name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/** Free bytes for an unprivileged writer on the filesystem of `dir`. */
+export function freeBytes(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
 /**
  * dynalite (DynamoDB) and s3rver (S3) in this process, on free loopback ports, persisted under dataDir
  * (dynamodb/ and s3/). They speak the real wire protocols, so the service reaches them through the
@@ -28,6 +55,7 @@ export async function startStandIns(
   const dynamoDir = join(dataDir, 'dynamodb');
   const s3Dir = join(dataDir, 's3');
   mkdirSync(s3Dir, { recursive: true });
+  sweepPartialObjects(s3Dir);
 
   let dynamo: Server | undefined;
   if (opts.dynamodb !== false) {
