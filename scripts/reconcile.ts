@@ -1,7 +1,7 @@
 /**
  * Removes what failed ingests and interrupted erasures left behind (functions/store/reconcile.ts):
  *
- *   npm run reconcile                         # the local server's data (running at $PORT, or DATA_DIR)
+ *   npm run reconcile                         # DATA_DIR's data (through the server holding it, if one runs)
  *   npm run reconcile -- --dry-run            # count only
  *   npm run reconcile -- --grace-minutes 15   # images younger than this are left alone (default 60)
  *   npm run reconcile -- --aws                # the configured table and bucket in AWS (default credentials)
@@ -11,9 +11,13 @@
 import { Command } from 'commander';
 import { startLocalServer, type LocalServer } from '../functions/local/server';
 import { config, loadConfig } from '../functions/shared/config';
-import { reconcile } from '../functions/store/reconcile';
+import { type ReconcileReport, reconcile } from '../functions/store/reconcile';
 import { createServices, type Services } from '../functions/store/services';
-import { findLocalServer, isLoopbackEndpoint } from './lib/localServer';
+import { resolve } from 'node:path';
+import { findLocalServer, findServerFor, isLoopbackEndpoint } from './lib/localServer';
+
+/** The counts of the pages finished, printed if the run fails part-way. */
+let done: ReconcileReport | undefined;
 
 interface Options {
   graceMinutes: number;
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
     .option('--grace-minutes <n>', 'leave images younger than this alone (ingests still running)', Number, 60)
     .option('--dry-run', 'count what would be removed, remove nothing')
     .option('--aws', 'the configured table and bucket through the default AWS endpoints and credentials')
-    .option('--url <url>', 'the local server whose data to reconcile (default: http://127.0.0.1:$PORT)')
+    .option('--url <url>', 'the local server whose data to reconcile (default: the one holding DATA_DIR)')
     .parse()
     .opts<Options>();
   if (!Number.isFinite(o.graceMinutes) || o.graceMinutes < 0)
@@ -36,7 +40,12 @@ async function main(): Promise<void> {
 
   let server: LocalServer | undefined;
   let services: Services;
-  const endpoints = o.aws ? undefined : await findLocalServer(o.url ?? `http://127.0.0.1:${config().PORT}`);
+  // Without --url: the server that holds DATA_DIR (found through its lock, never through PORT).
+  const dataDir = resolve(config().DATA_DIR);
+  const held = o.aws || o.url ? undefined : await findServerFor(dataDir);
+  const endpoints = o.aws ? undefined : o.url ? await findLocalServer(o.url) : held?.endpoints;
+  if (o.url && !endpoints) throw new Error(`no local server answers at ${o.url}`);
+  if (held) console.error(`reconcile: DATA_DIR ${dataDir} is served by process ${held.pid} at ${held.url}`);
   if (o.aws) {
     services = createServices(config());
   } else if (endpoints) {
@@ -56,7 +65,18 @@ async function main(): Promise<void> {
     services = server.services;
   }
   try {
-    const report = await reconcile(services, { graceMs: o.graceMinutes * 60_000, dryRun: Boolean(o.dryRun) });
+    let last = 0;
+    const report = await reconcile(services, {
+      graceMs: o.graceMinutes * 60_000,
+      dryRun: Boolean(o.dryRun),
+      onProgress: (r) => {
+        done = r;
+        // For a log (output not a terminal): the counts so far, at most every 5 s.
+        if (process.stdout.isTTY || Date.now() - last < 5000) return;
+        last = Date.now();
+        console.log(`reconcile: so far ${JSON.stringify(r)}`);
+      },
+    });
     console.log(JSON.stringify(report));
   } finally {
     await server?.close();
@@ -65,5 +85,8 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error('reconcile failed:', err instanceof Error ? err.message : err);
+  console.error(
+    `reconcile: before that, ${done ? JSON.stringify(done) : 'nothing was done'}; running it again is safe`,
+  );
   process.exit(1);
 });

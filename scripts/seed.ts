@@ -14,7 +14,7 @@ import { config } from '../functions/shared/config';
 import { createAwsClients } from '../functions/store/clients';
 import { DynamoEventStore } from '../functions/store/dynamoEventStore';
 import { randomUnit, syntheticEvent } from './seed/synthetic';
-import { findLocalServer, isLoopbackEndpoint, type LocalEndpoints } from './lib/localServer';
+import { findLocalServer, findServerFor, isLoopbackEndpoint, type LocalEndpoints } from './lib/localServer';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 const DEMO_PHOTOS = resolve(__dirname, '../build/fixtures/photos');
@@ -73,6 +73,25 @@ async function demoPlan(): Promise<Planned[]> {
   return out;
 }
 
+/** What this run has done so far: printed as progress, and on failure (a killed server, a full disk). */
+const tally = { created: 0, skipped: 0, failed: 0, synthetic: 0 };
+const tallyLine = () =>
+  `${tally.created} events stored, ${tally.skipped} already there (skipped), ${tally.failed} failed` +
+  (tally.synthetic ? `, ${tally.synthetic} synthetic written` : '');
+
+/**
+ * Progress for a log (output not a terminal, where the bar prints nothing): a line at most every 5 s,
+ * and one at the end.
+ */
+function logProgress(what: string, done: number, total: number, force = false): void {
+  if (process.stdout.isTTY) return;
+  const now = Date.now();
+  if (!force && now - lastProgress < 5000) return;
+  lastProgress = now;
+  console.log(`seed: ${what} ${done}/${total}: ${tallyLine()}`);
+}
+let lastProgress = 0;
+
 const idFor = (key: string) => `seed-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 
 async function postEvents(
@@ -86,10 +105,10 @@ async function postEvents(
     { format: 'photos {bar} {value}/{total} ({eta}s left) {status}' },
     Presets.shades_classic,
   );
-  bar.start(plan.length, 0, { status: '' });
-  let created = 0;
-  let failed = 0;
+  if (process.stdout.isTTY) bar.start(plan.length, 0, { status: '' });
+  console.log(`seed: ${plan.length} photos to post to ${url}`);
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < plan.length) {
       const i = next++;
@@ -116,17 +135,25 @@ async function postEvents(
         body: JSON.stringify(body),
       });
       const out = (await res.json()) as { status?: string; error?: { code: string } };
-      if (res.ok) created += out.status === 'created' ? 1 : 0;
+      if (res.ok && out.status === 'created') tally.created++;
+      else if (res.ok) tally.skipped++;
       else {
-        failed++;
-        bar.update({ status: `${basename(p.file)}: ${out.error?.code}` });
+        tally.failed++;
+        const why = `${basename(p.file)}: ${out.error?.code}`;
+        if (process.stdout.isTTY) bar.update({ status: why });
+        else console.log(`seed: ${why}`);
       }
-      bar.increment();
+      if (process.stdout.isTTY) bar.increment();
+      logProgress('photos', ++done, plan.length);
     }
   };
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
-  bar.stop();
-  return { created, failed };
+  try {
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+  } finally {
+    bar.stop();
+  }
+  logProgress('photos', done, plan.length, true);
+  return { created: tally.created, failed: tally.failed };
 }
 
 async function writeSynthetic(endpoints: LocalEndpoints, n: number, o: Options): Promise<void> {
@@ -145,7 +172,7 @@ async function writeSynthetic(endpoints: LocalEndpoints, n: number, o: Options):
     { format: 'synthetic {bar} {value}/{total} ({eta}s left)' },
     Presets.shades_classic,
   );
-  bar.start(n, 0);
+  if (process.stdout.isTTY) bar.start(n, 0);
   const now = Date.now();
   const span = o.hours * 3_600_000;
   for (let done = 0; done < n;) {
@@ -156,12 +183,15 @@ async function writeSynthetic(endpoints: LocalEndpoints, n: number, o: Options):
         randomUnit(),
       ),
     );
-    // Synthetic events have no images and no pointer items: they exist for scale, not for deletion.
-    await store.putMany(batch, { pointers: false });
+    // With pointers (written before the records): every event a search can return can be deleted by id.
+    await store.putMany(batch);
     done += batch.length;
+    tally.synthetic = done;
     bar.update(done);
+    logProgress('synthetic', done, n);
   }
   bar.stop();
+  logProgress('synthetic', n, n, true);
 }
 
 async function main(): Promise<void> {
@@ -172,19 +202,24 @@ async function main(): Promise<void> {
     .option('--devices <n>', 'number of cameras to spread events over', Number, 4)
     .option('--synthetic <n>', 'also write n events with random embeddings', Number, 0)
     .option('--concurrency <n>', 'parallel ingest requests', Number, 2)
-    .option('--url <url>', 'the server to seed (default: http://127.0.0.1:$PORT)')
+    .option('--url <url>', 'the server to seed (default: the one holding DATA_DIR, else one started here)')
     .option('--demo', 'the demo set: every face of build/fixtures/photos, plus 5,000 synthetic events')
     .parse();
   const o = program.opts<Options>();
   const folder = program.args[0];
   if (!folder && !o.demo && !o.synthetic) program.help({ error: true });
 
-  const url = o.url ?? `http://127.0.0.1:${config().PORT}`;
+  // Without --url: the server that holds DATA_DIR (its lock says where it listens), else one started here.
+  const dataDir = resolve(config().DATA_DIR);
+  const held = o.url ? undefined : await findServerFor(dataDir);
+  const url = o.url ?? held?.url;
   let server: LocalServer | undefined;
-  let endpoints = await findLocalServer(url);
-  let target = url;
+  let endpoints = url ? await findLocalServer(url) : undefined;
+  if (o.url && !endpoints) throw new Error(`no local server answers at ${o.url}`);
+  let target = url ?? '';
+  if (held) console.log(`seed: DATA_DIR ${dataDir} is served by process ${held.pid} at ${held.url}`);
   if (!endpoints) {
-    console.log(`No server at ${url}: starting one on ${config().DATA_DIR} for the seeding.`);
+    console.log(`seed: no server holds ${dataDir}: starting one for the seeding.`);
     server = await startLocalServer({ port: 0 });
     endpoints = server.endpoints;
     target = server.url;
@@ -202,7 +237,7 @@ async function main(): Promise<void> {
     if (o.demo) {
       console.log('Try a search:');
       console.log(
-        `  { printf '{"face_image_base64":"'; base64 -w0 build/fixtures/photos/sample1.jpg; printf '"}'; } | curl -s -X POST ${url}/sophon/v2/face/searchbyimage -H 'Content-Type: application/json' --data-binary @-`,
+        `  { printf '{"face_image_base64":"'; base64 -w0 build/fixtures/photos/sample1.jpg; printf '"}'; } | curl -s -X POST ${url ?? `http://127.0.0.1:${config().PORT}`}/sophon/v2/face/searchbyimage -H 'Content-Type: application/json' --data-binary @-`,
       );
     }
   } finally {
@@ -211,6 +246,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error('seed failed:', err instanceof Error ? err.message : err);
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const why = err instanceof Error ? err.message : String(err);
+  console.error(`seed failed: ${why}${cause ? ` (${cause.code ?? cause.message})` : ''}`);
+  console.error(
+    `seed: before that, ${tallyLine()}; a re-run posts everything again (stored events are skipped)`,
+  );
   process.exit(1);
 });

@@ -18,6 +18,7 @@ import { createAwsClients } from '../store/clients';
 import { apiKeyAccepted, INVALID_API_KEY_BODY } from './apiKey';
 import { withRequestContext } from '../observability/requestContext';
 import { localContext, toApiEvent } from './apiGatewayEvent';
+import { type DataDirLock, lockDataDir } from './dataDirLock';
 import { ensureTable, freeBytes, startStandIns, type StandIns } from './standIns';
 import { staticFile } from './staticFiles';
 
@@ -96,8 +97,18 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   let standIns: StandIns | undefined;
   const c: Config = { ...base, DATA_DIR: dataDir };
   const local = !c.DYNAMODB_ENDPOINT || !c.S3_ENDPOINT;
+  let lock: DataDirLock | undefined;
   if (local) {
-    standIns = await startStandIns(dataDir, c.IMAGE_BUCKET, { dynamodb: !c.DYNAMODB_ENDPOINT });
+    mkdirSync(dataDir, { recursive: true });
+    // Before the stand-ins open their files: a second server would otherwise die on dynalite's own lock
+    // ("Database is closed") without naming the first.
+    lock = lockDataDir(dataDir);
+    standIns = await startStandIns(dataDir, c.IMAGE_BUCKET, { dynamodb: !c.DYNAMODB_ENDPOINT }).catch(
+      (err: unknown) => {
+        lock?.release();
+        throw err;
+      },
+    );
     c.DYNAMODB_ENDPOINT ||= standIns.dynamodbEndpoint;
     c.S3_ENDPOINT ||= standIns.s3Endpoint;
   }
@@ -257,6 +268,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     server.listen(opts.port ?? c.PORT, host, () => r());
   });
   const port = (server.address() as AddressInfo).port;
+  lock?.setUrl(`http://${host}:${port}`);
   return {
     url: `http://${host}:${port}`,
     port,
@@ -270,6 +282,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       server.closeAllConnections();
       await closing;
       await standIns?.close();
+      lock?.release();
     },
   };
 }

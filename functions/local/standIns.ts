@@ -15,7 +15,7 @@ export interface StandIns {
   close(): Promise<void>;
 }
 
-/** What s3rver (patched, scripts/patch-s3rver.cjs) writes before renaming into place: `<file>.<pid>.<hex>.tmp`. */
+/** What s3rver (patched, scripts/patch-s3rver.mjs) writes before renaming into place: `<file>.<pid>.<hex>.tmp`. */
 const PARTIAL = /\.\d+\.[0-9a-f]{8}\.tmp$/;
 
 /**

@@ -10,6 +10,8 @@ export interface ReconcileOptions {
   /** Events checked at once. */
   concurrency: number;
   now: () => number;
+  /** Called after each page of intents or images with the counts so far (progress, and what a failure had done). */
+  onProgress?: (report: ReconcileReport) => void;
 }
 
 const defaults: ReconcileOptions = { graceMs: 60 * 60_000, dryRun: false, concurrency: 8, now: Date.now };
@@ -108,6 +110,7 @@ export async function reconcile(
       for (let next = queue.shift(); next; next = queue.shift()) await settleIntent(next);
     };
     await Promise.all(Array.from({ length: o.concurrency }, worker));
+    o.onProgress?.({ ...report });
   }
 
   const settle = async (eventId: string, listed: ListedImage[]): Promise<void> => {
@@ -167,6 +170,7 @@ export async function reconcile(
       for (let next = queue.shift(); next; next = queue.shift()) await settle(...next);
     };
     await Promise.all(Array.from({ length: o.concurrency }, worker));
+    o.onProgress?.({ ...report });
   }
   return report;
 }

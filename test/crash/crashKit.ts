@@ -12,6 +12,7 @@ export interface Child {
   /** Exit code, or the signal that ended it ('SIGKILL' after a crash point). */
   exited: Promise<string>;
   stderr: () => string;
+  stdout: () => string;
 }
 
 /** A script of this repository under tsx in its own process, on `dataDir`, never on a developer's port. */
@@ -37,10 +38,11 @@ export function spawnScript(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
+  let out = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout!.on('data', () => undefined);
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(signal ?? String(code))));
-  return { child, exited, stderr: () => err };
+  return { child, exited, stderr: () => err, stdout: () => out };
 }
 
 /** `npm start` in a child process; its URL once it listens (the marker file it writes). */

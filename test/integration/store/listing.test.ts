@@ -1,7 +1,7 @@
 /**
  * Listing past 1,000 objects (issue 14): s3rver's continuation token used DES, which OpenSSL 3 refuses,
  * so the second page of any listing failed (`npm run reconcile` on a store of more than 1,000 images).
- * scripts/patch-s3rver.cjs (postinstall) switches it to AES; this lists 2,100 images (three pages) through the real
+ * scripts/patch-s3rver.mjs (postinstall) switches it to AES; this lists 2,100 images (three pages) through the real
  * stand-in and the image store's paging.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -6,10 +6,13 @@
  *   listing past 1,000 objects failed (ERR_OSSL_EVP_UNSUPPORTED). Now AES-128-CBC; still opaque.
  * - Object writes: see the comment on 'stores/filesystem.js' below.
  */
-const { readFileSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const MARK = '/* patched by scripts/patch-s3rver.cjs */';
+const __dirname = dirname(fileURLToPath(import.meta.url));
+
+const MARK = '/* patched by scripts/patch-s3rver.mjs */';
 
 /** [pattern, replacement, expected count] per file, relative to s3rver's lib/. */
 const patches = {
@@ -119,7 +122,7 @@ let failed = false;
 for (const [name, swaps] of Object.entries(patches)) {
   const file = join(__dirname, '../node_modules/s3rver/lib', name);
   let src = readFileSync(file, 'utf8');
-  if (src.includes(MARK)) continue;
+  if (src.includes('/* patched by scripts/patch-s3rver')) continue;
   for (const [pattern, replacement, count] of swaps) {
     const found = src.match(pattern)?.length ?? 0;
     if (found !== count) {
