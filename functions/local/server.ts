@@ -177,7 +177,17 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   // Room for the largest image in base64 plus the JSON around it.
   const bodyLimit = Math.ceil((c.MAX_IMAGE_BYTES * 4) / 3) + 1024 * 1024;
 
-  const server = createServer(async (req, res) => {
+  // Slow and idle clients: a body sent at 1 byte/s, or a connection opened and left idle, would hold
+  // memory and a socket for as long as the client likes (issue 14). Node checks the two deadlines on
+  // connectionsCheckingInterval (30 s by default): here a tenth of the shorter.
+  const headersTimeout = Math.min(c.LOCAL_HEADERS_TIMEOUT_MS, c.LOCAL_REQUEST_TIMEOUT_MS);
+  const timeouts = {
+    headersTimeout,
+    requestTimeout: c.LOCAL_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: c.LOCAL_KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.max(50, Math.floor(headersTimeout / 10)),
+  };
+  const server = createServer(timeouts, async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
       // The API wants the key, as the stack's API-key option does; the console's files do not.
@@ -243,6 +253,8 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       }
       send(res, 404, { 'Content-Type': 'application/json' }, jsonError('NOT_FOUND', NO_ROUTE));
     } catch (err) {
+      // The client went away, or its body missed LOCAL_REQUEST_TIMEOUT_MS (answered 408 above): no one to answer.
+      if (req.destroyed && !res.headersSent) return;
       console.error('local server: unexpected failure', (err as Error)?.name);
       if (!res.headersSent)
         send(
@@ -253,12 +265,20 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
         );
     }
   });
+  server.maxConnections = c.LOCAL_MAX_CONNECTIONS;
   // Requests Node cannot parse (request line and headers over 16 KB, broken HTTP) get an error body too.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return;
-    const body = jsonError('INVALID_ARGUMENTS', 'request: must be HTTP/1.1 with headers under 16 KB');
+    // Headers or body not received within LOCAL_HEADERS_TIMEOUT_MS / LOCAL_REQUEST_TIMEOUT_MS.
+    const late = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const body = jsonError(
+      'INVALID_ARGUMENTS',
+      late
+        ? 'request: headers and body must arrive within the server deadlines (LOCAL_REQUEST_TIMEOUT_MS)'
+        : 'request: must be HTTP/1.1 with headers under 16 KB',
+    );
     socket.end(
-      'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n' +
+      `HTTP/1.1 ${late ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json\r\nConnection: close\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });

@@ -88,6 +88,17 @@ const schema = z.object({
     .optional()
     .transform((v) => v || undefined),
 
+  /**
+   * Local server only: slow and idle clients (docs/security.md, "Slow and idle clients"). A request's
+   * headers must arrive within LOCAL_HEADERS_TIMEOUT_MS and the whole request (body included) within
+   * LOCAL_REQUEST_TIMEOUT_MS, else 408 and the connection is closed; an idle keep-alive connection is
+   * closed after LOCAL_KEEP_ALIVE_TIMEOUT_MS; connections past LOCAL_MAX_CONNECTIONS are refused (closed).
+   */
+  LOCAL_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  LOCAL_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  LOCAL_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  LOCAL_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(64),
+
   PORT: z.coerce.number().int().min(0).max(65535).default(5555),
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default(join(REPO_ROOT, '.data')),

@@ -5,7 +5,7 @@
  * the store is audited; at the end every photo is one event, reconcile finds nothing wrong, and every
  * event can be erased with nothing left.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reconcile } from '../../functions/store/reconcile';
@@ -14,7 +14,7 @@ import { audit, reopen, spawnScript } from './crashKit';
 
 jest.setTimeout(900_000);
 
-const KILLS = Number(process.env.CRASH_SEED_KILLS ?? 6);
+const KILLS = Number(process.env.CRASH_SEED_KILLS ?? 8);
 let dir: string;
 let photos: string;
 let planned = 0;
@@ -41,15 +41,19 @@ it(`stays consistent through ${KILLS} random kills of a seed, and ends with one 
   const log: string[] = [];
   for (let round = 0; round < KILLS; round++) {
     const seed = spawnScript('scripts/seed.ts', [photos, '--hours', '6'], data, {});
-    // Start-up (stand-ins, models loaded by the first ingest) takes seconds and varies with load: the
-    // clock starts at the seed's first progress line (its first event done); each photo then takes
-    // ~0.2-1 s, so the kill lands among the writes of the later ones.
+    // Start-up (stand-ins, the models loaded by the first new event) takes seconds and varies with
+    // load: the clock starts when a new event's first image file appears, so the kill lands among the
+    // writes of that event or of the next ones (two ingests are in flight at a time).
+    const imagesDir = join(data, 's3', 'sophon-face-images', 'images');
+    const count = () => (existsSync(imagesDir) ? readdirSync(imagesDir).length : 0);
+    const before = count();
     let timer: NodeJS.Timeout | undefined;
-    const delay = Math.round(Math.random() * 3000);
+    // An ingest's writes span tens to hundreds of ms after its images (more under load), the engine hundreds before the next.
+    const delay = Math.round(Math.random() * 1000);
     const poll = setInterval(() => {
-      if (timer || !/seed: photos 1\//.test(seed.stdout())) return;
+      if (timer || count() <= before) return;
       timer = setTimeout(() => seed.child.kill('SIGKILL'), delay);
-    }, 20);
+    }, 10);
     const exit = await seed.exited;
     clearInterval(poll);
     clearTimeout(timer);
@@ -57,7 +61,7 @@ it(`stays consistent through ${KILLS} random kills of a seed, and ends with one 
     try {
       const a = await audit(s);
       log.push(
-        `kill ${round + 1} ${delay} ms into posting (${exit}): records ${[...a.records.values()].flat().length}, intents ${a.intents.size}, problems ${a.problems.join(', ') || 'none'}`,
+        `round ${round + 1}: kill ${delay} ms after a new event's first image (${exit}): records ${[...a.records.values()].flat().length}, intents ${a.intents.size}, images ${a.images.length}, problems ${a.problems.join(', ') || 'none'}`,
       );
       expect(a.problems).toEqual([]);
     } finally {
