@@ -33,6 +33,8 @@ export function spawnScript(
       LOG_LEVEL: 'silent',
       DYNAMODB_ENDPOINT: '',
       S3_ENDPOINT: '',
+      // The compactor's timer would add writes of its own at unpredictable points: off here.
+      COMPACTION_INTERVAL_SECONDS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +74,11 @@ export async function startServerChild(
 
 /** The same data, opened again in this process (the restart after a crash). */
 export const reopen = (dataDir: string): Promise<LocalServer> =>
-  startLocalServer({ port: 0, dataDir, env: { DYNAMODB_ENDPOINT: '', S3_ENDPOINT: '' } });
+  startLocalServer({
+    port: 0,
+    dataDir,
+    env: { DYNAMODB_ENDPOINT: '', S3_ENDPOINT: '', COMPACTION_INTERVAL_SECONDS: '0' },
+  });
 
 export interface Audit {
   /** event id → times of its records */
