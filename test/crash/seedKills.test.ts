@@ -78,9 +78,17 @@ it(`stays consistent through ${KILLS} random kills of a seed, and ends with one 
     expect(a.problems).toEqual([]);
     expect(a.records.size).toBe(planned);
     expect([...a.records.values()].every((t) => t.length === 1)).toBe(true);
-    expect(a.intents.size).toBe(0);
+    // A seed killed after an event's pointer but before its intent's removal leaves the intent: the re-run
+    // answers "duplicate" and writes nothing, and reconcile settles it (it names the pointer's time).
+    for (const [id, t] of a.intents) expect(a.pointers.get(id)).toBe(t);
     const report = await reconcile(s.services, { graceMs: 0 });
-    expect(report).toMatchObject({ intentsListed: 0, orphanRecordsRemoved: 0, staleRecordsRemoved: 0 });
+    expect(report).toMatchObject({
+      intentsListed: a.intents.size,
+      intentsSettled: a.intents.size,
+      orphanRecordsRemoved: 0,
+      staleRecordsRemoved: 0,
+    });
+    expect((await audit(s)).intents.size).toBe(0);
     for (const id of a.records.keys()) {
       const res = await fetch(`${s.url}/sophon/v2/face/events/${id}`, { method: 'DELETE' });
       expect(res.status).toBe(200);
