@@ -61,7 +61,7 @@ it('an ingest on a full disk answers 503 SERVICE_UNAVAILABLE; the server stays u
   );
   try {
     const r = await ingest('on-full-disk');
-    expect(r).toEqual({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: '' } } });
+    expect(r).toMatchObject({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE' } } });
     expect(spy).toHaveBeenCalled();
     const s = await search();
     expect(s.status).toBe(200);
