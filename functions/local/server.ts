@@ -205,8 +205,16 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
           resource: route.resource,
           pathParameters: id ? { id } : null,
         });
-        // Its log lines carry a request id, as in Lambda.
-        const result = await withRequestContext(route.handler)(event, localContext(API_TIMEOUT_MS));
+        // Its log lines carry a request id, as in Lambda. A client that goes away before its answer aborts the work done for it.
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort(new Error('client disconnected'));
+        });
+        const result = await withRequestContext(route.handler)(
+          event,
+          localContext(API_TIMEOUT_MS, gone.signal),
+        );
+        if (gone.signal.aborted) return;
         const bytes = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
         const headers = Object.fromEntries(
           Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),

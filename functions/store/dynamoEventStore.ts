@@ -11,19 +11,18 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { BlockStream } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
-import { type ReadOptions, blockStream } from './hourBlocks';
+import { type HourReader, type ReadOptions, blockStream } from './hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
-  HOUR_VERSION_SK,
   POINTER_SK,
   eventKey,
   eventPk,
-  hourFromVersionPk,
-  hourVersionPk,
+  hourDirectoryPk,
+  hourDirectorySk,
+  hourFromDirectorySk,
   parseSk,
   pointerPk,
   skBounds,
@@ -102,8 +101,10 @@ export class DynamoEventStore implements EventStore {
 
   async put(e: StoredEvent): Promise<'created' | 'duplicate'> {
     if (await this.find(e.eventId)) return 'duplicate';
-    // Event first, pointer last: a crash in between leaves an event a retry rewrites in place (same key),
+    // The hour's directory entry before the event (a stored event's hour is always listed); event
+    // first, pointer last: a crash in between leaves an event a retry rewrites in place (same key),
     // never a pointer to nothing.
+    await this.bumpVersions([e.timestampMs]);
     await this.db.send(new PutItemCommand({ TableName: this.opts.table, Item: this.eventItem(e) }));
     await this.bumpVersions([e.timestampMs]);
     try {
@@ -135,6 +136,7 @@ export class DynamoEventStore implements EventStore {
       if (opts.pointers !== false) add(this.pointerItem(e));
     }
     const requests = [...byKey.values()];
+    await this.bumpVersions(events.map((e) => e.timestampMs)); // directory entries first
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
@@ -156,8 +158,9 @@ export class DynamoEventStore implements EventStore {
   }
 
   /**
-   * Every write or delete of an event bumps its hour's version (after the write), so caches of that hour
-   * in any process see the change on their next search.
+   * Every write or delete of an event bumps its hour's version in the hour directory (after the write),
+   * so caches of that hour in any process see the change on their next search. Writes bump it before
+   * too, which creates the hour's directory entry before the event can be stored.
    */
   private async bumpVersions(timestamps: number[]): Promise<void> {
     const hours = [...new Set(timestamps.map(hourOf))];
@@ -166,7 +169,7 @@ export class DynamoEventStore implements EventStore {
         this.db.send(
           new UpdateItemCommand({
             TableName: this.opts.table,
-            Key: { pk: { S: hourVersionPk(hour) }, sk: { S: HOUR_VERSION_SK } },
+            Key: { pk: { S: hourDirectoryPk(hour) }, sk: { S: hourDirectorySk(hour) } },
             UpdateExpression: 'ADD v :one SET expiresAt = :exp',
             ExpressionAttributeValues: {
               ':one': { N: '1' },
@@ -210,30 +213,29 @@ export class DynamoEventStore implements EventStore {
     return keys.map((k) => found.get(`${k.pk}|${k.sk}`));
   }
 
-  /** Current versions of these hours (absent: "0"), strongly consistent. */
-  private async versions(hours: number[]): Promise<Map<number, string>> {
+  /** The directory's hours in [first, last] (one UTC year at most) with their versions, consistent. */
+  private async hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, string>> {
     const out = new Map<number, string>();
-    for (let i = 0; i < hours.length; i += 100) {
-      let keys: Record<string, AttributeValue>[] = hours
-        .slice(i, i + 100)
-        .map((h) => ({ pk: { S: hourVersionPk(h) }, sk: { S: HOUR_VERSION_SK } }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 8)
-          throw new StorageUnavailableError('BatchGetItem left keys unprocessed after retries');
-        if (attempt > 0) await batchBackoff(attempt);
-        const r = await this.db.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.opts.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, v' },
-            },
-          }),
-        );
-        for (const item of r.Responses?.[this.opts.table] ?? []) {
-          out.set(hourFromVersionPk(item.pk.S ?? ''), item.v?.N ?? '0');
-        }
-        keys = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
-      }
-    }
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.db.send(
+        new QueryCommand({
+          TableName: this.opts.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: {
+            ':pk': { S: hourDirectoryPk(first) },
+            ':lo': { S: hourDirectorySk(first) },
+            ':hi': { S: hourDirectorySk(last) },
+          },
+          ProjectionExpression: 'sk, v',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+        { abortSignal: signal },
+      );
+      for (const item of r.Items ?? []) out.set(hourFromDirectorySk(item.sk.S ?? ''), item.v?.N ?? '0');
+      start = r.LastEvaluatedKey;
+    } while (start);
     return out;
   }
 
@@ -295,7 +297,7 @@ export class DynamoEventStore implements EventStore {
    * The records of a range in scan order, readable block by block (one hour per block, its shards merged
    * in exact (timestamp, id) order); closed hours come from the cache while their version stands.
    */
-  records(q: HistoryQuery): BlockStream {
+  records(q: HistoryQuery): HourReader {
     return blockStream(
       q,
       {
@@ -304,7 +306,7 @@ export class DynamoEventStore implements EventStore {
           Array.from({ length: this.opts.shards }, (_, s) =>
             this.pages(eventPk(hour, s), fromMs, toMs, false, o),
           ),
-        versions: (hours) => this.versions(hours),
+        hours: (first, last, signal) => this.hours(first, last, signal),
         docs: (records) => this.docs(records),
       },
       { cache: this.opts.cache, lookahead: this.opts.lookaheadHours },
@@ -316,7 +318,7 @@ export class DynamoEventStore implements EventStore {
     fromMs: number,
     toMs: number,
     reverse: boolean,
-    { deviceIds, consistent = false, withDocs = false }: ReadOptions,
+    { deviceIds, consistent = false, withDocs = false, signal }: ReadOptions,
   ): AsyncGenerator<HistoryRecord[]> {
     const { lo, hi } = skBounds(fromMs, toMs);
     const values: Record<string, AttributeValue> = { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } };
@@ -343,6 +345,7 @@ export class DynamoEventStore implements EventStore {
           ConsistentRead: consistent,
           ExclusiveStartKey: start,
         }),
+        { abortSignal: signal },
       );
       const items = here ? (r.Items ?? []).filter((i) => here.has(i.dev?.S ?? '')) : (r.Items ?? []);
       yield items.map((item) => {

@@ -1,7 +1,8 @@
 import { ENCODED_BYTES } from '../core/embeddingCodec';
-import type { BlockStream, HistoryRecord, RecordBlock } from '../core/scan';
-import { BUCKET_MS, hoursToScan } from '../core/timeWindow';
+import type { HistoryReader, HistoryRecord, RecordBlock } from '../core/scan';
+import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
+import { directoryYears } from './keys';
 import type { HistoryQuery } from './types';
 
 /** What the block reader needs from the table. */
@@ -14,14 +15,18 @@ export interface HourSource {
   shardPages(hour: number, fromMs: number, toMs: number, opts: ReadOptions): AsyncIterable<HistoryRecord[]>[];
   /** The event JSON of these records (undefined where the event is gone). */
   docs(records: HistoryRecord[]): Promise<Array<string | undefined>>;
-  /** The write versions of these hours (see DynamoEventStore), read strongly consistent. */
-  versions(hours: number[]): Promise<Map<number, string>>;
+  /**
+   * The hour directory: the hours in [first, last] (hour numbers, one UTC year at most) that have held
+   * events, with their write versions (see DynamoEventStore), read strongly consistent.
+   */
+  hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, string>>;
   /** Distinguishes tables (and shard layouts) sharing one cache. */
   cacheKey: string;
 }
 
 export interface ReadOptions {
   deviceIds?: string[];
+  signal?: AbortSignal;
   consistent?: boolean;
   withDocs?: boolean;
 }
@@ -76,96 +81,112 @@ export function sliceBlock(block: RecordBlock, fromMs: number, toMs: number): Re
   };
 }
 
+/** A history reader that can also be read record by record (tests, tools), each with its event JSON. */
+export interface HourReader extends HistoryReader, AsyncIterable<HistoryRecord> {}
+
 /**
- * The records of a query, readable record by record or block by block (an hour per block). With a cache,
- * each hour is read whole and kept, and served again while its write version stands; searches then read
- * only the versions (one batch call) and the hours written since. `prefetch` starts those reads early
- * (while the face engine runs); the scan takes cached hours when it reaches them.
+ * The history of a query, block by block (an hour per block) in scan order. The hours come from the hour
+ * directory, one UTC year at a time (the next year's listing read ahead), so empty hours cost nothing.
+ * With a cache, each hour is read whole and kept, and served again while its write version stands.
+ * `prefetch` starts the first reads early (while the face engine runs); the scan takes cached hours when
+ * it reaches them. After each year, an empty block carries the scan's progress to the year's edge.
  */
 export function blockStream(
   q: HistoryQuery,
   source: HourSource,
   opts: { cache?: BucketCache; lookahead: number },
-): BlockStream {
-  const hours = hoursToScan(q.range, q.reverse);
+): HourReader {
+  const { fromMs, toMs } = q.range;
+  const years = directoryYears(hourOf(fromMs), hourOf(toMs), q.reverse);
   const cache = opts.cache;
   const clip = (hour: number) => ({
-    from: Math.max(q.range.fromMs, hour * BUCKET_MS),
-    to: Math.min(q.range.toMs, (hour + 1) * BUCKET_MS - 1),
+    from: Math.max(fromMs, hour * BUCKET_MS),
+    to: Math.min(toMs, (hour + 1) * BUCKET_MS - 1),
   });
   const keyOf = (hour: number) => `${source.cacheKey}#${hour}`;
+  const readOpts = { deviceIds: q.deviceIds, signal: q.signal };
 
-  // Versions first, data after: a write that lands in between bumps the version past what is cached.
-  let versions: Promise<Map<number, string>> | undefined;
-  const versionOf = async (hour: number) => {
-    versions ??= source.versions(hours);
-    return (await versions).get(hour) ?? '0';
+  /** Directory listings by year index, in scan order, read once. */
+  const listings = new Map<number, Promise<Array<[number, string]>>>();
+  const listing = (y: number): Promise<Array<[number, string]>> => {
+    let l = listings.get(y);
+    if (!l) {
+      l = source.hours(years[y][0], years[y][1], q.signal).then((m) => {
+        const hours = [...m.entries()].sort((a, b) => a[0] - b[0]);
+        return q.reverse ? hours.reverse() : hours;
+      });
+      l.catch(() => undefined); // observed when its turn comes
+      listings.set(y, l);
+    }
+    return l;
   };
 
-  /** Table reads by hour index, started once (by prefetch or by the scan). */
+  /** Table reads by hour, started once (by prefetch or by the scan). */
   const tableReads = new Map<number, Promise<RecordBlock>>();
-  const readTable = (i: number, version: string | undefined): Promise<RecordBlock> => {
-    let read = tableReads.get(i);
+  const readTable = (hour: number, version: string): Promise<RecordBlock> => {
+    let read = tableReads.get(hour);
     if (!read) {
-      const hour = hours[i];
       const { from, to } = clip(hour);
-      read =
-        cache && version !== undefined
-          ? readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, { consistent: true }).then(
-              (b) => sliceBlock(cache.set(keyOf(hour), version, b), from, to),
-            )
-          : readBlock(source, hour, from, to, { deviceIds: q.deviceIds });
+      read = cache
+        ? readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
+            consistent: true,
+            signal: q.signal,
+          }).then((b) => sliceBlock(cache.set(keyOf(hour), version, b), from, to))
+        : readBlock(source, hour, from, to, readOpts);
       read.catch(() => undefined); // observed when its turn comes
-      tableReads.set(i, read);
+      tableReads.set(hour, read);
     }
     return read;
   };
 
-  /** Hour i for the scan: cached while its version stands (the scan holds a claim), else from the table. */
-  const load = async (i: number): Promise<RecordBlock> => {
-    if (!cache) return readTable(i, undefined);
-    const version = await versionOf(hours[i]);
-    const hit = tableReads.has(i) ? undefined : cache.get(keyOf(hours[i]), version);
-    if (!hit) return readTable(i, version);
-    const { from, to } = clip(hours[i]);
-    return sliceBlock(hit, from, to);
+  /** An hour for the scan: cached while its version stands (the scan holds a claim), else from the table. */
+  const load = (hour: number, version: string): Promise<RecordBlock> => {
+    const hit = cache && !tableReads.has(hour) ? cache.get(keyOf(hour), version) : undefined;
+    if (!hit) return readTable(hour, version);
+    const { from, to } = clip(hour);
+    return Promise.resolve(sliceBlock(hit, from, to));
   };
+
+  const edge = (first: number, last: number) =>
+    q.reverse ? Math.max(fromMs, first * BUCKET_MS) : Math.min(toMs, (last + 1) * BUCKET_MS - 1);
 
   async function* blocks(): AsyncGenerator<RecordBlock> {
     const done = cache?.claim();
     try {
-      // Up to `lookahead` hours are read ahead of the one being scanned, so their round trips overlap.
-      const pending: Promise<RecordBlock>[] = [];
-      const start = (i: number) => {
-        if (i < hours.length && !pending[i]) {
-          pending[i] = load(i);
-          pending[i].catch(() => undefined); // observed when its turn comes
+      for (let y = 0; y < years.length; y++) {
+        if (y + 1 < years.length) listing(y + 1);
+        const hours = await listing(y);
+        // Up to `lookahead` hours are read ahead of the one being scanned, so their round trips overlap.
+        const pending: Promise<RecordBlock>[] = [];
+        const start = (k: number) => {
+          if (k < hours.length && !pending[k]) {
+            pending[k] = load(hours[k][0], hours[k][1]);
+            pending[k].catch(() => undefined); // observed when its turn comes
+          }
+        };
+        for (let k = 0; k < hours.length; k++) {
+          for (let j = k; j <= k + opts.lookahead; j++) start(j);
+          const b = await pending[k];
+          const { from, to } = clip(hours[k][0]);
+          yield { records: b.records, codes: b.codes, through: q.reverse ? from : to };
         }
-      };
-      for (let i = 0; i < hours.length; i++) {
-        for (let k = i; k <= i + opts.lookahead; k++) start(k);
-        yield await pending[i];
+        yield { records: [], codes: new Uint8Array(0), through: edge(years[y][0], years[y][1]) };
       }
     } finally {
       done?.();
     }
   }
 
-  /** The versions, and table reads of the first hours the cache lacks; cached hours are taken later. */
+  /** The first year's listing, and table reads of its first hours the cache lacks. */
   const prefetch = (): void => {
-    const first = hours.slice(0, opts.lookahead + 1);
-    if (!cache) {
-      first.forEach((_, i) => readTable(i, undefined));
-      return;
-    }
-    first.forEach((hour, i) => {
-      versionOf(hour).then(
-        (version) => {
-          if (!cache.has(keyOf(hour), version)) readTable(i, version);
-        },
-        () => undefined, // the scan meets the error itself
-      );
-    });
+    if (years.length === 0) return;
+    listing(0).then(
+      (hours) =>
+        hours.slice(0, opts.lookahead + 1).forEach(([hour, version]) => {
+          if (!cache?.has(keyOf(hour), version)) readTable(hour, version);
+        }),
+      () => undefined, // the scan meets the error itself
+    );
   };
 
   return {
@@ -175,11 +196,13 @@ export function blockStream(
     docs: (records) => source.docs(records),
     // Record by record (for readers other than the scan): every record with its event JSON, no cache.
     async *[Symbol.asyncIterator]() {
-      for (const hour of hours) {
-        const { from, to } = clip(hour);
-        const b = await readBlock(source, hour, from, to, { deviceIds: q.deviceIds, withDocs: true });
-        const n = b.records.length;
-        for (let k = 0; k < n; k++) yield b.records[q.reverse ? n - 1 - k : k];
+      for (let y = 0; y < years.length; y++) {
+        for (const [hour] of await listing(y)) {
+          const { from, to } = clip(hour);
+          const b = await readBlock(source, hour, from, to, { ...readOpts, withDocs: true });
+          const n = b.records.length;
+          for (let k = 0; k < n; k++) yield b.records[q.reverse ? n - 1 - k : k];
+        }
       }
     },
   };
