@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { parseSearchRequest } from '../core/contract';
 import { ContractError } from '../core/errors';
@@ -67,6 +68,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
     ? setTimeout(() => abort.abort(new Error('out of time')), deps.remainingMs() - PLATFORM_MARGIN_MS / 2)
     : undefined;
   const signal = abort.signal;
+  setMaxListeners(0, signal); // every storage request in flight listens to it
   if (deps.signal?.aborted) onAbort();
 
   const imageBytes = readImageSource(

@@ -164,9 +164,12 @@ export class DynamoEventStore implements EventStore {
    */
   private async bumpVersions(timestamps: number[]): Promise<void> {
     const hours = [...new Set(timestamps.map(hourOf))];
-    await Promise.all(
-      hours.map((hour) =>
-        this.db.send(
+    // A bulk write may touch hundreds of hours: a few updates at a time, not one connection per hour.
+    let next = 0;
+    const worker = async () => {
+      while (next < hours.length) {
+        const hour = hours[next++];
+        await this.db.send(
           new UpdateItemCommand({
             TableName: this.opts.table,
             Key: { pk: { S: hourDirectoryPk(hour) }, sk: { S: hourDirectorySk(hour) } },
@@ -176,9 +179,10 @@ export class DynamoEventStore implements EventStore {
               ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
             },
           }),
-        ),
-      ),
-    );
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(hours.length, this.opts.writeConcurrency) }, worker));
   }
 
   /** The stored event JSON of these records, in order; undefined for an event no longer there. */
