@@ -85,6 +85,8 @@ export interface HistoryReader {
   docs(records: HistoryRecord[]): Promise<Array<string | undefined>>;
   /** Starts the first reads before the scan needs them (while the query face is being computed). */
   prefetch?(): void;
+  /** Records read from storage so far (cache hits not counted). */
+  readonly recordsRead?: number;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface SearchResponse {
   total_time: number;
   endtimestamp: number;
   records_examined: number;
+  /** Records read from storage for this call (records served from the cache are not counted). */
+  records_read: number;
   /**
    * Where total_time went: the face engine, and the history scan after the face was ready (the history's
    * first reads run beside the engine, so the two need not add up to total_time).
@@ -129,6 +131,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
         total_time: (performance.now() - t0) / 1000,
         endtimestamp: end.endtimestamp,
         records_examined: outcome.examined,
+        records_read: history?.recordsRead ?? 0,
         timings: { face_ms: Math.round(faceMs), scan_ms: Math.round(scanMs) },
         query_face: toQueryFaceJson(face),
       };

@@ -14,7 +14,7 @@ import {
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
-import { type HourReader, type ReadOptions, blockStream } from './hourBlocks';
+import { type HourEntry, type HourReader, type ReadOptions, blockStream } from './hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
   POINTER_SK,
@@ -25,6 +25,7 @@ import {
   hourFromDirectorySk,
   parseSk,
   pointerPk,
+  shardOf,
   skBounds,
 } from './keys';
 import type { EventLocation, EventPointer, EventStore, HistoryQuery, StoredEvent } from './types';
@@ -104,9 +105,9 @@ export class DynamoEventStore implements EventStore {
     // The hour's directory entry before the event (a stored event's hour is always listed); event
     // first, pointer last: a crash in between leaves an event a retry rewrites in place (same key),
     // never a pointer to nothing.
-    await this.bumpVersions([e.timestampMs]);
+    await this.bumpVersions([e], { shards: true });
     await this.db.send(new PutItemCommand({ TableName: this.opts.table, Item: this.eventItem(e) }));
-    await this.bumpVersions([e.timestampMs]);
+    await this.bumpVersions([e], { count: 1 });
     try {
       await this.db.send(
         new PutItemCommand({
@@ -136,7 +137,7 @@ export class DynamoEventStore implements EventStore {
       if (opts.pointers !== false) add(this.pointerItem(e));
     }
     const requests = [...byKey.values()];
-    await this.bumpVersions(events.map((e) => e.timestampMs)); // directory entries first
+    await this.bumpVersions(events, { shards: true }); // directory entries first
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
@@ -154,7 +155,7 @@ export class DynamoEventStore implements EventStore {
       }
     };
     await Promise.all(Array.from({ length: this.opts.writeConcurrency }, worker));
-    await this.bumpVersions(events.map((e) => e.timestampMs));
+    await this.bumpVersions(events, { count: 1 });
   }
 
   /**
@@ -162,27 +163,48 @@ export class DynamoEventStore implements EventStore {
    * so caches of that hour in any process see the change on their next search. Writes bump it before
    * too, which creates the hour's directory entry before the event can be stored.
    */
-  private async bumpVersions(timestamps: number[]): Promise<void> {
-    const hours = [...new Set(timestamps.map(hourOf))];
+  private async bumpVersions(
+    events: EventLocation[],
+    change: { shards?: boolean; count?: 1 | -1 } = {},
+  ): Promise<void> {
+    const hours = new Map<number, { shards: Set<number>; n: number }>();
+    for (const e of events) {
+      const h = hourOf(e.timestampMs);
+      const entry = hours.get(h) ?? { shards: new Set<number>(), n: 0 };
+      entry.shards.add(shardOf(e.eventId, this.opts.shards));
+      entry.n++;
+      hours.set(h, entry);
+    }
+    const todo = [...hours];
     // A bulk write may touch hundreds of hours: a few updates at a time, not one connection per hour.
     let next = 0;
     const worker = async () => {
-      while (next < hours.length) {
-        const hour = hours[next++];
+      while (next < todo.length) {
+        const [hour, { shards, n }] = todo[next++];
+        const values: Record<string, AttributeValue> = {
+          ':one': { N: '1' },
+          ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
+        };
+        let add = 'v :one';
+        if (change.shards) {
+          values[':s'] = { NS: [...shards].map(String) };
+          add += ', s :s';
+        }
+        if (change.count) {
+          values[':n'] = { N: String(change.count * n) };
+          add += ', n :n';
+        }
         await this.db.send(
           new UpdateItemCommand({
             TableName: this.opts.table,
             Key: { pk: { S: hourDirectoryPk(hour) }, sk: { S: hourDirectorySk(hour) } },
-            UpdateExpression: 'ADD v :one SET expiresAt = :exp',
-            ExpressionAttributeValues: {
-              ':one': { N: '1' },
-              ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
-            },
+            UpdateExpression: `ADD ${add} SET expiresAt = :exp`,
+            ExpressionAttributeValues: values,
           }),
         );
       }
     };
-    await Promise.all(Array.from({ length: Math.min(hours.length, this.opts.writeConcurrency) }, worker));
+    await Promise.all(Array.from({ length: Math.min(todo.length, this.opts.writeConcurrency) }, worker));
   }
 
   /** The stored event JSON of these records, in order; undefined for an event no longer there. */
@@ -218,8 +240,8 @@ export class DynamoEventStore implements EventStore {
   }
 
   /** The directory's hours in [first, last] (one UTC year at most) with their versions, consistent. */
-  private async hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
+  private async hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, HourEntry>> {
+    const out = new Map<number, HourEntry>();
     let start: Record<string, AttributeValue> | undefined;
     do {
       const r = await this.db.send(
@@ -231,13 +253,19 @@ export class DynamoEventStore implements EventStore {
             ':lo': { S: hourDirectorySk(first) },
             ':hi': { S: hourDirectorySk(last) },
           },
-          ProjectionExpression: 'sk, v',
+          ProjectionExpression: 'sk, v, s, n',
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
         { abortSignal: signal },
       );
-      for (const item of r.Items ?? []) out.set(hourFromDirectorySk(item.sk.S ?? ''), item.v?.N ?? '0');
+      for (const item of r.Items ?? []) {
+        out.set(hourFromDirectorySk(item.sk.S ?? ''), {
+          version: item.v?.N ?? '0',
+          shards: item.s?.NS?.map(Number),
+          count: item.n?.N === undefined ? undefined : Number(item.n.N),
+        });
+      }
       start = r.LastEvaluatedKey;
     } while (start);
     return out;
@@ -272,7 +300,7 @@ export class DynamoEventStore implements EventStore {
     await this.db.send(
       new DeleteItemCommand({ TableName: this.opts.table, Key: { pk: { S: pk }, sk: { S: sk } } }),
     );
-    await this.bumpVersions([e.timestampMs]);
+    await this.bumpVersions([e], { count: -1 });
   }
 
   async deletePointer(eventId: string): Promise<void> {
@@ -307,9 +335,9 @@ export class DynamoEventStore implements EventStore {
       {
         cacheKey: `${this.opts.table}#${this.opts.shards}`,
         shardPages: (hour, fromMs, toMs, o) =>
-          Array.from({ length: this.opts.shards }, (_, s) =>
-            this.pages(eventPk(hour, s), fromMs, toMs, false, o),
-          ),
+          (o.shards ?? Array.from({ length: this.opts.shards }, (_, s) => s))
+            .filter((s) => s < this.opts.shards)
+            .map((s) => this.pages(eventPk(hour, s), fromMs, toMs, o)),
         hours: (first, last, signal) => this.hours(first, last, signal),
         docs: (records) => this.docs(records),
       },
@@ -321,8 +349,7 @@ export class DynamoEventStore implements EventStore {
     pk: string,
     fromMs: number,
     toMs: number,
-    reverse: boolean,
-    { deviceIds, consistent = false, withDocs = false, signal }: ReadOptions,
+    { deviceIds, consistent = false, withDocs = false, signal, reverse = false, limit }: ReadOptions,
   ): AsyncGenerator<HistoryRecord[]> {
     const { lo, hi } = skBounds(fromMs, toMs);
     const values: Record<string, AttributeValue> = { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } };
@@ -348,6 +375,7 @@ export class DynamoEventStore implements EventStore {
           ScanIndexForward: !reverse,
           ConsistentRead: consistent,
           ExclusiveStartKey: start,
+          Limit: limit,
         }),
         { abortSignal: signal },
       );

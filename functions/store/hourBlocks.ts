@@ -3,14 +3,15 @@ import type { HistoryReader, HistoryRecord, RecordBlock } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
 import { directoryYears } from './keys';
+import { pagedBlocks } from './pagedHour';
 import type { HistoryQuery } from './types';
 
 /** What the block reader needs from the table. */
 export interface HourSource {
   /**
-   * Every shard of `hour` as pages of records in ascending order within [fromMs, toMs], optionally only
-   * some devices'; without their event JSON (doc '') unless `withDocs`; `consistent` for reads that
-   * fill the cache.
+   * The shards of `hour` (`shards`, or all) as pages of records within [fromMs, toMs], ascending (or
+   * descending with `reverse`), of at most `limit` items, optionally only some devices'; without their
+   * event JSON (doc '') unless `withDocs`; `consistent` for reads that fill the cache.
    */
   shardPages(hour: number, fromMs: number, toMs: number, opts: ReadOptions): AsyncIterable<HistoryRecord[]>[];
   /** The event JSON of these records (undefined where the event is gone). */
@@ -19,7 +20,7 @@ export interface HourSource {
    * The hour directory: the hours in [first, last] (hour numbers, one UTC year at most) that have held
    * events, with their write versions (see DynamoEventStore), read strongly consistent.
    */
-  hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, string>>;
+  hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, HourEntry>>;
   /** Distinguishes tables (and shard layouts) sharing one cache. */
   cacheKey: string;
 }
@@ -27,6 +28,9 @@ export interface HourSource {
 export interface ReadOptions {
   deviceIds?: string[];
   signal?: AbortSignal;
+  shards?: number[];
+  reverse?: boolean;
+  limit?: number;
   consistent?: boolean;
   withDocs?: boolean;
 }
@@ -84,17 +88,36 @@ export function sliceBlock(block: RecordBlock, fromMs: number, toMs: number): Re
 /** A history reader that can also be read record by record (tests, tools), each with its event JSON. */
 export interface HourReader extends HistoryReader, AsyncIterable<HistoryRecord> {}
 
+/** An hour's directory entry: its write version, the shards that hold its events, how many it holds. */
+export interface HourEntry {
+  version: string;
+  /** Absent for entries written before shards were listed: every shard then. */
+  shards?: number[];
+  /** Events written minus deleted (a hint for planning reads; absent for older entries). */
+  count?: number;
+}
+
+/** Hours up to this many events are read whole and cached; larger ones are read page by page. */
+const WHOLE_HOUR_RECORDS = 20_000;
+/** Items per query page of a paged hour (about 600 bytes each without the event JSON). */
+const PAGE_ITEMS = 1000;
+/** Hours are read ahead of the scan while they hold fewer records than this (at least `lookahead`). */
+const READ_AHEAD_RECORDS = 20_000;
+const MAX_READ_AHEAD_HOURS = 32;
+
 /**
- * The history of a query, block by block (an hour per block) in scan order. The hours come from the hour
- * directory, one UTC year at a time (the next year's listing read ahead), so empty hours cost nothing.
- * With a cache, each hour is read whole and kept, and served again while its write version stands.
- * `prefetch` starts the first reads early (while the face engine runs); the scan takes cached hours when
- * it reaches them. After each year, an empty block carries the scan's progress to the year's edge.
+ * The history of a query, block by block in scan order. The hours come from the hour directory, one UTC
+ * year at a time (the next year's listing read ahead), so empty hours cost nothing, and only the shards
+ * holding events are queried. With a cache, an hour of up to WHOLE_HOUR_RECORDS events is read whole
+ * and kept (one block), and served again while its write version stands; a larger hour, or any hour
+ * without a cache, is read page by page within the window and only as far as the scan goes
+ * (pagedHour.ts). `prefetch` starts the first reads early (while the face engine runs). After each year,
+ * an empty block carries the scan's progress to the year's edge.
  */
 export function blockStream(
   q: HistoryQuery,
   source: HourSource,
-  opts: { cache?: BucketCache; lookahead: number },
+  opts: { cache?: BucketCache; lookahead: number; blockRecords?: number },
 ): HourReader {
   const { fromMs, toMs } = q.range;
   const years = directoryYears(hourOf(fromMs), hourOf(toMs), q.reverse);
@@ -105,10 +128,15 @@ export function blockStream(
   });
   const keyOf = (hour: number) => `${source.cacheKey}#${hour}`;
   const readOpts = { deviceIds: q.deviceIds, signal: q.signal };
+  let recordsRead = 0;
+  const counted = (b: RecordBlock) => {
+    recordsRead += b.records.length;
+    return b;
+  };
 
   /** Directory listings by year index, in scan order, read once. */
-  const listings = new Map<number, Promise<Array<[number, string]>>>();
-  const listing = (y: number): Promise<Array<[number, string]>> => {
+  const listings = new Map<number, Promise<Array<[number, HourEntry]>>>();
+  const listing = (y: number): Promise<Array<[number, HourEntry]>> => {
     let l = listings.get(y);
     if (!l) {
       l = source.hours(years[y][0], years[y][1], q.signal).then((m) => {
@@ -121,30 +149,46 @@ export function blockStream(
     return l;
   };
 
-  /** Table reads by hour, started once (by prefetch or by the scan). */
+  const paged = (hour: number, e: HourEntry) =>
+    !cache || ((e.count ?? 0) > WHOLE_HOUR_RECORDS && !cache.has(keyOf(hour), e.version));
+
+  /** Whole-hour table reads by hour, started once (by prefetch or by the scan). */
   const tableReads = new Map<number, Promise<RecordBlock>>();
-  const readTable = (hour: number, version: string): Promise<RecordBlock> => {
+  const readTable = (hour: number, e: HourEntry): Promise<RecordBlock> => {
     let read = tableReads.get(hour);
     if (!read) {
       const { from, to } = clip(hour);
-      read = cache
-        ? readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
-            consistent: true,
-            signal: q.signal,
-          }).then((b) => sliceBlock(cache.set(keyOf(hour), version, b), from, to))
-        : readBlock(source, hour, from, to, readOpts);
+      read = readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
+        consistent: true,
+        signal: q.signal,
+        shards: e.shards,
+      }).then((b) => sliceBlock(cache!.set(keyOf(hour), e.version, counted(b)), from, to));
       read.catch(() => undefined); // observed when its turn comes
       tableReads.set(hour, read);
     }
     return read;
   };
 
-  /** An hour for the scan: cached while its version stands (the scan holds a claim), else from the table. */
-  const load = (hour: number, version: string): Promise<RecordBlock> => {
-    const hit = cache && !tableReads.has(hour) ? cache.get(keyOf(hour), version) : undefined;
-    if (!hit) return readTable(hour, version);
+  /** A whole hour for the scan: cached while its version stands (the scan holds a claim), else read. */
+  const load = (hour: number, e: HourEntry): Promise<RecordBlock> => {
+    const hit = !tableReads.has(hour) ? cache!.get(keyOf(hour), e.version) : undefined;
+    if (!hit) return readTable(hour, e);
     const { from, to } = clip(hour);
     return Promise.resolve(sliceBlock(hit, from, to));
+  };
+
+  /** An hour read page by page within the window, in scan direction, as far as the scan goes. */
+  const pages = (hour: number, e: HourEntry) => {
+    const { from, to } = clip(hour);
+    const shards = source.shardPages(hour, from, to, {
+      ...readOpts,
+      shards: e.shards,
+      reverse: q.reverse,
+      limit: PAGE_ITEMS,
+      consistent: Boolean(cache),
+    });
+    const edge = q.reverse ? from : to;
+    return pagedBlocks(shards, q.reverse, edge, (n) => (recordsRead += n), opts.blockRecords);
   };
 
   const edge = (first: number, last: number) =>
@@ -156,19 +200,33 @@ export function blockStream(
       for (let y = 0; y < years.length; y++) {
         if (y + 1 < years.length) listing(y + 1);
         const hours = await listing(y);
-        // Up to `lookahead` hours are read ahead of the one being scanned, so their round trips overlap.
-        const pending: Promise<RecordBlock>[] = [];
-        const start = (k: number) => {
-          if (k < hours.length && !pending[k]) {
-            pending[k] = load(hours[k][0], hours[k][1]);
-            pending[k].catch(() => undefined); // observed when its turn comes
+        // Whole hours are read ahead of the one being scanned, so their round trips overlap: at least
+        // `lookahead` hours, more while they are small (a sparse history is many small hours).
+        const pending: Array<Promise<RecordBlock> | undefined> = [];
+        let started = 0;
+        const readAhead = (k: number) => {
+          let records = 0;
+          for (let j = k; j < hours.length && j <= k + MAX_READ_AHEAD_HOURS; j++) {
+            if (j > k + opts.lookahead && records >= READ_AHEAD_RECORDS) break;
+            const [hour, e] = hours[j];
+            records += e.count ?? WHOLE_HOUR_RECORDS;
+            if (j < started || paged(hour, e)) continue;
+            pending[j] = load(hour, e);
+            pending[j]!.catch(() => undefined); // observed when its turn comes
+            started = j + 1;
           }
         };
         for (let k = 0; k < hours.length; k++) {
-          for (let j = k; j <= k + opts.lookahead; j++) start(j);
-          const b = await pending[k];
-          const { from, to } = clip(hours[k][0]);
-          yield { records: b.records, codes: b.codes, through: q.reverse ? from : to };
+          const [hour, e] = hours[k];
+          readAhead(k);
+          if (pending[k]) {
+            const b = await pending[k]!;
+            pending[k] = undefined;
+            const { from, to } = clip(hour);
+            yield { records: b.records, codes: b.codes, through: q.reverse ? from : to };
+          } else {
+            yield* pages(hour, e);
+          }
         }
         yield { records: [], codes: new Uint8Array(0), through: edge(years[y][0], years[y][1]) };
       }
@@ -182,8 +240,8 @@ export function blockStream(
     if (years.length === 0) return;
     listing(0).then(
       (hours) =>
-        hours.slice(0, opts.lookahead + 1).forEach(([hour, version]) => {
-          if (!cache?.has(keyOf(hour), version)) readTable(hour, version);
+        hours.slice(0, opts.lookahead + 1).forEach(([hour, e]) => {
+          if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) readTable(hour, e);
         }),
       () => undefined, // the scan meets the error itself
     );
@@ -194,12 +252,19 @@ export function blockStream(
     blocks,
     prefetch,
     docs: (records) => source.docs(records),
+    get recordsRead() {
+      return recordsRead;
+    },
     // Record by record (for readers other than the scan): every record with its event JSON, no cache.
     async *[Symbol.asyncIterator]() {
       for (let y = 0; y < years.length; y++) {
-        for (const [hour] of await listing(y)) {
+        for (const [hour, e] of await listing(y)) {
           const { from, to } = clip(hour);
-          const b = await readBlock(source, hour, from, to, { ...readOpts, withDocs: true });
+          const b = await readBlock(source, hour, from, to, {
+            ...readOpts,
+            shards: e.shards,
+            withDocs: true,
+          });
           const n = b.records.length;
           for (let k = 0; k < n; k++) yield b.records[q.reverse ? n - 1 - k : k];
         }

@@ -3,7 +3,12 @@ import { ENCODED_BYTES, encodeEmbedding } from '../../../functions/core/embeddin
 import { type HistoryReader, type HistoryRecord, scanHistory } from '../../../functions/core/scan';
 import { BUCKET_MS, hourOf } from '../../../functions/core/timeWindow';
 import { BucketCache } from '../../../functions/store/bucketCache';
-import { type HourSource, blockStream, sliceBlock } from '../../../functions/store/hourBlocks';
+import {
+  type HourSource,
+  type ReadOptions,
+  blockStream,
+  sliceBlock,
+} from '../../../functions/store/hourBlocks';
 
 const DIM = 512;
 function unit(seed: number): Float32Array {
@@ -44,17 +49,22 @@ class FakeTable implements HourSource {
     private readonly pageSize = 3,
   ) {}
 
-  shardPages(hour: number, fromMs: number, toMs: number, opts: { deviceIds?: string[]; withDocs?: boolean }) {
+  /** Records handed out by shardPages. */
+  served = 0;
+  shardPages(hour: number, fromMs: number, toMs: number, opts: ReadOptions) {
     this.reads++;
-    return [0, 1].map((shard) => {
+    const table = this;
+    return (opts.shards ?? [0, 1]).map((shard) => {
       const mine = this.rows
         .filter((r) => r.shard === shard && hourOf(r.timestamp) === hour)
         .filter((r) => r.timestamp >= fromMs && r.timestamp <= toMs)
         .filter((r) => !opts.deviceIds || opts.deviceIds.includes(r.deviceId))
         .sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
-      const size = this.pageSize;
+      if (opts.reverse) mine.reverse();
+      const size = Math.min(this.pageSize, opts.limit ?? Infinity);
       return (async function* () {
         for (let i = 0; i < mine.length; i += size) {
+          table.served += Math.min(size, mine.length - i);
           yield mine.slice(i, i + size).map((r) => ({
             timestamp: r.timestamp,
             eventId: r.eventId,
@@ -72,7 +82,16 @@ class FakeTable implements HourSource {
     const listed = [...new Set(this.rows.map((r) => hourOf(r.timestamp)))].filter(
       (h) => h >= first && h <= last,
     );
-    return new Map(listed.map((h) => [h, this.versionsOf.get(h) ?? '0']));
+    return new Map(
+      listed.map((h) => [
+        h,
+        {
+          version: this.versionsOf.get(h) ?? '0',
+          count: this.rows.filter((r) => hourOf(r.timestamp) === h).length,
+          shards: [...new Set(this.rows.filter((r) => hourOf(r.timestamp) === h).map((r) => r.shard))],
+        },
+      ]),
+    );
   }
 
   async docs(records: HistoryRecord[]) {
@@ -229,14 +248,27 @@ describe('blockStream', () => {
     expect(versions).toHaveBeenCalledTimes(1);
   });
 
-  it('prefetches without a cache too, within the range and devices', async () => {
-    const table = new FakeTable(rows);
-    const s = blockStream(query(ms(H0), ms(H0 + 3) - 1, false, ['cam-1']), table, { lookahead: 0 });
-    s.prefetch!();
-    await new Promise((r) => setImmediate(r));
-    expect(table.reads).toBe(1);
-    expect(await viaBlocks(s)).toEqual(['c', 'a', 'b', 'd', 'e']);
-    expect(table.reads).toBe(3);
+  it('without a cache, reads an hour page by page only as far as the scan goes', async () => {
+    const many = Array.from({ length: 200 }, (_, i) =>
+      row(ms(H0) + i * 1000 + (i % 2), `r${String(i).padStart(3, '0')}`),
+    );
+    for (const reverse of [false, true]) {
+      const table = new FakeTable(many);
+      const stream = blockStream(query(ms(H0), ms(H0 + 1) - 1, reverse), table, {
+        lookahead: 0,
+        blockRecords: 4,
+      });
+      const out = await scanHistory(stream, {
+        query: target,
+        minCosine: 2,
+        limits: { maxExamined: 10, maxResults: 10 },
+      });
+      expect(out.examined).toBe(10);
+      // What it examined, plus a block (4) and a page per shard (3 items each) it had in hand.
+      expect(table.served).toBeLessThanOrEqual(10 + 4 + 2 * 3);
+      expect(stream.recordsRead).toBe(table.served);
+      expect(out.through).toBe(reverse ? many[190].timestamp : many[9].timestamp);
+    }
   });
 
   it('ends its claim on the cache when the scan stops early', async () => {
