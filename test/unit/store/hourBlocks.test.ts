@@ -53,7 +53,7 @@ class FakeTable implements HourSource {
   served = 0;
   shardPages(hour: number, fromMs: number, toMs: number, opts: ReadOptions) {
     this.reads++;
-    const table = this;
+    const count = (n: number) => (this.served += n);
     return (opts.shards ?? [0, 1]).map((shard) => {
       const mine = this.rows
         .filter((r) => r.shard === shard && hourOf(r.timestamp) === hour)
@@ -64,7 +64,7 @@ class FakeTable implements HourSource {
       const size = Math.min(this.pageSize, opts.limit ?? Infinity);
       return (async function* () {
         for (let i = 0; i < mine.length; i += size) {
-          table.served += Math.min(size, mine.length - i);
+          count(Math.min(size, mine.length - i));
           yield mine.slice(i, i + size).map((r) => ({
             timestamp: r.timestamp,
             eventId: r.eventId,
