@@ -208,7 +208,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
         // Its log lines carry a request id, as in Lambda. A client that goes away before its answer aborts the work done for it.
         const gone = new AbortController();
         res.once('close', () => {
-          if (!res.writableFinished) gone.abort(new Error('client disconnected'));
+          if (!res.writableFinished) gone.abort(new DOMException('client disconnected', 'AbortError'));
         });
         const result = await withRequestContext(route.handler)(
           event,

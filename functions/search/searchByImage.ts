@@ -67,7 +67,10 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
   const onAbort = () => abort.abort(deps.signal?.reason);
   deps.signal?.addEventListener('abort', onAbort, { once: true });
   const platformEnd = deps.remainingMs
-    ? setTimeout(() => abort.abort(new Error('out of time')), deps.remainingMs() - PLATFORM_MARGIN_MS / 2)
+    ? setTimeout(
+        () => abort.abort(new DOMException('out of time', 'AbortError')),
+        deps.remainingMs() - PLATFORM_MARGIN_MS / 2,
+      )
     : undefined;
   const signal = abort.signal;
   setMaxListeners(0, signal); // every storage request in flight listens to it
