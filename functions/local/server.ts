@@ -15,6 +15,7 @@ import { type Config, loadConfig } from '../shared/config';
 import { consoleConfigScript } from '../shared/consoleConfig';
 import { createServices, type Services } from '../store/services';
 import { createAwsClients } from '../store/clients';
+import { backfillHourDirectory } from '../store/hourDirectoryBackfill';
 import { apiKeyAccepted, INVALID_API_KEY_BODY } from './apiKey';
 import { withRequestContext } from '../observability/requestContext';
 import { localContext, toApiEvent } from './apiGatewayEvent';
@@ -293,6 +294,9 @@ async function main(): Promise<void> {
   console.log(
     `  data:    ${server.config.DATA_DIR}${c.DYNAMODB_ENDPOINT ? ' (external endpoints)' : ' (dynalite + s3rver)'}`,
   );
+  // Data from before the hour directory: list its hours once, or searches would find nothing.
+  const listed = await backfillHourDirectory(server.services.clients.dynamo, server.config.EVENTS_TABLE);
+  if (listed > 0) console.log(`  hour directory: listed ${listed} hours of older data`);
   if (await server.services.events.isEmpty()) {
     console.log('  The history is empty. Load demo events with:  npm run seed:demo');
     console.log('  or your own photos (<folder>/<identity>/<image>):  npm run seed -- <folder>');
