@@ -60,6 +60,7 @@ export const SearchResponse = z.looseObject({
     .number()
     .int()
     .min(0)
+    .optional()
     .meta({ description: 'records fetched from storage (cache hits not counted)' }),
   timings: z.looseObject({ face_ms: z.number(), scan_ms: z.number() }),
   query_face: QueryFace,
