@@ -49,11 +49,15 @@ export function toApiEvent(
   };
 }
 
-/** A Lambda context stand-in; handlers only need the remaining time for middy's early timeout. */
-export function localContext(timeoutMs: number) {
+/**
+ * A Lambda context stand-in: the remaining time (middy's early timeout, the search's budget) and, beyond
+ * Lambda's, `abortSignal`: aborted when the client goes away, so a search stops working for nobody.
+ */
+export function localContext(timeoutMs: number, abortSignal?: AbortSignal) {
   const deadline = Date.now() + timeoutMs;
   return {
     functionName: 'local',
+    abortSignal,
     awsRequestId: `local-${randomUUID()}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };

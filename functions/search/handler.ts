@@ -10,6 +10,12 @@ import { config } from '../shared/config';
 import { defaultServices } from '../store/services';
 import { type SearchDeps, searchByImage } from './searchByImage';
 
+/** What the search reads of its invocation's context; `abortSignal` is the local server's (client gone). */
+interface SearchContext {
+  getRemainingTimeInMillis(): number;
+  abortSignal: AbortSignal;
+}
+
 /**
  * The search Lambda for a set of dependencies (the local server and tests pass their own). With
  * `metrics`, each request publishes its embedded-metric record, the search's figures taken from the
@@ -27,8 +33,12 @@ export function createSearchHandler(
     .use(contractErrors())
     .use(requireJson())
     .use(parseJsonBody())
-    .handler(async (event) => {
-      const response = await searchByImage(event.json, deps());
+    .handler(async (event, context: Partial<SearchContext>) => {
+      const response = await searchByImage(event.json, {
+        ...deps(),
+        signal: context.abortSignal,
+        remainingMs: context.getRemainingTimeInMillis && (() => context.getRemainingTimeInMillis!()),
+      });
       if (metrics) recordSearch(metrics, response);
       return json(200, response);
     });

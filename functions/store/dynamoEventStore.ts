@@ -11,24 +11,24 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { BlockStream } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
-import { type ReadOptions, blockStream } from './hourBlocks';
+import { type HourEntry, type HourReader, type ReadOptions, blockStream } from './hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
-  HOUR_VERSION_SK,
   INTENT_SHARDS,
   POINTER_SK,
   eventKey,
   eventPk,
-  hourFromVersionPk,
-  hourVersionPk,
+  hourDirectoryPk,
+  hourDirectorySk,
+  hourFromDirectorySk,
   intentKey,
   intentPk,
   parseSk,
   pointerPk,
+  shardOf,
   skBounds,
 } from './keys';
 import type {
@@ -115,7 +115,8 @@ export class DynamoEventStore implements EventStore {
   }
 
   /**
-   * Crash-safe order (docs/store.md, "Crashes"): the intent, then the record, then the pointer
+   * Crash-safe order (docs/store.md, "Crashes"): the intent, the hour's directory entry (a stored
+   * event's hour is always listed), the record, the hour's count and version, the pointer
    * (conditional), then the intent goes. The intent fixes the event's time at the first attempt's: a
    * retry after a crash (whatever timestamp it carries) writes its record under the same key, so there
    * is never a second record, and every record that exists is at the time its pointer or intent names
@@ -129,8 +130,16 @@ export class DynamoEventStore implements EventStore {
       timestampMs === e.timestampMs
         ? e
         : { ...e, timestampMs, doc: { ...e.doc, timestamp: timestampMs / 1000 } };
-    await this.db.send(new PutItemCommand({ TableName: this.opts.table, Item: this.eventItem(event) }));
-    await this.bumpVersions([timestampMs]);
+    await this.bumpVersions([event], { shards: true });
+    const old = await this.db.send(
+      new PutItemCommand({
+        TableName: this.opts.table,
+        Item: this.eventItem(event),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    // A retry rewriting a stopped attempt's record in place adds no event to the hour's count.
+    await this.bumpVersions([event], { count: old.Attributes ? undefined : 1 });
     try {
       await this.db.send(
         new PutItemCommand({
@@ -194,8 +203,9 @@ export class DynamoEventStore implements EventStore {
     // Pointers first, in a phase of their own: a crash part-way leaves pointers to nothing (DELETE still
     // answers for them), never a searchable record without its pointer.
     if (opts.pointers !== false) await this.batchPut(events.map((e) => this.pointerItem(e)));
+    await this.bumpVersions(events, { shards: true }); // directory entries before the records
     await this.batchPut(events.map((e) => this.eventItem(e)));
-    await this.bumpVersions(events.map((e) => e.timestampMs));
+    await this.bumpVersions(events, { count: 1 });
   }
 
   private async batchPut(items: Array<Record<string, AttributeValue>>): Promise<void> {
@@ -314,26 +324,52 @@ export class DynamoEventStore implements EventStore {
   }
 
   /**
-   * Every write or delete of an event bumps its hour's version (after the write), so caches of that hour
-   * in any process see the change on their next search.
+   * Every write or delete of an event bumps its hour's version in the hour directory (after the write),
+   * so caches of that hour in any process see the change on their next search. Writes bump it before
+   * too, which creates the hour's directory entry before the event can be stored.
    */
-  private async bumpVersions(timestamps: number[]): Promise<void> {
-    const hours = [...new Set(timestamps.map(hourOf))];
-    await Promise.all(
-      hours.map((hour) =>
-        this.db.send(
+  private async bumpVersions(
+    events: EventLocation[],
+    change: { shards?: boolean; count?: 1 | -1 } = {},
+  ): Promise<void> {
+    const hours = new Map<number, { shards: Set<number>; n: number }>();
+    for (const e of events) {
+      const h = hourOf(e.timestampMs);
+      const entry = hours.get(h) ?? { shards: new Set<number>(), n: 0 };
+      entry.shards.add(shardOf(e.eventId, this.opts.shards));
+      entry.n++;
+      hours.set(h, entry);
+    }
+    const todo = [...hours];
+    // A bulk write may touch hundreds of hours: a few updates at a time, not one connection per hour.
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const [hour, { shards, n }] = todo[next++];
+        const values: Record<string, AttributeValue> = {
+          ':one': { N: '1' },
+          ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
+        };
+        let add = 'v :one';
+        if (change.shards) {
+          values[':s'] = { NS: [...shards].map(String) };
+          add += ', s :s';
+        }
+        if (change.count) {
+          values[':n'] = { N: String(change.count * n) };
+          add += ', n :n';
+        }
+        await this.db.send(
           new UpdateItemCommand({
             TableName: this.opts.table,
-            Key: { pk: { S: hourVersionPk(hour) }, sk: { S: HOUR_VERSION_SK } },
-            UpdateExpression: 'ADD v :one SET expiresAt = :exp',
-            ExpressionAttributeValues: {
-              ':one': { N: '1' },
-              ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
-            },
+            Key: { pk: { S: hourDirectoryPk(hour) }, sk: { S: hourDirectorySk(hour) } },
+            UpdateExpression: `ADD ${add} SET expiresAt = :exp`,
+            ExpressionAttributeValues: values,
           }),
-        ),
-      ),
-    );
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(todo.length, this.opts.writeConcurrency) }, worker));
   }
 
   /** The stored event JSON of these records, in order; undefined for an event no longer there. */
@@ -368,30 +404,35 @@ export class DynamoEventStore implements EventStore {
     return keys.map((k) => found.get(`${k.pk}|${k.sk}`));
   }
 
-  /** Current versions of these hours (absent: "0"), strongly consistent. */
-  private async versions(hours: number[]): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
-    for (let i = 0; i < hours.length; i += 100) {
-      let keys: Record<string, AttributeValue>[] = hours
-        .slice(i, i + 100)
-        .map((h) => ({ pk: { S: hourVersionPk(h) }, sk: { S: HOUR_VERSION_SK } }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 8)
-          throw new StorageUnavailableError('BatchGetItem left keys unprocessed after retries');
-        if (attempt > 0) await batchBackoff(attempt);
-        const r = await this.db.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.opts.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, v' },
-            },
-          }),
-        );
-        for (const item of r.Responses?.[this.opts.table] ?? []) {
-          out.set(hourFromVersionPk(item.pk.S ?? ''), item.v?.N ?? '0');
-        }
-        keys = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
+  /** The directory's hours in [first, last] (one UTC year at most) with their versions, consistent. */
+  private async hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, HourEntry>> {
+    const out = new Map<number, HourEntry>();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.db.send(
+        new QueryCommand({
+          TableName: this.opts.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: {
+            ':pk': { S: hourDirectoryPk(first) },
+            ':lo': { S: hourDirectorySk(first) },
+            ':hi': { S: hourDirectorySk(last) },
+          },
+          ProjectionExpression: 'sk, v, s, n',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+        { abortSignal: signal },
+      );
+      for (const item of r.Items ?? []) {
+        out.set(hourFromDirectorySk(item.sk.S ?? ''), {
+          version: item.v?.N ?? '0',
+          shards: item.s?.NS?.map(Number),
+          count: item.n?.N === undefined ? undefined : Number(item.n.N),
+        });
       }
-    }
+      start = r.LastEvaluatedKey;
+    } while (start);
     return out;
   }
 
@@ -425,10 +466,15 @@ export class DynamoEventStore implements EventStore {
 
   async deleteRecord(e: EventLocation): Promise<void> {
     const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
-    await this.db.send(
-      new DeleteItemCommand({ TableName: this.opts.table, Key: { pk: { S: pk }, sk: { S: sk } } }),
+    const old = await this.db.send(
+      new DeleteItemCommand({
+        TableName: this.opts.table,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+        ReturnValues: 'ALL_OLD',
+      }),
     );
-    await this.bumpVersions([e.timestampMs]);
+    // Erasure may name a record a stopped ingest never wrote: the version moves, the count only if one went.
+    await this.bumpVersions([e], { count: old.Attributes ? -1 : undefined });
   }
 
   async deletePointer(eventId: string): Promise<void> {
@@ -457,16 +503,16 @@ export class DynamoEventStore implements EventStore {
    * The records of a range in scan order, readable block by block (one hour per block, its shards merged
    * in exact (timestamp, id) order); closed hours come from the cache while their version stands.
    */
-  records(q: HistoryQuery): BlockStream {
+  records(q: HistoryQuery): HourReader {
     return blockStream(
       q,
       {
         cacheKey: `${this.opts.table}#${this.opts.shards}`,
         shardPages: (hour, fromMs, toMs, o) =>
-          Array.from({ length: this.opts.shards }, (_, s) =>
-            this.pages(eventPk(hour, s), fromMs, toMs, false, o),
-          ),
-        versions: (hours) => this.versions(hours),
+          (o.shards ?? Array.from({ length: this.opts.shards }, (_, s) => s))
+            .filter((s) => s < this.opts.shards)
+            .map((s) => this.pages(eventPk(hour, s), fromMs, toMs, o)),
+        hours: (first, last, signal) => this.hours(first, last, signal),
         docs: (records) => this.docs(records),
       },
       { cache: this.opts.cache, lookahead: this.opts.lookaheadHours },
@@ -477,8 +523,7 @@ export class DynamoEventStore implements EventStore {
     pk: string,
     fromMs: number,
     toMs: number,
-    reverse: boolean,
-    { deviceIds, consistent = false, withDocs = false }: ReadOptions,
+    { deviceIds, consistent = false, withDocs = false, signal, reverse = false, limit }: ReadOptions,
   ): AsyncGenerator<HistoryRecord[]> {
     const { lo, hi } = skBounds(fromMs, toMs);
     const values: Record<string, AttributeValue> = { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } };
@@ -504,7 +549,9 @@ export class DynamoEventStore implements EventStore {
           ScanIndexForward: !reverse,
           ConsistentRead: consistent,
           ExclusiveStartKey: start,
+          Limit: limit,
         }),
+        { abortSignal: signal },
       );
       const items = here ? (r.Items ?? []).filter((i) => here.has(i.dev?.S ?? '')) : (r.Items ?? []);
       yield items.map((item) => {

@@ -95,7 +95,7 @@ export class FaceFunctions extends Construct {
     );
     // Cached hour buckets are validated by their write versions (HV#...) and a match's event JSON is
     // fetched by key (EV#...): batch reads bound to those partitions (docs/speed.md).
-    this.allowOnKeys(this.search, ['dynamodb:BatchGetItem'], table.tableArn, ['EV#*', 'HV#*']);
+    this.allowOnKeys(this.search, ['dynamodb:BatchGetItem'], table.tableArn, ['EV#*']);
     // face_image_path may name any key of the image bucket or an allow-listed bucket.
     const readable = [images.arnForObjects('*'), ...this.allowedBucketObjects()];
     this.allow(this.search, ['s3:GetObject'], readable);

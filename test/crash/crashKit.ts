@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalServer } from '../../functions/local/server';
 import { startLocalServer } from '../../functions/local/server';
+import { backfillHourDirectory } from '../../functions/store/hourDirectoryBackfill';
 
 export const ROOT = resolve(__dirname, '../..');
 
@@ -72,13 +73,23 @@ export async function startServerChild(
   throw new Error('server did not start');
 }
 
-/** The same data, opened again in this process (the restart after a crash). */
-export const reopen = (dataDir: string): Promise<LocalServer> =>
-  startLocalServer({
+/**
+ * The same data, opened again in this process (the restart after a crash), as `npm start` opens it: with
+ * the hour directory's one-time backfill done, so a server child started on it later writes nothing at
+ * startup (its writes are the operation's only).
+ */
+export async function reopen(dataDir: string): Promise<LocalServer> {
+  const s = await startLocalServer({
     port: 0,
     dataDir,
     env: { DYNAMODB_ENDPOINT: '', S3_ENDPOINT: '', COMPACTION_INTERVAL_SECONDS: '0' },
   });
+  await backfillHourDirectory(s.services.clients.dynamo, s.config.EVENTS_TABLE);
+  return s;
+}
+
+/** A fresh DATA_DIR made ready (table, bucket, backfill marker) so a crash child's writes are its operation's. */
+export const prepare = async (dataDir: string): Promise<void> => (await reopen(dataDir)).close();
 
 export interface Audit {
   /** event id → times of its records */
@@ -86,14 +97,18 @@ export interface Audit {
   pointers: Map<string, number>;
   intents: Map<string, number>;
   images: string[];
-  /** What breaks the invariants: a record neither its pointer nor its intent names; an id twice. */
+  /**
+   * What breaks the invariants: a record neither its pointer nor its intent names; an id twice; a record
+   * whose hour (and shard) the hour directory does not list.
+   */
   problems: string[];
 }
 
 /**
  * Everything in the store, read directly (a full table scan and a listing), and the invariants of
  * docs/store.md "Crashes": every record is at the time its pointer or its intent names (so DELETE and
- * reconcile reach it), and no event id has two records.
+ * reconcile reach it), no event id has two records, and every record's hour and shard are listed in the
+ * hour directory (so a search reaches it).
  */
 export async function audit(server: LocalServer): Promise<Audit> {
   const { dynamo } = server.services.clients;
@@ -111,10 +126,16 @@ export async function audit(server: LocalServer): Promise<Audit> {
     start = r.LastEvaluatedKey;
   } while (start);
   const a: Audit = { records: new Map(), pointers: new Map(), intents: new Map(), images: [], problems: [] };
+  // The hour directory's shards per hour (`yyyyMMddHH#shard`): a record's hour must be listed (docs/store.md).
+  const listed = new Set<string>();
+  for (const i of items) {
+    if (i.pk.S?.startsWith('HV#')) for (const shard of i.s?.NS ?? []) listed.add(`${i.sk.S}#${shard}`);
+  }
   for (const i of items) {
     const pk = i.pk.S ?? '';
     const sk = i.sk.S ?? '';
     if (pk.startsWith('EV#')) {
+      if (!listed.has(pk.slice(3))) a.problems.push(`${pk}: hour or shard not in the hour directory`);
       const id = sk.slice(14);
       a.records.set(id, [...(a.records.get(id) ?? []), Number(sk.slice(0, 13))]);
     } else if (pk.startsWith('EVENT#')) a.pointers.set(pk.slice(6), Math.floor(Number(i.ts.N)));

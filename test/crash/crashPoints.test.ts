@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { LocalServer } from '../../functions/local/server';
 import { reconcile } from '../../functions/store/reconcile';
 import { b64, faceCrop, facesOf, photo } from '../integration/api/helpers';
-import { audit, reopen, spawnScript, startServerChild } from './crashKit';
+import { audit, prepare, reopen, spawnScript, startServerChild } from './crashKit';
 
 jest.setTimeout(600_000);
 
@@ -92,10 +92,14 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-/** An ingest's writes: 2 images, intent, record, hour version, pointer, intent removed (7). */
-const INGEST_WRITES = 7;
+/**
+ * An ingest's writes: 2 images, intent, hour directory entry, record, hour count and version, pointer,
+ * intent removed (8).
+ */
+const INGEST_WRITES = 8;
 it.each(Array.from({ length: INGEST_WRITES }, (_, i) => i + 1))('ingest, killed after write %i', (n) =>
   withDir(async (dir) => {
+    await prepare(dir);
     const child = await startServerChild(dir, { CRASH_AFTER_WRITES: String(n) });
     const answer = await ingest(child.url, T1);
     const exit = await child.exited;
@@ -128,15 +132,16 @@ it.each(Array.from({ length: INGEST_WRITES }, (_, i) => i + 1))('ingest, killed 
   }),
 );
 
-it('an ingest without a crash point makes 7 writes', () =>
+it('an ingest without a crash point makes 8 writes', () =>
   withDir(async (dir) => {
+    await prepare(dir);
     const child = await startServerChild(dir, { CRASH_AFTER_WRITES: String(INGEST_WRITES + 1) });
     expect(await ingest(child.url, T1)).toBe(201);
     child.child.kill('SIGTERM');
     expect(await child.exited).toBe('0');
   }));
 
-/** A DELETE's writes: intent marked erasing, record, hour version, images, pointer, intent (6). */
+/** A DELETE's writes: intent marked erasing, record, hour count and version, images, pointer, intent (6). */
 const ERASE_WRITES = 6;
 it.each(Array.from({ length: ERASE_WRITES }, (_, i) => i + 1))('DELETE, killed after write %i', (n) =>
   withDir(async (dir) => {
@@ -162,14 +167,15 @@ it.each(Array.from({ length: ERASE_WRITES }, (_, i) => i + 1))('DELETE, killed a
 );
 
 /**
- * Reconcile of an ingest killed after its record (images, intent, record: searchable, no pointer): it
- * erases the event. Its writes: intent marked erasing, record, hour version, images, intent (the pointer
- * delete of an absent pointer is a write too): 6.
+ * Reconcile of an ingest killed after its record (images, intent, directory entry, record: searchable,
+ * no pointer): it erases the event. Its writes: intent marked erasing, record, hour count and version,
+ * images, intent (the pointer delete of an absent pointer is a write too): 6.
  */
 const RECONCILE_WRITES = 6;
 it.each(Array.from({ length: RECONCILE_WRITES }, (_, i) => i + 1))('reconcile, killed after write %i', (n) =>
   withDir(async (dir) => {
-    const crashed = await startServerChild(dir, { CRASH_AFTER_WRITES: '4' });
+    await prepare(dir);
+    const crashed = await startServerChild(dir, { CRASH_AFTER_WRITES: '5' });
     await ingest(crashed.url, T1);
     expect(await crashed.exited).toBe('SIGKILL');
     const run = spawnScript('scripts/reconcile.ts', ['--grace-minutes', '0'], dir, {
