@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   NO_FACE_ERROR: 400,
   LOW_QUALITY_ERROR: 400,
   NOT_SUPPORT_IN_GRAB_MODE: 409,
+  /** Not in the contract: a signed-in console user whose groups do not include the route's (core/roles.ts). */
+  FORBIDDEN: 403,
   ANOTHER_PICTURE_SEARCH_RUNNING_ERROR: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,

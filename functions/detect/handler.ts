@@ -4,6 +4,7 @@ import { json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { personRoles } from '../http/authorize';
 import { config } from '../shared/config';
 import { createAwsClients } from '../store/clients';
 import { S3ImageStore } from '../store/s3ImageStore';
@@ -14,6 +15,7 @@ export function createDetectHandler(deps: () => DetectDeps, corsOrigins: () => s
   return middy<ApiEvent, ApiResult>()
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
+    .use(personRoles())
     .use(requireJson())
     .use(parseJsonBody())
     .handler(async (event) => json(200, await detectFace(event.json, deps())));

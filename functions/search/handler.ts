@@ -4,6 +4,7 @@ import { json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { personRoles } from '../http/authorize';
 import { config } from '../shared/config';
 import { defaultServices } from '../store/services';
 import { type SearchDeps, searchByImage } from './searchByImage';
@@ -13,6 +14,7 @@ export function createSearchHandler(deps: () => SearchDeps, corsOrigins: () => s
   return middy<ApiEvent, ApiResult>()
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
+    .use(personRoles())
     .use(requireJson())
     .use(parseJsonBody())
     .handler(async (event) => json(200, await searchByImage(event.json, deps())));
