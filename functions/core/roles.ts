@@ -16,6 +16,9 @@ export const ROUTE_ROLES: Readonly<Record<string, Role>> = {
   'HEAD /sophon/v2/face/images/{id}': 'searcher',
   'POST /sophon/v2/face/events': 'operator',
   'DELETE /sophon/v2/face/events/{id}': 'administrator',
+  // The API's description: anyone allowed to search may read how.
+  'GET /sophon/v2/openapi.json': 'searcher',
+  'HEAD /sophon/v2/openapi.json': 'searcher',
 };
 
 /**
