@@ -5,11 +5,18 @@
  *
  *   LOCALSTACK_ENDPOINT   default http://localhost.localstack.cloud:4566
  *   LOCALSTACK_ARCH       x64 (default) or arm64: the appliance's CPU, which LocalStack's Lambdas run on
+ *   LOCALSTACK_ALLOW_REMOTE=1   deploy although LocalStack is reachable from the network (not advised)
  *   extra arguments       passed to `cdk deploy` (e.g. -c retentionDays=30)
+ *
+ * Access control on the appliance is the network: LocalStack community enforces no IAM, so it must listen
+ * on the loopback only (GATEWAY_LISTEN=127.0.0.1:4566), and people and cameras reach the service through
+ * the local server (`npm start`, LOCAL_API_KEY required off the loopback). This script refuses to deploy
+ * to a LocalStack that answers on any other address of the machine.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { exposedAddresses, isLoopbackUrl } from './applianceAccess';
 
 const root = resolve(__dirname, '..');
 const endpoint = (process.env.LOCALSTACK_ENDPOINT ?? 'http://localhost.localstack.cloud:4566').replace(
@@ -36,24 +43,46 @@ const env: NodeJS.ProcessEnv = {
   CDK_DEFAULT_REGION: region,
 };
 
+async function refuseExposedLocalStack(): Promise<void> {
+  if (process.env.LOCALSTACK_ALLOW_REMOTE === '1') return;
+  const port = Number(new URL(endpoint).port || 4566);
+  const exposed = isLoopbackUrl(endpoint) ? await exposedAddresses(port) : ['(a remote endpoint)'];
+  if (exposed.length > 0) {
+    console.error(
+      `LocalStack answers on ${exposed.join(', ')}:${port}. It enforces no IAM: anyone who reaches it reads ` +
+        'every face in the table and bucket. Start it with GATEWAY_LISTEN=127.0.0.1:4566 (and ' +
+        'LOCALSTACK_ENDPOINT on the loopback), or set LOCALSTACK_ALLOW_REMOTE=1 if a firewall closes the port.',
+    );
+    process.exit(2);
+  }
+}
+
 function run(cmd: string, args: string[]): void {
   console.log(`\n$ ${cmd} ${args.join(' ')}`);
   execFileSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
 }
 
-const context = ['-c', 'profile=local', '-c', `arch=${arch}`];
-mkdirSync(join(root, 'build'), { recursive: true });
-run('node', ['layers/models/build.mjs']);
-run('node', ['layers/models/native.mjs', '--arch', arch]);
-run('npx', ['cdk', 'bootstrap', `aws://${account}/${region}`, ...context]);
-run('npx', [
-  'cdk',
-  'deploy',
-  ...context,
-  '--require-approval',
-  'never',
-  '--outputs-file',
-  join(root, 'build/localstack-outputs.json'),
-  ...process.argv.slice(2),
-]);
-console.log(`\nOutputs written to build/localstack-outputs.json (endpoint ${endpoint}).`);
+async function main(): Promise<void> {
+  await refuseExposedLocalStack();
+  const context = ['-c', 'profile=local', '-c', `arch=${arch}`];
+  mkdirSync(join(root, 'build'), { recursive: true });
+  run('node', ['layers/models/build.mjs']);
+  run('node', ['layers/models/native.mjs', '--arch', arch]);
+  run('npx', ['cdk', 'bootstrap', `aws://${account}/${region}`, ...context]);
+  run('npx', [
+    'cdk',
+    'deploy',
+    ...context,
+    '--require-approval',
+    'never',
+    '--outputs-file',
+    join(root, 'build/localstack-outputs.json'),
+    ...process.argv.slice(2),
+  ]);
+  console.log(`\nOutputs written to build/localstack-outputs.json (endpoint ${endpoint}).`);
+}
+
+main().catch((err) => {
+  console.error('deploy:local failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,7 +1,5 @@
 import { ContractError } from './errors';
 
-const DAY_MS = 86_400_000;
-
 /**
  * Epoch seconds at which an event expires: retention counts from the earlier of its event time and the
  * time it was ingested, so neither a clock set ahead nor a forged time can keep it longer.
@@ -30,7 +28,8 @@ export function refuseFutureTime(
  * name expire. At least 1 (S3's smallest expiration); at most `retentionDays`.
  */
 export function imageRetentionDays(expiresAtS: number, nowMs: number, retentionDays: number): number {
-  const days = Math.floor((expiresAtS * 1000 - nowMs) / DAY_MS);
+  // In whole seconds, as expiresAt is: a fresh event's images get the full retention, not a day less.
+  const days = Math.floor((expiresAtS - Math.floor(nowMs / 1000)) / 86_400);
   const values = retentionTagValues(retentionDays);
   // The largest value with a lifecycle rule that is not past the event's expiry.
   let best = values[0];
