@@ -24,7 +24,7 @@ describe('the appliance check before deploy:local', () => {
     }
   });
 
-  it(
+  it('finds every external address of a listener on all interfaces', async () => {
     const s = await listen('0.0.0.0');
     try {
       expect(await exposedAddresses(portOf(s))).toEqual(expect.arrayContaining(external));
