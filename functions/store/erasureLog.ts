@@ -23,7 +23,8 @@ export class S3ErasureLog {
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: ERASURE_PREFIX + eventId,
-        Body: '',
+        Body: new Uint8Array(0),
+        ContentLength: 0,
         ContentType: 'application/octet-stream',
         ServerSideEncryption: this.encryption.kind,
         SSEKMSKeyId: this.encryption.kind === 'aws:kms' ? this.encryption.keyId : undefined,
