@@ -15,7 +15,6 @@ import {
   resizeOnto,
 } from '../../../functions/face/image';
 import { ModelSessions } from '../../../functions/face/sessions';
-import type { Box } from '../../../functions/face/types';
 import { config } from '../../../functions/shared/config';
 
 const PHOTOS = join(__dirname, '../../../build/fixtures/photos');

@@ -27,8 +27,9 @@ const uploaderId = () => logicalId(s.json, 'AWS::IAM::Role', 'StorageUploader');
 const tableId = () => logicalId(s.json, 'AWS::DynamoDB::Table', 'StorageEvents');
 const bucketId = () => logicalId(s.json, 'AWS::S3::Bucket', 'StorageImages');
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
-/** The roles that may use the data: the five functions and the data administrator. */
-const trusted = () => [adminId(), ...FUNCTIONS.map(roleId)].map(arnOf);
+/** The roles that may use the data: the five functions, the history compactor and the data administrator. */
+const trusted = () =>
+  [adminId(), ...FUNCTIONS.map(roleId), logicalId(s.json, 'AWS::IAM::Role', 'CompactorRole')].map(arnOf);
 
 describe('the customer-managed key', () => {
   const policy = () => s.json.Resources[keyId()].Properties.KeyPolicy.Statement as Cfn[];
@@ -80,8 +81,8 @@ describe('the customer-managed key', () => {
   });
 
   it('names the key in the functions, so every object they write is under it', () => {
-    for (const f of FUNCTIONS) {
-      const fn = s.json.Resources[logicalId(s.json, 'AWS::Lambda::Function', `Functions${f}`)];
+    for (const f of [...FUNCTIONS.map((x) => `Functions${x}`), 'CompactorFunction']) {
+      const fn = s.json.Resources[logicalId(s.json, 'AWS::Lambda::Function', f)];
       expect(fn.Properties.Environment.Variables.IMAGE_KMS_KEY_ID).toEqual(arnOf(keyId()));
     }
   });
