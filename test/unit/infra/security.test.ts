@@ -185,6 +185,7 @@ describe('the API', () => {
       'POST /sophon/v2/face/events operator',
       'DELETE /sophon/v2/face/events/{id} administrator',
       'GET /sophon/v2/face/images/{id} searcher',
+      'GET /sophon/v2/openapi.json searcher',
     ]);
   });
 
