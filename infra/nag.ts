@@ -106,6 +106,23 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
         'PutObject only; the bucket policy denies this role every other key and every read.',
     });
   }
+  if (settings.profile !== 'local') {
+    // The scheduled reconcile (infra/constructs/reconcileSchedule.ts).
+    list.push(
+      {
+        path: 'Reconcile/Function/Resource',
+        rules: ['L1'],
+        reason: 'nodejs22.x, the runtime the team builds and tests for, as for the other functions.',
+      },
+      {
+        path: 'Reconcile/Role/DefaultPolicy/Resource',
+        rules: [objects('images/')],
+        reason:
+          'Reconcile reads (HeadObject) and deletes orphan images: object actions need an object ARN pattern, ' +
+          'limited to the images/ prefix; its listing is limited to that prefix by condition.',
+      },
+    );
+  }
   if (settings.profile === 'local') {
     list.push({
       path: 'Storage/Images/Resource',

@@ -8,6 +8,8 @@ import { FaceFunctions, SIZING } from './constructs/faceFunctions';
 import { ModelLayer } from './constructs/modelLayer';
 import { People } from './constructs/people';
 import { RateLimitAcl } from './constructs/waf';
+import { Monitoring } from './constructs/monitoring';
+import { ReconcileSchedule } from './constructs/reconcileSchedule';
 import { Storage } from './constructs/storage';
 import { applyNagSuppressions } from './nag';
 import type { Settings } from './settings';
@@ -94,8 +96,28 @@ export class FaceSearchStack extends Stack {
       : settings.wafAclArn;
     if (aclArn) for (const a of apis) a.protectWith(aclArn);
 
+    // Embedded metrics (functions/observability): one namespace per stack, so copies side by side
+    // (-c stackName=...) keep their own.
+    const metricsNamespace = `Sophon/${this.stackName}`;
+    for (const fn of [
+      functions.search,
+      functions.detect,
+      functions.ingest,
+      functions.ingestS3,
+      functions.images,
+    ])
+      fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
+
     if (!local) {
-      new Alarms(this, 'Alarms', {
+      // The appliance runs `npm run reconcile` by hand or from cron (docs/store.md).
+      const reconcile = new ReconcileSchedule(this, 'Reconcile', {
+        settings,
+        table: storage.table,
+        images: storage.images,
+        environment: { POWERTOOLS_METRICS_NAMESPACE: metricsNamespace },
+        onRole: (role) => storage.trust(role),
+      });
+      const alarms = new Alarms(this, 'Alarms', {
         functions: {
           Search: functions.search,
           Detect: functions.detect,
@@ -103,6 +125,7 @@ export class FaceSearchStack extends Stack {
           IngestS3: functions.ingestS3,
           Images: functions.images,
           Compactor: compactor.fn,
+          Reconcile: reconcile.fn,
         },
         api: api.api,
         ingestFailures: functions.ingestFailures,
@@ -116,6 +139,21 @@ export class FaceSearchStack extends Stack {
           Compactor: COMPACTION.timeout.toMilliseconds() * 0.8,
         },
         email: settings.alarmEmail,
+      });
+      new Monitoring(this, 'Monitoring', {
+        namespace: metricsNamespace,
+        functions: {
+          search: functions.search,
+          detect: functions.detect,
+          ingest: functions.ingest,
+          'ingest-s3': functions.ingestS3,
+          images: functions.images,
+          reconcile: reconcile.fn,
+          compactor: compactor.fn,
+        },
+        table: storage.table,
+        api: api.api,
+        topic: alarms.topic,
       });
     }
     if (site && people && consoleApi) {

@@ -1,9 +1,11 @@
 /**
  * Search time over a 50,000-record window on the local store (dynalite + s3rver in this process, a
  * temporary data folder): writes the events, then times searches over HTTP. The first search is cold
- * (models load, first DynamoDB reads); the rest are warm.
+ * (models load, first DynamoDB reads); the rest are warm. `--hours` spreads the events over more
+ * hours; `--window-years` searches a window of that many years ending now (most of it empty).
  *
  *   npm run bench:search [-- --records 50000 --runs 5]
+ *   npm run bench:search -- --records 16800 --hours 168 --window-years 10   # a week of data, 10 years
  */
 import { Command } from 'commander';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,8 +20,10 @@ async function main(): Promise<void> {
   const o = new Command()
     .option('--records <n>', 'events in the window', Number, 50_000)
     .option('--runs <n>', 'warm searches', Number, 5)
+    .option('--hours <n>', 'hours the events are spread over, ending now', Number, 24)
+    .option('--window-years <n>', 'search a window of this many years ending now (default: the data)', Number)
     .parse()
-    .opts<{ records: number; runs: number }>();
+    .opts<{ records: number; runs: number; hours: number; windowYears?: number }>();
   const dataDir = mkdtempSync(join(tmpdir(), 'sfs-bench-'));
   const server = await startLocalServer({
     port: 0,
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
   });
   try {
     const end = Date.now();
-    const start = end - 24 * 3_600_000;
+    const start = end - o.hours * 3_600_000;
     const step = (end - start) / o.records;
     let t = performance.now();
     for (let done = 0; done < o.records; done += 5000) {
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
       face_image_base64: readFileSync(join(__dirname, '../build/fixtures/photos/sample1.jpg')).toString(
         'base64',
       ),
-      starttime: start,
+      starttime: o.windowYears ? end - Math.round(o.windowYears * 365.25 * 86_400_000) : start,
       endtime: end,
     });
     const times: Array<{ wall: number; total: number; examined: number }> = [];

@@ -54,8 +54,14 @@ export const SearchResponse = z.looseObject({
   events: z.array(Event),
   have_more: z.boolean(),
   total_time: z.number().meta({ description: 'seconds' }),
-  endtimestamp: z.number().meta({ description: 'ms' }),
+  endtimestamp: z.number().meta({ description: 'ms; inclusive: where the next call continues' }),
   records_examined: z.number().int().min(0),
+  records_read: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'records fetched from storage (cache hits not counted)' }),
   timings: z.looseObject({ face_ms: z.number(), scan_ms: z.number() }),
   query_face: QueryFace,
 });

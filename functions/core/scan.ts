@@ -1,4 +1,3 @@
-import { ENCODED_BYTES } from './embeddingCodec';
 import { scoreCodes } from './similarity';
 
 /** One history record as the scan sees it: enough to order, filter and score it. */
@@ -9,7 +8,7 @@ export interface HistoryRecord {
   deviceId: string;
   /** The 516-byte stored embedding. */
   code: Uint8Array;
-  /** The stored event fields (JSON), parsed only for matches ('' in blocks until BlockStream.docs). */
+  /** The stored event fields (JSON), parsed only for matches ('' in blocks until HistoryReader.docs). */
   doc: string;
 }
 
@@ -29,8 +28,13 @@ export interface ScanRequest {
   /** Only records of these devices are examined; undefined: all. */
   deviceIds?: ReadonlySet<string>;
   limits?: ScanLimits;
-  /** Records scored per kernel call. */
-  chunkSize?: number;
+  /**
+   * Asked between blocks once the scan has advanced: true ends the call there (its time budget is
+   * spent) with have_more, at the edge of what it covered.
+   */
+  outOfTime?: () => boolean;
+  /** Aborted: the caller is gone (client disconnect, Lambda about to time out); the scan throws. */
+  signal?: AbortSignal;
 }
 
 export interface ScanMatch {
@@ -41,29 +45,37 @@ export interface ScanMatch {
 export interface ScanOutcome {
   matches: ScanMatch[];
   examined: number;
-  /** Timestamp of the last record examined; undefined when none was. */
-  lastTimestamp?: number;
-  /** True when records remain beyond lastTimestamp. */
+  /**
+   * The last millisecond (in scan direction) this call covered completely: its last examined record's,
+   * or further when the blocks after it were empty. Undefined when it covered nothing.
+   */
+  through?: number;
+  /** True when records may remain beyond `through`. */
   haveMore: boolean;
 }
 
-type Scored = { record: HistoryRecord; cosine: number };
-
-/** Records of one stretch of history with their codes packed back to back in the same order. */
+/**
+ * Records of one stretch of history with their codes packed back to back in the same order. A block
+ * never splits a millisecond: every record of each millisecond it holds is in it.
+ */
 export interface RecordBlock {
   /** Ascending (timestamp, id) order. */
   records: HistoryRecord[];
   /** records[i]'s code at bytes [i × 516, (i + 1) × 516): scored in one kernel call. */
   codes: Uint8Array;
+  /**
+   * The last millisecond, in scan direction, up to which this block covers the window completely
+   * (there may be no record at it). Blocks handed to the scan carry it; cached blocks need not.
+   */
+  through?: number;
 }
 
 /**
- * A record stream that can also be read block by block: the scan then scores a whole block per kernel
- * call and walks plain arrays, instead of awaiting every record (50,000 awaits cost more than the
- * scoring itself).
+ * The history of a window as the scan reads it: blocks of packed codes in scan order, each ascending (a
+ * reverse scan walks each backwards). The one interface between the scan and where history lives
+ * (DynamoDB hours today; packed segments later).
  */
-export interface BlockStream extends AsyncIterable<HistoryRecord> {
-  /** The same records: blocks in scan order, each ascending (a reverse scan walks each backwards). */
+export interface HistoryReader {
   blocks(): AsyncIterable<RecordBlock>;
   reverse: boolean;
   /**
@@ -73,81 +85,44 @@ export interface BlockStream extends AsyncIterable<HistoryRecord> {
   docs(records: HistoryRecord[]): Promise<Array<string | undefined>>;
   /** Starts the first reads before the scan needs them (while the query face is being computed). */
   prefetch?(): void;
+  /** Records read from storage so far (cache hits not counted). */
+  readonly recordsRead?: number;
 }
 
 /**
- * Starts a block stream's first reads ahead of `scanHistory` (nothing for a plain record stream).
+ * Scans blocks in order, scoring each against the query, and stops at the contract's caps (or its time
+ * budget) without splitting a millisecond: records sharing a timestamp are examined together or not at
+ * all, so a client resuming one millisecond beyond `through` neither misses nor repeats one. Only a
+ * call's first millisecond may exceed the caps (otherwise a crowd in one millisecond would stall
+ * iteration).
  *
- * @example const history = store.records(query); prefetchHistory(history); const face = await engine...;
+ * @example const out = await scanHistory(store.records(query), { query, minCosine: cosineForScore(82) });
  */
-export function prefetchHistory(records: AsyncIterable<HistoryRecord>): void {
-  if (isBlockStream(records)) records.prefetch?.();
-}
-
-function isBlockStream(s: AsyncIterable<HistoryRecord>): s is BlockStream {
-  return typeof (s as Partial<BlockStream>).blocks === 'function';
-}
-
-async function* scoreInChunks(
-  records: AsyncIterable<HistoryRecord>,
-  req: ScanRequest,
-  chunkSize: number,
-): AsyncGenerator<Scored> {
-  const packed = new Uint8Array(chunkSize * ENCODED_BYTES);
-  const out = new Float32Array(chunkSize);
-  let chunk: HistoryRecord[] = [];
-  const flush = function* () {
-    chunk.forEach((r, k) => packed.set(r.code, k * ENCODED_BYTES));
-    scoreCodes(req.query, packed, chunk.length, out);
-    for (let k = 0; k < chunk.length; k++) yield { record: chunk[k], cosine: out[k] };
-    chunk = [];
-  };
-  for await (const r of records) {
-    if (req.deviceIds && !req.deviceIds.has(r.deviceId)) continue;
-    if (r.code.length !== ENCODED_BYTES) continue; // a damaged item never breaks a search
-    chunk.push(r);
-    if (chunk.length === chunkSize) yield* flush();
-  }
-  if (chunk.length > 0) yield* flush();
-}
-
-/**
- * Scans records in order, scoring each against the query, and stops at the contract's caps without
- * splitting a millisecond: records sharing a timestamp are examined together or not at all, so a client
- * resuming strictly after `lastTimestamp` neither misses nor repeats one. Only a call's first
- * millisecond may exceed the caps (otherwise a crowd in one millisecond would stall iteration).
- *
- * @example const out = await scanHistory(store.records(range), { query, minCosine: cosineForScore(82) });
- */
-export async function scanHistory(
-  records: AsyncIterable<HistoryRecord> | BlockStream,
-  req: ScanRequest,
-): Promise<ScanOutcome> {
+export async function scanHistory(history: HistoryReader, req: ScanRequest): Promise<ScanOutcome> {
   const state = new ScanState(req.limits ?? CONTRACT_LIMITS, req.minCosine);
-  if (isBlockStream(records)) {
-    let out = new Float32Array(0);
-    for await (const block of records.blocks()) {
-      const n = block.records.length;
-      if (out.length < n) out = new Float32Array(n);
-      scoreCodes(req.query, block.codes, n, out);
-      for (let k = 0; k < n; k++) {
-        const i = records.reverse ? n - 1 - k : k;
-        const r = block.records[i];
-        if (req.deviceIds && !req.deviceIds.has(r.deviceId)) continue;
-        if (!state.push(r, out[i])) return withDocs(records, state.stopped());
-      }
+  let out = new Float32Array(0);
+  for await (const block of history.blocks()) {
+    req.signal?.throwIfAborted();
+    const n = block.records.length;
+    if (out.length < n) out = new Float32Array(n);
+    scoreCodes(req.query, block.codes, n, out);
+    for (let k = 0; k < n; k++) {
+      const i = history.reverse ? n - 1 - k : k;
+      const r = block.records[i];
+      if (req.deviceIds && !req.deviceIds.has(r.deviceId)) continue;
+      if (!state.push(r, out[i])) return withDocs(history, state.stopped());
     }
-    return withDocs(records, state.finish());
+    // Blocks never split a millisecond: the group in hand is complete.
+    if (!state.endBlock(block.through)) return withDocs(history, state.stopped());
+    if (req.outOfTime?.() && state.advanced) return withDocs(history, state.stopped());
   }
-  for await (const s of scoreInChunks(records, req, req.chunkSize ?? 1024)) {
-    if (!state.push(s.record, s.cosine)) return state.stopped();
-  }
-  return state.finish();
+  req.signal?.throwIfAborted();
+  return withDocs(history, state.finish());
 }
 
 /** The matches with their event JSON (copies: block records may be shared with a cache). */
-async function withDocs(stream: BlockStream, outcome: ScanOutcome): Promise<ScanOutcome> {
-  const docs = await stream.docs(outcome.matches.map((m) => m.record));
+async function withDocs(history: HistoryReader, outcome: ScanOutcome): Promise<ScanOutcome> {
+  const docs = await history.docs(outcome.matches.map((m) => m.record));
   const matches: ScanMatch[] = [];
   outcome.matches.forEach((m, i) => {
     const doc = docs[i];
@@ -156,20 +131,24 @@ async function withDocs(stream: BlockStream, outcome: ScanOutcome): Promise<Scan
   return { ...outcome, matches };
 }
 
-/** Examined records, grouped by millisecond, against the caps: shared by the record and block paths. */
+/** Examined records, grouped by millisecond, against the caps. */
 class ScanState {
   private readonly matches: ScanMatch[] = [];
   private examined = 0;
-  private lastTimestamp: number | undefined;
+  private through: number | undefined;
   /** The millisecond being collected: its size and its hits. */
   private groupTimestamp = NaN;
   private groupSize = 0;
-  private groupHits: Scored[] = [];
+  private groupHits: ScanMatch[] = [];
 
   constructor(
     private readonly limits: ScanLimits,
     private readonly minCosine: number,
   ) {}
+
+  get advanced(): boolean {
+    return this.through !== undefined;
+  }
 
   /** Adds a scored record; false when the caps stopped the scan before it (it was not taken). */
   push(record: HistoryRecord, cosine: number): boolean {
@@ -180,23 +159,20 @@ class ScanState {
     return true;
   }
 
+  /** The end of a block: its last group is whole; what it covers is covered. False: caps stopped it. */
+  endBlock(through: number | undefined): boolean {
+    if (this.groupSize > 0 && !this.commit()) return false;
+    if (through !== undefined) this.through = through;
+    return true;
+  }
+
   stopped(): ScanOutcome {
-    return {
-      matches: this.matches,
-      examined: this.examined,
-      lastTimestamp: this.lastTimestamp,
-      haveMore: true,
-    };
+    return { matches: this.matches, examined: this.examined, through: this.through, haveMore: true };
   }
 
   finish(): ScanOutcome {
     if (this.groupSize > 0 && !this.commit()) return this.stopped();
-    return {
-      matches: this.matches,
-      examined: this.examined,
-      lastTimestamp: this.lastTimestamp,
-      haveMore: false,
-    };
+    return { matches: this.matches, examined: this.examined, through: this.through, haveMore: false };
   }
 
   // Takes a whole millisecond group, or refuses it when it would break a cap after some progress.
@@ -210,7 +186,7 @@ class ScanState {
       return false;
     }
     this.examined += this.groupSize;
-    this.lastTimestamp = this.groupTimestamp;
+    this.through = this.groupTimestamp;
     for (const h of this.groupHits) this.matches.push(h);
     this.groupSize = 0;
     this.groupHits = [];

@@ -56,8 +56,8 @@ export interface ScanRange {
 
 /**
  * The part of [startMs, endMs] (both inclusive) a call examines, given the previous call's
- * `endtimestamp`. Every record at the resume millisecond was examined by that call (pages never split
- * a millisecond), so the range starts strictly beyond it.
+ * `endtimestamp`: the inclusive edge where this call continues (that call examined everything before
+ * it, in scan order, and pages never split a millisecond).
  */
 export function remainingRange(
   startMs: number,
@@ -69,17 +69,33 @@ export function remainingRange(
   let to = Math.floor(endMs);
   if (resumeMs !== undefined) {
     const r = Math.floor(resumeMs);
-    if (reverse) to = Math.min(to, r - 1);
-    else from = Math.max(from, r + 1);
+    if (reverse) to = Math.min(to, r);
+    else from = Math.max(from, r);
   }
   return from <= to ? { fromMs: from, toMs: to } : undefined;
 }
 
-/** Hour numbers covering a range, in scan order. */
-export function hoursToScan(range: ScanRange, reverse: boolean): number[] {
-  const first = hourOf(range.fromMs);
-  const last = hourOf(range.toMs);
-  const hours: number[] = [];
-  for (let h = first; h <= last; h++) hours.push(h);
-  return reverse ? hours.reverse() : hours;
+/**
+ * What a call answers as `have_more` and `endtimestamp`: where the next call continues, inclusive, one
+ * millisecond beyond `through` (the last millisecond this call covered, in scan direction); the window's
+ * far edge when nothing remains. Without progress (nothing covered), the point this call started from.
+ *
+ * @example endOfCall({ startMs: 0, endMs: 99, reverse: true }, true, 40, { fromMs: 0, toMs: 99 }) // { haveMore: true, endtimestamp: 39 }
+ */
+export function endOfCall(
+  window: { startMs: number; endMs: number; reverse: boolean },
+  haveMore: boolean,
+  through: number | undefined,
+  range: ScanRange | undefined,
+): { haveMore: boolean; endtimestamp: number } {
+  const first = Math.ceil(window.startMs);
+  const last = Math.floor(window.endMs);
+  const farEdge = window.reverse ? first : last;
+  if (!haveMore || !range) return { haveMore: false, endtimestamp: farEdge };
+  if (through === undefined) {
+    return { haveMore: true, endtimestamp: window.reverse ? range.toMs : range.fromMs };
+  }
+  const next = window.reverse ? through - 1 : through + 1;
+  if (next < first || next > last) return { haveMore: false, endtimestamp: farEdge };
+  return { haveMore: true, endtimestamp: next };
 }

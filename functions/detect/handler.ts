@@ -5,14 +5,22 @@ import { allowOrigins } from '../http/cors';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { personRoles } from '../http/authorize';
+import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
+import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
 import { createAwsClients } from '../store/clients';
 import { S3ImageStore } from '../store/s3ImageStore';
 import { type DetectDeps, detectFace } from './detectFace';
 
 /** The detect Lambda for a set of dependencies (the local server and tests pass their own). */
-export function createDetectHandler(deps: () => DetectDeps, corsOrigins: () => string[] = () => []) {
-  return middy<ApiEvent, ApiResult>()
+export function createDetectHandler(
+  deps: () => DetectDeps,
+  corsOrigins: () => string[] = () => [],
+  metrics?: Metrics,
+) {
+  const h = middy<ApiEvent, ApiResult>();
+  if (metrics) h.use(apiMetrics(metrics));
+  return h
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
     .use(personRoles())
@@ -37,4 +45,6 @@ function defaultDeps(): DetectDeps {
 }
 
 /** API Gateway REST proxy → POST /sophon/v2/face/detect. */
-export const handler = createDetectHandler(defaultDeps, () => config().CORS_ORIGINS);
+export const handler = withRequestContext(
+  createDetectHandler(defaultDeps, () => config().CORS_ORIGINS, createMetrics('detect')),
+);

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { HistoryRecord } from '../core/scan';
 import { StorageUnavailableError } from '../store/errors';
-import { HOUR_VERSION_SK, eventPk, hourFromVersionPk, hourVersionPk, parseSk } from '../store/keys';
+import { eventPk, hourDirectoryPk, hourDirectorySk, hourFromDirectorySk, parseSk } from '../store/keys';
 import { backoffDelay } from '../store/retryPolicy';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,13 +21,13 @@ export class HourItems {
     private readonly opts: { table: string; shards: number },
   ) {}
 
-  /** The write versions of these hours; an hour without a version item is absent from the map. */
+  /** The write versions of these hours (hour directory entries); an hour without one is absent. */
   async versions(hours: number[]): Promise<Map<number, string>> {
     const out = new Map<number, string>();
     for (let i = 0; i < hours.length; i += 100) {
       let keys: Record<string, AttributeValue>[] = hours
         .slice(i, i + 100)
-        .map((h) => ({ pk: { S: hourVersionPk(h) }, sk: { S: HOUR_VERSION_SK } }));
+        .map((h) => ({ pk: { S: hourDirectoryPk(h) }, sk: { S: hourDirectorySk(h) } }));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 8)
           throw new StorageUnavailableError('BatchGetItem left keys unprocessed after retries');
@@ -35,12 +35,12 @@ export class HourItems {
         const r = await this.db.send(
           new BatchGetItemCommand({
             RequestItems: {
-              [this.opts.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, v' },
+              [this.opts.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk, v' },
             },
           }),
         );
         for (const item of r.Responses?.[this.opts.table] ?? []) {
-          out.set(hourFromVersionPk(item.pk.S ?? ''), item.v?.N ?? '0');
+          out.set(hourFromDirectorySk(item.sk.S ?? ''), item.v?.N ?? '0');
         }
         keys = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
       }

@@ -69,7 +69,11 @@ export function contractErrors(): Middleware {
       const err = request.error;
       let mapped: ContractError;
       if (isContractError(err)) mapped = err;
-      else if (isStorageUnavailable(err)) {
+      else if ((err as { name?: string } | undefined)?.name === 'AbortError') {
+        // The caller went away (or the platform is about to end the call): nobody reads this answer.
+        logger.info({ reason: (err as Error).message }, 'request abandoned');
+        mapped = new ContractError('SERVICE_UNAVAILABLE');
+      } else if (isStorageUnavailable(err)) {
         logger.warn({ err: loggableError(err) }, 'storage unavailable');
         mapped = new ContractError('SERVICE_UNAVAILABLE');
       } else {

@@ -6,6 +6,8 @@ import { contractErrors } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { openApiDocument, OPENAPI_PATH } from '../http/openapi';
 import { personRoles } from '../http/authorize';
+import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
+import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
 import { eraseEvent } from '../store/eraseEvent';
 import { defaultServices, type Services } from '../store/services';
@@ -48,8 +50,14 @@ export async function deleteEvent(event: ApiEvent, services: Services): Promise<
   return json(200, { event_id: id, deleted: true });
 }
 
-export function createImagesHandler(services: () => Services, corsOrigins: () => string[] = () => []) {
-  return middy<ApiEvent, ApiResult>()
+export function createImagesHandler(
+  services: () => Services,
+  corsOrigins: () => string[] = () => [],
+  metrics?: Metrics,
+) {
+  const h = middy<ApiEvent, ApiResult>();
+  if (metrics) h.use(apiMetrics(metrics));
+  return h
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
     .use(personRoles())
@@ -66,4 +74,6 @@ export function createImagesHandler(services: () => Services, corsOrigins: () =>
  * API Gateway REST proxy → GET /sophon/v2/face/images/{id}, DELETE /sophon/v2/face/events/{id} and
  * GET /sophon/v2/openapi.json (the API's description: small, and a read like the images).
  */
-export const handler = createImagesHandler(defaultServices, () => config().CORS_ORIGINS);
+export const handler = withRequestContext(
+  createImagesHandler(defaultServices, () => config().CORS_ORIGINS, createMetrics('images')),
+);

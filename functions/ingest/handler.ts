@@ -1,22 +1,54 @@
+import { performance } from 'node:perf_hooks';
+import { isContractError } from '../core/errors';
 import { getFaceEngine } from '../face';
 import { type ApiEvent, type ApiResult, json } from '../http/apiGateway';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { personRoles } from '../http/authorize';
+import { apiMetrics, createMetrics, type Metrics, recordIngest } from '../observability/metrics';
+import { withRequestContext } from '../observability/requestContext';
 import { defaultServices } from '../store/services';
 import { type IngestDeps, ingestEvents } from './ingestEvents';
 
-export function createIngestHandler(deps: () => IngestDeps) {
-  return middy<ApiEvent, ApiResult>()
+/** Events stored and rejected in an ingest answer (one event, or a batch with per-event errors). */
+function counts(body: Awaited<ReturnType<typeof ingestEvents>>['body']): {
+  ingested: number;
+  rejected: number;
+} {
+  if (!('events' in body)) return { ingested: 1, rejected: 0 };
+  const rejected = body.events.filter((e) => 'error' in e).length;
+  return { ingested: body.events.length - rejected, rejected };
+}
+
+export function createIngestHandler(deps: () => IngestDeps, metrics?: Metrics) {
+  const h = middy<ApiEvent, ApiResult>();
+  if (metrics) h.use(apiMetrics(metrics));
+  return h
     .use(contractErrors())
     .use(personRoles())
     .use(requireJson())
     .use(parseJsonBody())
     .handler(async (event) => {
-      const { statusCode, body } = await ingestEvents(event.json, deps());
-      return json(statusCode, body);
+      const t0 = performance.now();
+      try {
+        const { statusCode, body } = await ingestEvents(event.json, deps());
+        if (metrics) {
+          const c = counts(body);
+          recordIngest(metrics, c.ingested, c.rejected, performance.now() - t0);
+        }
+        return json(statusCode, body);
+      } catch (err) {
+        // A single event the service refuses (no face, bad field) is a rejection, not a failure.
+        if (metrics && isContractError(err)) recordIngest(metrics, 0, 1, performance.now() - t0);
+        throw err;
+      }
     });
 }
 
 /** API Gateway REST proxy → POST /sophon/v2/face/events. */
-export const handler = createIngestHandler(() => ({ services: defaultServices(), engine: getFaceEngine }));
+export const handler = withRequestContext(
+  createIngestHandler(
+    () => ({ services: defaultServices(), engine: getFaceEngine }),
+    createMetrics('ingest'),
+  ),
+);

@@ -1,9 +1,13 @@
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { isContractError } from '../core/errors';
 import { parseIngestEvent } from '../core/event';
 import { getFaceEngine } from '../face';
+import { METRICS } from '../observability/metricNames';
+import { createMetrics, type Metrics, MetricUnit, recordIngest } from '../observability/metrics';
+import { withRequestContext } from '../observability/requestContext';
 import { logger } from '../shared/logger';
 import { createAwsClients } from '../store/clients';
 import { defaultServices } from '../store/services';
@@ -99,9 +103,39 @@ export function createS3IngestHandler(deps: () => IngestDeps & { s3: S3Client })
 
 let s3: S3Client | undefined;
 
+/**
+ * The S3 door's metrics: events ingested and rejected per notification and its duration, with the
+ * cold start and the request id; a notification that throws (Lambda retries it) counts as a failure.
+ */
+export function withIngestMetrics(
+  handler: (event: S3Event) => Promise<{ ingested: number; rejected: number }>,
+  metrics: Metrics,
+) {
+  return async (event: S3Event, context: { awsRequestId?: string; functionName?: string }) => {
+    metrics.captureColdStartMetric(context?.functionName);
+    const t0 = performance.now();
+    try {
+      const r = await handler(event);
+      recordIngest(metrics, r.ingested, r.rejected, performance.now() - t0);
+      return r;
+    } catch (err) {
+      metrics.addMetric(METRICS.serverErrors, MetricUnit.Count, 1);
+      throw err;
+    } finally {
+      if (context?.awsRequestId) metrics.addMetadata('requestId', context.awsRequestId);
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
 /** S3 ObjectCreated notifications for IMAGE_BUCKET/UPLOAD_PREFIX. */
-export const handler = createS3IngestHandler(() => {
-  const services = defaultServices();
-  s3 ??= createAwsClients(services.config).s3;
-  return { services, engine: getFaceEngine, s3 };
-});
+export const handler = withRequestContext(
+  withIngestMetrics(
+    createS3IngestHandler(() => {
+      const services = defaultServices();
+      s3 ??= createAwsClients(services.config).s3;
+      return { services, engine: getFaceEngine, s3 };
+    }),
+    createMetrics('ingest-s3'),
+  ),
+);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApiEvent } from '../http/apiGateway';
 
@@ -48,12 +49,16 @@ export function toApiEvent(
   };
 }
 
-/** A Lambda context stand-in; handlers only need the remaining time for middy's early timeout. */
-export function localContext(timeoutMs: number) {
+/**
+ * A Lambda context stand-in: the remaining time (middy's early timeout, the search's budget) and, beyond
+ * Lambda's, `abortSignal`: aborted when the client goes away, so a search stops working for nobody.
+ */
+export function localContext(timeoutMs: number, abortSignal?: AbortSignal) {
   const deadline = Date.now() + timeoutMs;
   return {
     functionName: 'local',
-    awsRequestId: `local-${Date.now().toString(36)}`,
+    abortSignal,
+    awsRequestId: `local-${randomUUID()}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
 }

@@ -15,7 +15,9 @@ import { type Config, loadConfig } from '../shared/config';
 import { consoleConfigScript } from '../shared/consoleConfig';
 import { createServices, type Services } from '../store/services';
 import { createAwsClients } from '../store/clients';
+import { backfillHourDirectory } from '../store/hourDirectoryBackfill';
 import { apiKeyAccepted, INVALID_API_KEY_BODY } from './apiKey';
+import { withRequestContext } from '../observability/requestContext';
 import { localContext, toApiEvent } from './apiGatewayEvent';
 import { ensureTable, startStandIns, type StandIns } from './standIns';
 import { staticFile } from './staticFiles';
@@ -223,7 +225,16 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
           resource: route.resource,
           pathParameters: id ? { id } : null,
         });
-        const result = await route.handler(event, localContext(API_TIMEOUT_MS));
+        // Its log lines carry a request id, as in Lambda. A client that goes away before its answer aborts the work done for it.
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort(new DOMException('client disconnected', 'AbortError'));
+        });
+        const result = await withRequestContext(route.handler)(
+          event,
+          localContext(API_TIMEOUT_MS, gone.signal),
+        );
+        if (gone.signal.aborted) return;
         const bytes = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
         const headers = Object.fromEntries(
           Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
@@ -301,6 +312,9 @@ async function main(): Promise<void> {
   console.log(
     `  data:    ${server.config.DATA_DIR}${c.DYNAMODB_ENDPOINT ? ' (external endpoints)' : ' (dynalite + s3rver)'}`,
   );
+  // Data from before the hour directory: list its hours once, or searches would find nothing.
+  const listed = await backfillHourDirectory(server.services.clients.dynamo, server.config.EVENTS_TABLE);
+  if (listed > 0) console.log(`  hour directory: listed ${listed} hours of older data`);
   if (await server.services.events.isEmpty()) {
     console.log('  The history is empty. Load demo events with:  npm run seed:demo');
     console.log('  or your own photos (<folder>/<identity>/<image>):  npm run seed -- <folder>');

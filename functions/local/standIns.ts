@@ -46,6 +46,9 @@ export async function startStandIns(
     silent: true,
     configureBuckets: [{ name: bucket }],
   });
+  // `silent` reaches only s3rver's console transport; close() removes the transports, and a request
+  // still in flight then makes winston complain about having none. The logger itself stays quiet.
+  (s3 as unknown as { logger: { silent: boolean } }).logger.silent = true;
   let s3Address: AddressInfo;
   try {
     s3Address = await s3.run();

@@ -5,23 +5,52 @@ import { allowOrigins } from '../http/cors';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { personRoles } from '../http/authorize';
+import { apiMetrics, createMetrics, type Metrics, recordSearch } from '../observability/metrics';
+import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
 import { defaultServices } from '../store/services';
 import { type SearchDeps, searchByImage } from './searchByImage';
 
-/** The search Lambda for a set of dependencies (the local server and tests pass their own). */
-export function createSearchHandler(deps: () => SearchDeps, corsOrigins: () => string[] = () => []) {
-  return middy<ApiEvent, ApiResult>()
+/** What the search reads of its invocation's context; `abortSignal` is the local server's (client gone). */
+interface SearchContext {
+  getRemainingTimeInMillis(): number;
+  abortSignal: AbortSignal;
+}
+
+/**
+ * The search Lambda for a set of dependencies (the local server and tests pass their own). With
+ * `metrics`, each request publishes its embedded-metric record, the search's figures taken from the
+ * use case's response.
+ */
+export function createSearchHandler(
+  deps: () => SearchDeps,
+  corsOrigins: () => string[] = () => [],
+  metrics?: Metrics,
+) {
+  const h = middy<ApiEvent, ApiResult>();
+  if (metrics) h.use(apiMetrics(metrics));
+  return h
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
     .use(personRoles())
     .use(requireJson())
     .use(parseJsonBody())
-    .handler(async (event) => json(200, await searchByImage(event.json, deps())));
+    .handler(async (event, context: Partial<SearchContext>) => {
+      const response = await searchByImage(event.json, {
+        ...deps(),
+        signal: context.abortSignal,
+        remainingMs: context.getRemainingTimeInMillis && (() => context.getRemainingTimeInMillis!()),
+      });
+      if (metrics) recordSearch(metrics, response);
+      return json(200, response);
+    });
 }
 
 /** API Gateway REST proxy → POST /sophon/v2/face/searchbyimage. */
-export const handler = createSearchHandler(
-  () => ({ services: defaultServices(), engine: getFaceEngine }),
-  () => config().CORS_ORIGINS,
+export const handler = withRequestContext(
+  createSearchHandler(
+    () => ({ services: defaultServices(), engine: getFaceEngine }),
+    () => config().CORS_ORIGINS,
+    createMetrics('search'),
+  ),
 );

@@ -42,6 +42,18 @@ const schema = z.object({
   GRAB_MODE: bool.default(false),
   MAX_CONCURRENT_SEARCHES: z.coerce.number().int().min(1).max(1000).default(4),
   LEASE_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
+  /**
+   * A search call's time budget: it stops at a millisecond boundary before this and answers what it found
+   * with have_more (well inside API Gateway's 29 s; a Lambda's own remaining time also bounds it).
+   */
+  SEARCH_BUDGET_MS: z.coerce.number().int().min(100).max(900_000).default(10_000),
+  /** Largest search response body: results stop at a millisecond boundary before it (Lambda's limit is 6 MB). */
+  MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(6_000_000)
+    .default(5_000_000),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
   /** An ingested event time (or out_timestamp) may be at most this far ahead of the clock: clock skew. */
   MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { currentRequest } from '../observability/requestContext';
 
 /** Where log lines go: anything with a `write(line)` (pino writes one JSON line per call). */
 export interface LogDestination {
@@ -9,13 +10,21 @@ const stdout = pino.destination(1);
 let destination: LogDestination = stdout;
 
 /**
- * The process logger. Redaction is a safety net, not the plan: callers log a request's shape
+ * The process logger. pino rather than Powertools Logger: its redaction and the capture hook below are
+ * what the no-image-in-logs tests rely on, every call site is pino's `(fields, message)`, and the Lambda
+ * request id comes from withRequestContext's AsyncLocalStorage, which (unlike a logger's appended keys)
+ * stays right when the local server runs several requests at once. Redaction is a safety net, not the plan: callers log a request's shape
  * (sizes, counts, ids), never its image or embedding.
  */
 export const logger = pino(
   {
     level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
     base: { service: 'sophon-face-search' },
+    // Every line written while a Lambda invocation runs carries its request id (withRequestContext).
+    mixin: () => {
+      const request = currentRequest();
+      return request ? { requestId: request.requestId } : {};
+    },
     redact: {
       paths: [
         'face_image_base64',

@@ -3,6 +3,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../shared/config';
 import { createRetryStrategy } from './retryPolicy';
 
+// Locally we stay on the machine's Node 20 by choice (Lambda runs 22; `npm run test:node22` tests it):
+// the SDK's notice that it will need Node 22 from 2027 would otherwise open every tool's output.
+if (Number(process.versions.node.split('.')[0]) < 22)
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export interface AwsClients {
   dynamo: DynamoDBClient;
   s3: S3Client;

@@ -12,21 +12,21 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { expiresAtSeconds } from '../core/retention';
-import type { BlockStream } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
-import { type ReadOptions, blockStream } from './hourBlocks';
+import { type HourEntry, type HourReader, type ReadOptions, blockStream } from './hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
-  HOUR_VERSION_SK,
   POINTER_SK,
   eventKey,
   eventPk,
-  hourFromVersionPk,
-  hourVersionPk,
+  hourDirectoryPk,
+  hourDirectorySk,
+  hourFromDirectorySk,
   parseSk,
   pointerPk,
+  shardOf,
   skBounds,
 } from './keys';
 import type { EventLocation, EventPointer, EventStore, HistoryQuery, StoredEvent } from './types';
@@ -103,10 +103,12 @@ export class DynamoEventStore implements EventStore {
 
   async put(e: StoredEvent): Promise<'created' | 'duplicate'> {
     if (await this.find(e.eventId)) return 'duplicate';
-    // Event first, pointer last: a crash in between leaves an event a retry rewrites in place (same key),
+    // The hour's directory entry before the event (a stored event's hour is always listed); event
+    // first, pointer last: a crash in between leaves an event a retry rewrites in place (same key),
     // never a pointer to nothing.
+    await this.bumpVersions([e], { shards: true });
     await this.db.send(new PutItemCommand({ TableName: this.opts.table, Item: this.eventItem(e) }));
-    await this.bumpVersions([e.timestampMs]);
+    await this.bumpVersions([e], { count: 1 });
     try {
       await this.db.send(
         new PutItemCommand({
@@ -136,6 +138,7 @@ export class DynamoEventStore implements EventStore {
       if (opts.pointers !== false) add(this.pointerItem(e));
     }
     const requests = [...byKey.values()];
+    await this.bumpVersions(events, { shards: true }); // directory entries first
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
@@ -153,30 +156,56 @@ export class DynamoEventStore implements EventStore {
       }
     };
     await Promise.all(Array.from({ length: this.opts.writeConcurrency }, worker));
-    await this.bumpVersions(events.map((e) => e.timestampMs));
+    await this.bumpVersions(events, { count: 1 });
   }
 
   /**
-   * Every write or delete of an event bumps its hour's version (after the write), so caches of that hour
-   * in any process see the change on their next search.
+   * Every write or delete of an event bumps its hour's version in the hour directory (after the write),
+   * so caches of that hour in any process see the change on their next search. Writes bump it before
+   * too, which creates the hour's directory entry before the event can be stored.
    */
-  private async bumpVersions(timestamps: number[]): Promise<void> {
-    const hours = [...new Set(timestamps.map(hourOf))];
-    await Promise.all(
-      hours.map((hour) =>
-        this.db.send(
+  private async bumpVersions(
+    events: EventLocation[],
+    change: { shards?: boolean; count?: 1 | -1 } = {},
+  ): Promise<void> {
+    const hours = new Map<number, { shards: Set<number>; n: number }>();
+    for (const e of events) {
+      const h = hourOf(e.timestampMs);
+      const entry = hours.get(h) ?? { shards: new Set<number>(), n: 0 };
+      entry.shards.add(shardOf(e.eventId, this.opts.shards));
+      entry.n++;
+      hours.set(h, entry);
+    }
+    const todo = [...hours];
+    // A bulk write may touch hundreds of hours: a few updates at a time, not one connection per hour.
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const [hour, { shards, n }] = todo[next++];
+        const values: Record<string, AttributeValue> = {
+          ':one': { N: '1' },
+          ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
+        };
+        let add = 'v :one';
+        if (change.shards) {
+          values[':s'] = { NS: [...shards].map(String) };
+          add += ', s :s';
+        }
+        if (change.count) {
+          values[':n'] = { N: String(change.count * n) };
+          add += ', n :n';
+        }
+        await this.db.send(
           new UpdateItemCommand({
             TableName: this.opts.table,
-            Key: { pk: { S: hourVersionPk(hour) }, sk: { S: HOUR_VERSION_SK } },
-            UpdateExpression: 'ADD v :one SET expiresAt = :exp',
-            ExpressionAttributeValues: {
-              ':one': { N: '1' },
-              ':exp': { N: String(this.expiresAt((hour + 1) * BUCKET_MS)) },
-            },
+            Key: { pk: { S: hourDirectoryPk(hour) }, sk: { S: hourDirectorySk(hour) } },
+            UpdateExpression: `ADD ${add} SET expiresAt = :exp`,
+            ExpressionAttributeValues: values,
           }),
-        ),
-      ),
-    );
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(todo.length, this.opts.writeConcurrency) }, worker));
   }
 
   /** The stored event JSON of these records, in order; undefined for an event no longer there. */
@@ -211,30 +240,35 @@ export class DynamoEventStore implements EventStore {
     return keys.map((k) => found.get(`${k.pk}|${k.sk}`));
   }
 
-  /** Current versions of these hours (absent: "0"), strongly consistent. */
-  private async versions(hours: number[]): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
-    for (let i = 0; i < hours.length; i += 100) {
-      let keys: Record<string, AttributeValue>[] = hours
-        .slice(i, i + 100)
-        .map((h) => ({ pk: { S: hourVersionPk(h) }, sk: { S: HOUR_VERSION_SK } }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 8)
-          throw new StorageUnavailableError('BatchGetItem left keys unprocessed after retries');
-        if (attempt > 0) await batchBackoff(attempt);
-        const r = await this.db.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.opts.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, v' },
-            },
-          }),
-        );
-        for (const item of r.Responses?.[this.opts.table] ?? []) {
-          out.set(hourFromVersionPk(item.pk.S ?? ''), item.v?.N ?? '0');
-        }
-        keys = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
+  /** The directory's hours in [first, last] (one UTC year at most) with their versions, consistent. */
+  private async hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, HourEntry>> {
+    const out = new Map<number, HourEntry>();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.db.send(
+        new QueryCommand({
+          TableName: this.opts.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: {
+            ':pk': { S: hourDirectoryPk(first) },
+            ':lo': { S: hourDirectorySk(first) },
+            ':hi': { S: hourDirectorySk(last) },
+          },
+          ProjectionExpression: 'sk, v, s, n',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+        { abortSignal: signal },
+      );
+      for (const item of r.Items ?? []) {
+        out.set(hourFromDirectorySk(item.sk.S ?? ''), {
+          version: item.v?.N ?? '0',
+          shards: item.s?.NS?.map(Number),
+          count: item.n?.N === undefined ? undefined : Number(item.n.N),
+        });
       }
-    }
+      start = r.LastEvaluatedKey;
+    } while (start);
     return out;
   }
 
@@ -267,7 +301,7 @@ export class DynamoEventStore implements EventStore {
     await this.db.send(
       new DeleteItemCommand({ TableName: this.opts.table, Key: { pk: { S: pk }, sk: { S: sk } } }),
     );
-    await this.bumpVersions([e.timestampMs]);
+    await this.bumpVersions([e], { count: -1 });
   }
 
   async deletePointer(eventId: string): Promise<void> {
@@ -296,16 +330,16 @@ export class DynamoEventStore implements EventStore {
    * The records of a range in scan order, readable block by block (one hour per block, its shards merged
    * in exact (timestamp, id) order); closed hours come from the cache while their version stands.
    */
-  records(q: HistoryQuery): BlockStream {
+  records(q: HistoryQuery): HourReader {
     return blockStream(
       q,
       {
         cacheKey: `${this.opts.table}#${this.opts.shards}`,
         shardPages: (hour, fromMs, toMs, o) =>
-          Array.from({ length: this.opts.shards }, (_, s) =>
-            this.pages(eventPk(hour, s), fromMs, toMs, false, o),
-          ),
-        versions: (hours) => this.versions(hours),
+          (o.shards ?? Array.from({ length: this.opts.shards }, (_, s) => s))
+            .filter((s) => s < this.opts.shards)
+            .map((s) => this.pages(eventPk(hour, s), fromMs, toMs, o)),
+        hours: (first, last, signal) => this.hours(first, last, signal),
         docs: (records) => this.docs(records),
       },
       { cache: this.opts.cache, lookahead: this.opts.lookaheadHours },
@@ -316,8 +350,7 @@ export class DynamoEventStore implements EventStore {
     pk: string,
     fromMs: number,
     toMs: number,
-    reverse: boolean,
-    { deviceIds, consistent = false, withDocs = false }: ReadOptions,
+    { deviceIds, consistent = false, withDocs = false, signal, reverse = false, limit }: ReadOptions,
   ): AsyncGenerator<HistoryRecord[]> {
     const { lo, hi } = skBounds(fromMs, toMs);
     const values: Record<string, AttributeValue> = { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } };
@@ -343,7 +376,9 @@ export class DynamoEventStore implements EventStore {
           ScanIndexForward: !reverse,
           ConsistentRead: consistent,
           ExclusiveStartKey: start,
+          Limit: limit,
         }),
+        { abortSignal: signal },
       );
       const items = here ? (r.Items ?? []).filter((i) => here.has(i.dev?.S ?? '')) : (r.Items ?? []);
       yield items.map((item) => {

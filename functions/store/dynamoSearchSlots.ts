@@ -1,5 +1,7 @@
 import {
+  type AttributeValue,
   type DynamoDBClient,
+  QueryCommand,
   DeleteItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -36,9 +38,34 @@ export class DynamoSearchSlots implements SearchSlots {
     return { pk: { S: LEASE_PK }, sk: { S: `slot#${slot}` } };
   }
 
+  /** Slots not held by a live lease, read in one query: a refusal then costs one request. */
+  private async freeSlots(): Promise<Set<number>> {
+    const held = new Set<number>();
+    const now = this.now();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.db.send(
+        new QueryCommand({
+          TableName: this.opts.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: LEASE_PK } },
+          ProjectionExpression: 'sk, leaseUntil',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of r.Items ?? []) {
+        if (Number(item.leaseUntil?.N ?? 0) >= now) held.add(Number((item.sk?.S ?? '').slice(5)));
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return new Set(slotOrder(this.opts.slots).filter((s) => !held.has(s)));
+  }
+
   async tryAcquire(): Promise<LeaseHandle | undefined> {
     const owner = randomUUID();
-    for (const slot of slotOrder(this.opts.slots)) {
+    // The conditional put below still decides: another instance may take a free slot first.
+    for (const slot of await this.freeSlots()) {
       const now = this.now();
       const until = now + this.opts.leaseSeconds * 1000;
       try {

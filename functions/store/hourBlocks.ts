@@ -1,27 +1,36 @@
 import { ENCODED_BYTES } from '../core/embeddingCodec';
-import type { BlockStream, HistoryRecord, RecordBlock } from '../core/scan';
-import { BUCKET_MS, hoursToScan } from '../core/timeWindow';
+import type { HistoryReader, HistoryRecord, RecordBlock } from '../core/scan';
+import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
+import { directoryYears } from './keys';
+import { pagedBlocks } from './pagedHour';
 import type { HistoryQuery } from './types';
 
 /** What the block reader needs from the table. */
 export interface HourSource {
   /**
-   * Every shard of `hour` as pages of records in ascending order within [fromMs, toMs], optionally only
-   * some devices'; without their event JSON (doc '') unless `withDocs`; `consistent` for reads that
-   * fill the cache.
+   * The shards of `hour` (`shards`, or all) as pages of records within [fromMs, toMs], ascending (or
+   * descending with `reverse`), of at most `limit` items, optionally only some devices'; without their
+   * event JSON (doc '') unless `withDocs`; `consistent` for reads that fill the cache.
    */
   shardPages(hour: number, fromMs: number, toMs: number, opts: ReadOptions): AsyncIterable<HistoryRecord[]>[];
   /** The event JSON of these records (undefined where the event is gone). */
   docs(records: HistoryRecord[]): Promise<Array<string | undefined>>;
-  /** The write versions of these hours (see DynamoEventStore), read strongly consistent. */
-  versions(hours: number[]): Promise<Map<number, string>>;
+  /**
+   * The hour directory: the hours in [first, last] (hour numbers, one UTC year at most) that have held
+   * events, with their write versions (see DynamoEventStore), read strongly consistent.
+   */
+  hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, HourEntry>>;
   /** Distinguishes tables (and shard layouts) sharing one cache. */
   cacheKey: string;
 }
 
 export interface ReadOptions {
   deviceIds?: string[];
+  signal?: AbortSignal;
+  shards?: number[];
+  reverse?: boolean;
+  limit?: number;
   consistent?: boolean;
   withDocs?: boolean;
 }
@@ -76,96 +85,166 @@ export function sliceBlock(block: RecordBlock, fromMs: number, toMs: number): Re
   };
 }
 
+/** A history reader that can also be read record by record (tests, tools), each with its event JSON. */
+export interface HourReader extends HistoryReader, AsyncIterable<HistoryRecord> {}
+
+/** An hour's directory entry: its write version, the shards that hold its events, how many it holds. */
+export interface HourEntry {
+  version: string;
+  /** Absent for entries written before shards were listed: every shard then. */
+  shards?: number[];
+  /** Events written minus deleted (a hint for planning reads; absent for older entries). */
+  count?: number;
+}
+
+/** Hours up to this many events are read whole and cached; larger ones are read page by page. */
+const WHOLE_HOUR_RECORDS = 20_000;
+/** Items per query page of a paged hour (about 600 bytes each without the event JSON). */
+const PAGE_ITEMS = 1000;
+/** Hours are read ahead of the scan while they hold fewer records than this (at least `lookahead`). */
+const READ_AHEAD_RECORDS = 20_000;
+const MAX_READ_AHEAD_HOURS = 32;
+
 /**
- * The records of a query, readable record by record or block by block (an hour per block). With a cache,
- * each hour is read whole and kept, and served again while its write version stands; searches then read
- * only the versions (one batch call) and the hours written since. `prefetch` starts those reads early
- * (while the face engine runs); the scan takes cached hours when it reaches them.
+ * The history of a query, block by block in scan order. The hours come from the hour directory, one UTC
+ * year at a time (the next year's listing read ahead), so empty hours cost nothing, and only the shards
+ * holding events are queried. With a cache, an hour of up to WHOLE_HOUR_RECORDS events is read whole
+ * and kept (one block), and served again while its write version stands; a larger hour, or any hour
+ * without a cache, is read page by page within the window and only as far as the scan goes
+ * (pagedHour.ts). `prefetch` starts the first reads early (while the face engine runs). After each year,
+ * an empty block carries the scan's progress to the year's edge.
  */
 export function blockStream(
   q: HistoryQuery,
   source: HourSource,
-  opts: { cache?: BucketCache; lookahead: number },
-): BlockStream {
-  const hours = hoursToScan(q.range, q.reverse);
+  opts: { cache?: BucketCache; lookahead: number; blockRecords?: number },
+): HourReader {
+  const { fromMs, toMs } = q.range;
+  const years = directoryYears(hourOf(fromMs), hourOf(toMs), q.reverse);
   const cache = opts.cache;
   const clip = (hour: number) => ({
-    from: Math.max(q.range.fromMs, hour * BUCKET_MS),
-    to: Math.min(q.range.toMs, (hour + 1) * BUCKET_MS - 1),
+    from: Math.max(fromMs, hour * BUCKET_MS),
+    to: Math.min(toMs, (hour + 1) * BUCKET_MS - 1),
   });
   const keyOf = (hour: number) => `${source.cacheKey}#${hour}`;
-
-  // Versions first, data after: a write that lands in between bumps the version past what is cached.
-  let versions: Promise<Map<number, string>> | undefined;
-  const versionOf = async (hour: number) => {
-    versions ??= source.versions(hours);
-    return (await versions).get(hour) ?? '0';
+  const readOpts = { deviceIds: q.deviceIds, signal: q.signal };
+  let recordsRead = 0;
+  const counted = (b: RecordBlock) => {
+    recordsRead += b.records.length;
+    return b;
   };
 
-  /** Table reads by hour index, started once (by prefetch or by the scan). */
+  /** Directory listings by year index, in scan order, read once. */
+  const listings = new Map<number, Promise<Array<[number, HourEntry]>>>();
+  const listing = (y: number): Promise<Array<[number, HourEntry]>> => {
+    let l = listings.get(y);
+    if (!l) {
+      l = source.hours(years[y][0], years[y][1], q.signal).then((m) => {
+        const hours = [...m.entries()].sort((a, b) => a[0] - b[0]);
+        return q.reverse ? hours.reverse() : hours;
+      });
+      l.catch(() => undefined); // observed when its turn comes
+      listings.set(y, l);
+    }
+    return l;
+  };
+
+  const paged = (hour: number, e: HourEntry) =>
+    !cache || ((e.count ?? 0) > WHOLE_HOUR_RECORDS && !cache.has(keyOf(hour), e.version));
+
+  /** Whole-hour table reads by hour, started once (by prefetch or by the scan). */
   const tableReads = new Map<number, Promise<RecordBlock>>();
-  const readTable = (i: number, version: string | undefined): Promise<RecordBlock> => {
-    let read = tableReads.get(i);
+  const readTable = (hour: number, e: HourEntry): Promise<RecordBlock> => {
+    let read = tableReads.get(hour);
     if (!read) {
-      const hour = hours[i];
       const { from, to } = clip(hour);
-      read =
-        cache && version !== undefined
-          ? readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, { consistent: true }).then(
-              (b) => sliceBlock(cache.set(keyOf(hour), version, b), from, to),
-            )
-          : readBlock(source, hour, from, to, { deviceIds: q.deviceIds });
+      read = readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
+        consistent: true,
+        signal: q.signal,
+        shards: e.shards,
+      }).then((b) => sliceBlock(cache!.set(keyOf(hour), e.version, counted(b)), from, to));
       read.catch(() => undefined); // observed when its turn comes
-      tableReads.set(i, read);
+      tableReads.set(hour, read);
     }
     return read;
   };
 
-  /** Hour i for the scan: cached while its version stands (the scan holds a claim), else from the table. */
-  const load = async (i: number): Promise<RecordBlock> => {
-    if (!cache) return readTable(i, undefined);
-    const version = await versionOf(hours[i]);
-    const hit = tableReads.has(i) ? undefined : cache.get(keyOf(hours[i]), version);
-    if (!hit) return readTable(i, version);
-    const { from, to } = clip(hours[i]);
-    return sliceBlock(hit, from, to);
+  /** A whole hour for the scan: cached while its version stands (the scan holds a claim), else read. */
+  const load = (hour: number, e: HourEntry): Promise<RecordBlock> => {
+    const hit = !tableReads.has(hour) ? cache!.get(keyOf(hour), e.version) : undefined;
+    if (!hit) return readTable(hour, e);
+    const { from, to } = clip(hour);
+    return Promise.resolve(sliceBlock(hit, from, to));
   };
+
+  /** An hour read page by page within the window, in scan direction, as far as the scan goes. */
+  const pages = (hour: number, e: HourEntry) => {
+    const { from, to } = clip(hour);
+    const shards = source.shardPages(hour, from, to, {
+      ...readOpts,
+      shards: e.shards,
+      reverse: q.reverse,
+      limit: PAGE_ITEMS,
+      consistent: Boolean(cache),
+    });
+    const edge = q.reverse ? from : to;
+    return pagedBlocks(shards, q.reverse, edge, (n) => (recordsRead += n), opts.blockRecords);
+  };
+
+  const edge = (first: number, last: number) =>
+    q.reverse ? Math.max(fromMs, first * BUCKET_MS) : Math.min(toMs, (last + 1) * BUCKET_MS - 1);
 
   async function* blocks(): AsyncGenerator<RecordBlock> {
     const done = cache?.claim();
     try {
-      // Up to `lookahead` hours are read ahead of the one being scanned, so their round trips overlap.
-      const pending: Promise<RecordBlock>[] = [];
-      const start = (i: number) => {
-        if (i < hours.length && !pending[i]) {
-          pending[i] = load(i);
-          pending[i].catch(() => undefined); // observed when its turn comes
+      for (let y = 0; y < years.length; y++) {
+        if (y + 1 < years.length) listing(y + 1);
+        const hours = await listing(y);
+        // Whole hours are read ahead of the one being scanned, so their round trips overlap: at least
+        // `lookahead` hours, more while they are small (a sparse history is many small hours).
+        const pending: Array<Promise<RecordBlock> | undefined> = [];
+        let started = 0;
+        const readAhead = (k: number) => {
+          let records = 0;
+          for (let j = k; j < hours.length && j <= k + MAX_READ_AHEAD_HOURS; j++) {
+            if (j > k + opts.lookahead && records >= READ_AHEAD_RECORDS) break;
+            const [hour, e] = hours[j];
+            records += e.count ?? WHOLE_HOUR_RECORDS;
+            if (j < started || paged(hour, e)) continue;
+            pending[j] = load(hour, e);
+            pending[j]!.catch(() => undefined); // observed when its turn comes
+            started = j + 1;
+          }
+        };
+        for (let k = 0; k < hours.length; k++) {
+          const [hour, e] = hours[k];
+          readAhead(k);
+          if (pending[k]) {
+            const b = await pending[k]!;
+            pending[k] = undefined;
+            const { from, to } = clip(hour);
+            yield { records: b.records, codes: b.codes, through: q.reverse ? from : to };
+          } else {
+            yield* pages(hour, e);
+          }
         }
-      };
-      for (let i = 0; i < hours.length; i++) {
-        for (let k = i; k <= i + opts.lookahead; k++) start(k);
-        yield await pending[i];
+        yield { records: [], codes: new Uint8Array(0), through: edge(years[y][0], years[y][1]) };
       }
     } finally {
       done?.();
     }
   }
 
-  /** The versions, and table reads of the first hours the cache lacks; cached hours are taken later. */
+  /** The first year's listing, and table reads of its first hours the cache lacks. */
   const prefetch = (): void => {
-    const first = hours.slice(0, opts.lookahead + 1);
-    if (!cache) {
-      first.forEach((_, i) => readTable(i, undefined));
-      return;
-    }
-    first.forEach((hour, i) => {
-      versionOf(hour).then(
-        (version) => {
-          if (!cache.has(keyOf(hour), version)) readTable(i, version);
-        },
-        () => undefined, // the scan meets the error itself
-      );
-    });
+    if (years.length === 0) return;
+    listing(0).then(
+      (hours) =>
+        hours.slice(0, opts.lookahead + 1).forEach(([hour, e]) => {
+          if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) readTable(hour, e);
+        }),
+      () => undefined, // the scan meets the error itself
+    );
   };
 
   return {
@@ -173,13 +252,22 @@ export function blockStream(
     blocks,
     prefetch,
     docs: (records) => source.docs(records),
+    get recordsRead() {
+      return recordsRead;
+    },
     // Record by record (for readers other than the scan): every record with its event JSON, no cache.
     async *[Symbol.asyncIterator]() {
-      for (const hour of hours) {
-        const { from, to } = clip(hour);
-        const b = await readBlock(source, hour, from, to, { deviceIds: q.deviceIds, withDocs: true });
-        const n = b.records.length;
-        for (let k = 0; k < n; k++) yield b.records[q.reverse ? n - 1 - k : k];
+      for (let y = 0; y < years.length; y++) {
+        for (const [hour, e] of await listing(y)) {
+          const { from, to } = clip(hour);
+          const b = await readBlock(source, hour, from, to, {
+            ...readOpts,
+            shards: e.shards,
+            withDocs: true,
+          });
+          const n = b.records.length;
+          for (let k = 0; k < n; k++) yield b.records[q.reverse ? n - 1 - k : k];
+        }
       }
     },
   };

@@ -1,4 +1,4 @@
-import { hourLabel, hourOf, sortKey } from '../core/timeWindow';
+import { BUCKET_MS, hourLabel, hourOf, sortKey } from '../core/timeWindow';
 
 /**
  * Table layout (one table, string keys pk/sk, TTL attribute expiresAt):
@@ -8,11 +8,15 @@ import { hourLabel, hourOf, sortKey } from '../core/timeWindow';
  * | event | `EV#<yyyyMMddHH>#<shard>` | `<ms, 13 digits>#<eventId>` |
  * | event pointer (idempotency, delete by id) | `EVENT#<eventId>` | `EVENT` |
  * | search lease slot | `LEASE#search` | `slot#<n>` |
- * | hour write version (validates cached hours; attribute v, bumped by every event write or delete) | `HV#<yyyyMMddHH>` | `V` |
+ * | hour directory + write version (attribute v, bumped by every event write or delete) | `HV#<yyyy>` | `<yyyyMMddHH>` |
+ *
+ * The hour directory lists, per UTC year, the hours that have held events: a search finds the non-empty
+ * hours of a long window with one Query per year instead of a request per hour. Its `v` validates cached
+ * hours. An entry is created before an event is written (and bumped again after), so a stored event's
+ * hour is always listed; an hour emptied by deletes keeps its entry, which costs a search nothing.
  */
 export const POINTER_SK = 'EVENT';
 export const LEASE_PK = 'LEASE#search';
-export const HOUR_VERSION_SK = 'V';
 
 /** FNV-1a: a stable, cheap spread of event ids over shards. */
 export function shardOf(eventId: string, shards: number): number {
@@ -32,15 +36,30 @@ export function eventKey(timestampMs: number, eventId: string, shards: number): 
   return { pk: eventPk(hourOf(timestampMs), shardOf(eventId, shards)), sk: sortKey(timestampMs, eventId) };
 }
 
-export function hourVersionPk(hour: number): string {
-  return `HV#${hourLabel(hour)}`;
+/** The directory partition of the year an hour falls in. */
+export function hourDirectoryPk(hour: number): string {
+  return `HV#${hourLabel(hour).slice(0, 4)}`;
 }
 
-export function hourFromVersionPk(pk: string): number {
-  const label = pk.slice(3);
-  return hourOf(
-    Date.UTC(+label.slice(0, 4), +label.slice(4, 6) - 1, +label.slice(6, 8), +label.slice(8, 10)),
-  );
+/** An hour's entry in its directory partition (`yyyyMMddHH`: lexical order is time order). */
+export function hourDirectorySk(hour: number): string {
+  return hourLabel(hour);
+}
+
+export function hourFromDirectorySk(sk: string): number {
+  return hourOf(Date.UTC(+sk.slice(0, 4), +sk.slice(4, 6) - 1, +sk.slice(6, 8), +sk.slice(8, 10)));
+}
+
+/** UTC years (as their first hour and last hour) covering hours [first, last], in scan order. */
+export function directoryYears(first: number, last: number, reverse: boolean): Array<[number, number]> {
+  const years: Array<[number, number]> = [];
+  for (let h = first; h <= last;) {
+    const y = new Date(h * BUCKET_MS).getUTCFullYear();
+    const end = Math.min(last, hourOf(Date.UTC(y + 1, 0, 1)) - 1);
+    years.push([h, end]);
+    h = end + 1;
+  }
+  return reverse ? years.reverse() : years;
 }
 
 export function pointerPk(eventId: string): string {

@@ -1,5 +1,5 @@
 import type { EventDoc } from '../core/event';
-import type { HistoryRecord } from '../core/scan';
+import type { HistoryReader, HistoryRecord } from '../core/scan';
 import type { ScanRange } from '../core/timeWindow';
 
 /** What a search reads: records of a time range, in order, optionally only some devices'. */
@@ -7,6 +7,8 @@ export interface HistoryQuery {
   range: ScanRange;
   reverse: boolean;
   deviceIds?: string[];
+  /** Aborted when the search's caller is gone: reads in flight are cancelled. */
+  signal?: AbortSignal;
 }
 
 /** An event ready to be written: its fields, its compact embedding and its device. */
@@ -49,7 +51,8 @@ export interface EventStore {
   deletePointer(eventId: string): Promise<void>;
   /** Whether the record exists (strongly consistent). */
   recordExists(event: EventLocation): Promise<boolean>;
-  records(query: HistoryQuery): AsyncIterable<HistoryRecord>;
+  /** The history of a window in scan order: block by block for the scan, record by record for tools. */
+  records(query: HistoryQuery): HistoryReader & AsyncIterable<HistoryRecord>;
   /** True when the store holds no event at all (the local server's first-run hint). */
   isEmpty(): Promise<boolean>;
 }

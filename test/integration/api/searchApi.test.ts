@@ -93,8 +93,10 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
     );
     expect(r.body).toMatchObject({ have_more: false, records_examined: 3 });
     expect(typeof r.body.total_time).toBe('number');
-    // Examined records exist, so endtimestamp is the last one examined: the oldest in the window.
-    expect(r.body.endtimestamp).toBe(now - 3 * HOUR);
+    // Nothing remains: endtimestamp is the window's far edge (starttime, by default 24 h before now).
+    const edge = r.body.endtimestamp as number;
+    expect(edge).toBeGreaterThanOrEqual(now - 24 * HOUR);
+    expect(edge).toBeLessThan(Date.now() - 24 * HOUR + 1);
   });
 
   it('finds the other person only with their own face', async () => {
@@ -105,7 +107,9 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
   it('scans forwards from starttime when reverse is false', async () => {
     const r = await search({ face_image_base64: b64(alice), reverse: false, starttime: now - 48 * HOUR });
     expect(ids(r)).toEqual(['alice-old', 'alice-1', 'alice-2']);
-    expect(r.body.endtimestamp).toBe(Math.floor(now - 1 * HOUR)); // bob-1 was the last record examined
+    // Nothing remains: the far edge, endtime (by default the server's now).
+    expect(r.body.endtimestamp).toBeGreaterThanOrEqual(now);
+    expect(r.body.endtimestamp).toBeLessThanOrEqual(Date.now());
   });
 
   it('includes both window edges', async () => {
@@ -158,7 +162,7 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
     expect((r.body.events as Event[])[0].compare_score).toBe(100);
   });
 
-  it('resumes from last_end_timestamp without repeating', async () => {
+  it('resumes from last_end_timestamp, inclusive, without repeating', async () => {
     const first = await search({
       face_image_base64: b64(alice),
       endtime: now - 2 * HOUR,
@@ -168,9 +172,15 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
     const next = await search({
       face_image_base64: b64(alice),
       starttime: now - 48 * HOUR,
-      last_end_timestamp: now - 2 * HOUR,
+      last_end_timestamp: now - 2 * HOUR - 1,
     });
     expect(ids(next)).toEqual(['alice-1', 'alice-old']);
+    const again = await search({
+      face_image_base64: b64(alice),
+      starttime: now - 48 * HOUR,
+      last_end_timestamp: now - 2 * HOUR,
+    });
+    expect(ids(again)).toEqual(['alice-2', 'alice-1', 'alice-old']);
   });
 
   it.each([

@@ -45,8 +45,13 @@ interface Deployed {
 let outdir: string;
 let dataDir: string;
 let standIns: StandIns;
-let functions: Record<'search' | 'detect' | 'ingest' | 'ingestS3' | 'images' | 'compactor', Deployed>;
+let functions: Record<
+  'search' | 'detect' | 'ingest' | 'ingestS3' | 'images' | 'compactor' | 'reconcile',
+  Deployed
+>;
 const runtimes = new Map<string, ChildProcess>();
+/** Each runtime's stdout lines (log lines and embedded-metric records, as CloudWatch Logs gets them). */
+const stdout = new Map<string, string[]>();
 
 function dirSize(dir: string): number {
   let total = 0;
@@ -99,9 +104,17 @@ async function runtime(fn: Deployed): Promise<ChildProcess> {
     cwd: fn.assetDir,
     env: { ...runtimeEnv(fn), BUNDLE_ENTRY: join(fn.assetDir, 'index.js') },
     execArgv: [],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   runtimes.set(fn.logicalId, child);
+  const lines: string[] = [];
+  stdout.set(fn.logicalId, lines);
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
   await new Promise<void>((ok, fail) => {
     child!.once('message', () => ok());
     child!.once('exit', (code) => fail(new Error(`${fn.logicalId} runtime exited with ${code}`)));
@@ -201,7 +214,40 @@ function apiEvent(
   };
 }
 
-const invoke = (fn: Deployed, event: unknown) => send<ProxyResult>(fn, { event, timeoutMs: 29_000 });
+const invoke = (fn: Deployed, event: unknown, requestId?: string) =>
+  send<ProxyResult>(fn, { event, timeoutMs: 29_000, requestId });
+
+/**
+ * The JSON lines `fn` wrote from `from` on, once they satisfy `done`: a child's stdout can arrive after
+ * its IPC answer (and pino's lines and the metrics' in either order), so this waits for the lines
+ * rather than assuming they are there.
+ */
+async function outputOf(
+  fn: Deployed,
+  from: number,
+  done: (lines: Record<string, unknown>[]) => boolean,
+): Promise<Record<string, unknown>[]> {
+  for (let i = 0; i < 100; i++) {
+    const lines = (stdout.get(fn.logicalId) ?? []).slice(from).flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    if (done(lines)) return lines;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(
+    `${fn.logicalId}: no such output line; got ${stdout.get(fn.logicalId)?.slice(from).join('\n')}`,
+  );
+}
+
+/** The metric names of an embedded-metric record, or [] for any other line. */
+function emfNames(line: Record<string, unknown>): string[] {
+  const aws = line._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined;
+  return aws?.CloudWatchMetrics?.flatMap((d) => d.Metrics.map((m) => m.Name)) ?? [];
+}
 const bodyOf = (r: ProxyResult) => JSON.parse(r.body);
 const search = (body: Record<string, unknown>) =>
   invoke(
@@ -233,6 +279,7 @@ beforeAll(async () => {
     images: deployed(template, 'FunctionsImages'),
     // Settle 0: the test's event lies in the previous hour, which may have ended under 5 minutes ago.
     compactor: { ...deployed(template, 'CompactorFunction'), overrides: { COMPACTION_SETTLE_MINUTES: '0' } },
+    reconcile: deployed(template, 'ReconcileFunction'),
   };
   dataDir = mkdtempSync(join(tmpdir(), 'sophon-bundle-data-'));
   standIns = await startStandIns(dataDir, BUCKET);
@@ -322,6 +369,96 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     expect(event.timestamp).toBeCloseTo(timestamp, 2);
     faceImageId = event.recognize_face_image_id;
     expect(faceImageId).not.toBe('');
+  });
+
+  it("logs a search's embedded-metric record and log lines under its Lambda request id", async () => {
+    const requestId = `emf-${Date.now()}`;
+    const from = stdout.get(functions.search.logicalId)?.length ?? 0;
+    const r = await invoke(
+      functions.search,
+      apiEvent('POST', '/sophon/v2/face/searchbyimage', '/sophon/v2/face/searchbyimage', {
+        body: {
+          face_image_base64: PHOTO.toString('base64'),
+          starttime: timestamp - 60,
+          endtime: timestamp + 60,
+          fiqa_level: 'no',
+        },
+        contentType: 'application/json',
+      }),
+      requestId,
+    );
+    expect(r.statusCode).toBe(200);
+    const body = bodyOf(r);
+    const lines = await outputOf(
+      functions.search,
+      from,
+      (ls) =>
+        ls.some((l) => emfNames(l).includes('SearchTime') && l.requestId === requestId) &&
+        ls.some((l) => l.msg === 'request' && l.requestId === requestId),
+    );
+    const emf = lines.find((l) => emfNames(l).includes('SearchTime') && l.requestId === requestId)!;
+    expect(emfNames(emf).sort()).toEqual(
+      [
+        'ClientErrors',
+        'FaceTime',
+        'Matches',
+        'RecordsExamined',
+        'Refused',
+        'Requests',
+        'ScanTime',
+        'SearchTime',
+        'ServerErrors',
+      ].sort(),
+    );
+    const [directive] = (emf._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] })
+      .CloudWatchMetrics;
+    expect(directive.Namespace).toBe('Sophon/SophonFaceSearch');
+    expect(directive.Dimensions).toEqual([['service']]);
+    expect(emf).toMatchObject({
+      service: 'search',
+      requestId,
+      Requests: 1,
+      Refused: 0,
+      ServerErrors: 0,
+      Matches: body.events.length,
+      RecordsExamined: body.records_examined,
+      FaceTime: body.timings.face_ms,
+      SearchTime: Math.round(body.total_time * 1000),
+    });
+    // Every log line carries a request id, this request's lines its own (a line of the previous
+    // request may still arrive on the pipe after its answer, hence not all are this one's).
+    const logs = lines.filter((l) => typeof l.msg === 'string');
+    expect(logs.find((l) => l.msg === 'request' && l.requestId === requestId)).toMatchObject({ status: 200 });
+    for (const l of logs) expect(l.requestId).toEqual(expect.stringMatching(/^(emf|bundle-test)-/));
+  });
+
+  it('counts a refused request by its contract code in its own record', async () => {
+    const requestId = `emf-415-${Date.now()}`;
+    const from = stdout.get(functions.search.logicalId)?.length ?? 0;
+    const r = await invoke(
+      functions.search,
+      apiEvent('POST', '/sophon/v2/face/searchbyimage', '/sophon/v2/face/searchbyimage', {
+        body: 'hello',
+        contentType: 'text/plain',
+      }),
+      requestId,
+    );
+    expect(r.statusCode).toBe(415);
+    const mine = (l: Record<string, unknown>) => l.requestId === requestId;
+    const lines = await outputOf(
+      functions.search,
+      from,
+      (ls) =>
+        ls.some((l) => mine(l) && emfNames(l).includes('Errors')) &&
+        ls.some((l) => mine(l) && emfNames(l).includes('Requests')),
+    );
+    expect(lines.find((l) => mine(l) && emfNames(l).includes('Errors'))).toMatchObject({
+      service: 'search',
+      code: 'UNSUPPORT_CONTENT_TYPE',
+      Errors: 1,
+      requestId,
+    });
+    expect(lines.find((l) => mine(l) && emfNames(l).includes('Requests'))).toMatchObject({ ClientErrors: 1 });
   });
 
   it('does not match a different person above the default threshold', async () => {
@@ -478,6 +615,37 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     const hour = new Date(timestamp * 1000).toISOString().slice(0, 13).replace(/[-T]/g, '');
     segmentsBefore = (await segmentKeys()).filter((k) => k.startsWith(`segments/${hour}/`));
     expect(segmentsBefore).toHaveLength(1);
+  });
+
+  it('runs the scheduled reconcile and publishes its counts', async () => {
+    const from = stdout.get(functions.reconcile.logicalId)?.length ?? 0;
+    const tick = {
+      version: '0',
+      id: 'bundle-test',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      time: new Date().toISOString(),
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/reconcile'],
+      detail: {},
+    };
+    const report = await send<{ imagesListed: number; orphanImagesRemoved: number }>(functions.reconcile, {
+      event: tick,
+      timeoutMs: 900_000,
+      requestId: 'reconcile-run',
+    });
+    // The event ingested above has its two images, nothing is orphaned.
+    expect(report.imagesListed).toBeGreaterThanOrEqual(2);
+    expect(report.orphanImagesRemoved).toBe(0);
+    const lines = await outputOf(functions.reconcile, from, (ls) =>
+      ls.some((l) => emfNames(l).includes('ImagesListed')),
+    );
+    expect(lines.find((l) => emfNames(l).includes('ImagesListed'))).toMatchObject({
+      service: 'reconcile',
+      ImagesListed: report.imagesListed,
+      OrphanImagesRemoved: 0,
+      ReconcileFailures: 0,
+      requestId: 'reconcile-run',
+    });
   });
 
   it('deletes the event and its images through DELETE /sophon/v2/face/events/{id}', async () => {

@@ -6,13 +6,13 @@
 const bundle = require(process.env.BUNDLE_ENTRY);
 let invocations = 0;
 
-function context(timeoutMs) {
+function context(timeoutMs, requestId) {
   const deadline = Date.now() + timeoutMs;
   invocations++;
   return {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: '$LATEST',
-    awsRequestId: `bundle-test-${process.pid}-${invocations}`,
+    awsRequestId: requestId || `bundle-test-${process.pid}-${invocations}`,
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
@@ -34,7 +34,7 @@ process.on('message', async (msg) => {
     return;
   }
   try {
-    const result = await bundle.handler(msg.event, context(msg.timeoutMs));
+    const result = await bundle.handler(msg.event, context(msg.timeoutMs, msg.requestId));
     process.send({ id: msg.id, result });
   } catch (err) {
     process.send({ id: msg.id, error: { name: err && err.name, message: String(err && err.message) } });

@@ -79,7 +79,7 @@ it('DynamoDB stopped: search and ingest answer 503 after four attempts; both wor
   } finally {
     rec.stop();
   }
-  expect(attemptsOf(rec.attempts, 'PutItemCommand', 0)).toEqual([1, 2, 3, 4]); // the search's slot
+  expect(attemptsOf(rec.attempts, 'QueryCommand', 0)).toEqual([1, 2, 3, 4]); // the search's slots, read in one query
   expect(attemptsOf(rec.attempts, 'GetItemCommand', 1)).toEqual([1, 2, 3, 4]); // the ingest's id lookup
 
   await s.dynamoProxy.restart();
@@ -114,7 +114,7 @@ it('DynamoDB hung: each attempt is abandoned after the request timeout, 503 with
     rec.stop();
   }
   const elapsed = performance.now() - t0;
-  const slot = rec.attempts.filter((a) => a.commandName === 'PutItemCommand');
+  const slot = rec.attempts.filter((a) => a.commandName === 'QueryCommand');
   expect(slot.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
   // Each attempt waited its full timeout before the next one started.
   for (let i = 1; i < slot.length; i++)
@@ -137,7 +137,7 @@ it('DynamoDB slow: answers within the timeout are waited for (200), slower ones 
     s.dynamoProxy.slow(REQUEST_TIMEOUT_MS * 1.5);
     rec.attempts.length = 0;
     expect(await search()).toEqual(UNAVAILABLE);
-    expect(attemptsOf(rec.attempts, 'PutItemCommand', rec.attempts[0].call)).toEqual([1, 2, 3, 4]);
+    expect(attemptsOf(rec.attempts, 'QueryCommand', rec.attempts[0].call)).toEqual([1, 2, 3, 4]);
   } finally {
     rec.stop();
   }

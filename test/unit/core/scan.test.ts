@@ -1,5 +1,5 @@
-import { encodeEmbedding } from '../../../functions/core/embeddingCodec';
-import { type HistoryRecord, scanHistory } from '../../../functions/core/scan';
+import { ENCODED_BYTES, encodeEmbedding as encode } from '../../../functions/core/embeddingCodec';
+import { type HistoryReader, type HistoryRecord, scanHistory } from '../../../functions/core/scan';
 
 const DIM = 512;
 function unit(seed: number): Float32Array {
@@ -19,11 +19,28 @@ const target = unit(7);
 const other = unit(8);
 
 function rec(timestamp: number, id: string, match: boolean, deviceId = 'cam-1'): HistoryRecord {
-  return { timestamp, eventId: id, deviceId, code: encodeEmbedding(match ? target : other), doc: '{}' };
+  return { timestamp, eventId: id, deviceId, code: encode(match ? target : other), doc: '{}' };
 }
 
-async function* stream(records: HistoryRecord[]) {
-  yield* records;
+/** Ascending records as a reader: blocks of two milliseconds each (a block never splits one). */
+function stream(records: HistoryRecord[]): HistoryReader {
+  return {
+    reverse: false,
+    docs: async (rs) => rs.map((r) => r.doc),
+    async *blocks() {
+      for (let i = 0; i < records.length;) {
+        let j = i;
+        const stamps = new Set<number>();
+        while (j < records.length && (stamps.size < 2 || stamps.has(records[j].timestamp)))
+          stamps.add(records[j++].timestamp);
+        const part = records.slice(i, j);
+        const codes = new Uint8Array(part.length * ENCODED_BYTES);
+        part.forEach((r, k) => codes.set(r.code, k * ENCODED_BYTES));
+        yield { records: part, codes, through: part[part.length - 1].timestamp };
+        i = j;
+      }
+    },
+  };
 }
 
 const scan = (records: HistoryRecord[], limits = { maxExamined: 5, maxResults: 3 }, deviceIds?: string[]) =>
@@ -32,7 +49,6 @@ const scan = (records: HistoryRecord[], limits = { maxExamined: 5, maxResults: 3
     minCosine: 0.9,
     limits,
     deviceIds: deviceIds && new Set(deviceIds),
-    chunkSize: 2,
   });
 
 describe('scanHistory', () => {
@@ -40,13 +56,13 @@ describe('scanHistory', () => {
     const out = await scan([rec(1, 'a', true), rec(2, 'b', false), rec(3, 'c', true)]);
     expect(out.matches.map((m) => m.record.eventId)).toEqual(['a', 'c']);
     expect(out.matches[0].cosine).toBeGreaterThan(0.99);
-    expect(out).toMatchObject({ examined: 3, lastTimestamp: 3, haveMore: false });
+    expect(out).toMatchObject({ examined: 3, through: 3, haveMore: false });
   });
 
   it('stops after maxExamined records and reports have_more', async () => {
     const records = Array.from({ length: 8 }, (_, i) => rec(i + 1, `e${i}`, false));
     const out = await scan(records);
-    expect(out).toMatchObject({ examined: 5, lastTimestamp: 5, haveMore: true });
+    expect(out).toMatchObject({ examined: 5, through: 5, haveMore: true });
   });
 
   it('reports have_more false when the last record is exactly the cap', async () => {
@@ -58,21 +74,21 @@ describe('scanHistory', () => {
     // Records 5, 6, 7 share ms 40: taking them would exceed 5, so the page ends at ms 30.
     const ts = [10, 20, 30, 30, 40, 40, 40, 50];
     const out = await scan(ts.map((t, i) => rec(t, `e${i}`, false)));
-    expect(out).toMatchObject({ examined: 4, lastTimestamp: 30, haveMore: true });
+    expect(out).toMatchObject({ examined: 4, through: 30, haveMore: true });
   });
 
   it('never splits a millisecond at the result cap', async () => {
     const ts = [10, 20, 30, 30];
     const out = await scan(ts.map((t, i) => rec(t, `e${i}`, true)));
     expect(out.matches.map((m) => m.record.eventId)).toEqual(['e0', 'e1']);
-    expect(out).toMatchObject({ lastTimestamp: 20, haveMore: true });
+    expect(out).toMatchObject({ through: 20, haveMore: true });
   });
 
   it('takes an oversized first millisecond whole so iteration always progresses', async () => {
     const out = await scan(
       Array.from({ length: 7 }, (_, i) => rec(10, `e${i}`, false)).concat(rec(11, 'x', false)),
     );
-    expect(out).toMatchObject({ examined: 7, lastTimestamp: 10, haveMore: true });
+    expect(out).toMatchObject({ examined: 7, through: 10, haveMore: true });
   });
 
   it('examines only the requested devices', async () => {
@@ -86,10 +102,24 @@ describe('scanHistory', () => {
   });
 
   it('reports nothing examined on an empty stream', async () => {
-    expect(await scan([])).toEqual({ matches: [], examined: 0, lastTimestamp: undefined, haveMore: false });
+    expect(await scan([])).toEqual({ matches: [], examined: 0, through: undefined, haveMore: false });
   });
 
-  it('resumes without loss or repetition when a client loops on lastTimestamp', async () => {
+  it('stops between blocks when out of time, once it has advanced, at the edge it covered', async () => {
+    const records = Array.from({ length: 8 }, (_, i) => rec(i + 1, `e${i}`, true));
+    const out = await scanHistory(stream(records), { query: target, minCosine: 0.9, outOfTime: () => true });
+    expect(out).toMatchObject({ examined: 2, through: 2, haveMore: true });
+    expect(out.matches.map((m) => m.record.eventId)).toEqual(['e0', 'e1']);
+  });
+
+  it('throws when its caller is gone', async () => {
+    const signal = AbortSignal.abort(new Error('gone'));
+    await expect(
+      scanHistory(stream([rec(1, 'a', true)]), { query: target, minCosine: 0.9, signal }),
+    ).rejects.toThrow('gone');
+  });
+
+  it('resumes without loss or repetition when a client loops on through', async () => {
     // Random groups of equal timestamps; every record matches so each is seen in the results.
     const records: HistoryRecord[] = [];
     let t = 100;
@@ -103,7 +133,7 @@ describe('scanHistory', () => {
       const out = await scan(records.filter((r) => r.timestamp > resume));
       seen.push(...out.matches.map((m) => m.record.eventId));
       if (!out.haveMore) break;
-      resume = out.lastTimestamp!;
+      resume = out.through!;
     }
     const expected = records.filter((_, i) => i % 2 === 0).map((r) => r.eventId);
     expect(seen).toEqual(expected);

@@ -3,7 +3,7 @@ import { TIME_RULE } from '../../../functions/core/timeWindow';
 import {
   BUCKET_MS,
   hourLabel,
-  hoursToScan,
+  endOfCall,
   parseTime,
   remainingRange,
   sortKey,
@@ -33,28 +33,44 @@ describe('remainingRange', () => {
     expect(remainingRange(1000.2, 5000.7, undefined, true)).toEqual({ fromMs: 1001, toMs: 5000 });
   });
 
-  it('resumes strictly before the previous endtimestamp when reverse', () => {
-    expect(remainingRange(1000, 5000, 3000, true)).toEqual({ fromMs: 1000, toMs: 2999 });
+  it('resumes at the previous endtimestamp, inclusive, when reverse', () => {
+    expect(remainingRange(1000, 5000, 3000, true)).toEqual({ fromMs: 1000, toMs: 3000 });
   });
 
-  it('resumes strictly after the previous endtimestamp when forward', () => {
-    expect(remainingRange(1000, 5000, 3000, false)).toEqual({ fromMs: 3001, toMs: 5000 });
+  it('resumes at the previous endtimestamp, inclusive, when forward', () => {
+    expect(remainingRange(1000, 5000, 3000, false)).toEqual({ fromMs: 3000, toMs: 5000 });
   });
 
-  it('is empty once the resume point reaches the far edge', () => {
-    expect(remainingRange(1000, 5000, 1000, true)).toBeUndefined();
-    expect(remainingRange(1000, 5000, 5000, false)).toBeUndefined();
+  it('is empty once the resume point passes the far edge', () => {
+    expect(remainingRange(1000, 5000, 999, true)).toBeUndefined();
+    expect(remainingRange(1000, 5000, 5001, false)).toBeUndefined();
+  });
+});
+
+describe('endOfCall', () => {
+  const win = (reverse: boolean) => ({ startMs: 1000, endMs: 5000, reverse });
+  const all = { fromMs: 1000, toMs: 5000 };
+
+  it('continues one millisecond beyond what the call covered', () => {
+    expect(endOfCall(win(true), true, 3000, all)).toEqual({ haveMore: true, endtimestamp: 2999 });
+    expect(endOfCall(win(false), true, 3000, all)).toEqual({ haveMore: true, endtimestamp: 3001 });
+  });
+
+  it('gives the far edge when nothing remains, or the call covered up to it', () => {
+    expect(endOfCall(win(true), false, 3000, all)).toEqual({ haveMore: false, endtimestamp: 1000 });
+    expect(endOfCall(win(false), false, undefined, all)).toEqual({ haveMore: false, endtimestamp: 5000 });
+    expect(endOfCall(win(true), true, 1000, all)).toEqual({ haveMore: false, endtimestamp: 1000 });
+  });
+
+  it('repeats the starting point when the call covered nothing', () => {
+    expect(endOfCall(win(true), true, undefined, { fromMs: 1000, toMs: 4000 })).toEqual({
+      haveMore: true,
+      endtimestamp: 4000,
+    });
   });
 });
 
 describe('buckets and keys', () => {
-  it('lists the hours of a range in scan order', () => {
-    const h = 480_000;
-    const range = { fromMs: h * BUCKET_MS + 5, toMs: (h + 2) * BUCKET_MS };
-    expect(hoursToScan(range, false)).toEqual([h, h + 1, h + 2]);
-    expect(hoursToScan(range, true)).toEqual([h + 2, h + 1, h]);
-  });
-
   it('labels hours as UTC yyyyMMddHH', () => {
     expect(hourLabel(Date.UTC(2026, 10, 24, 18) / BUCKET_MS)).toBe('2026112418');
   });

@@ -231,7 +231,10 @@ describe('history compactor', () => {
   const table = () => ({ 'Fn::GetAtt': [tableId(), 'Arn'] });
 
   it('runs every 5 minutes from an EventBridge schedule, one run at a time, each ending before the next', () => {
-    const rules = resources(s.json, 'AWS::Events::Rule').map(([, r]) => r.Properties);
+    // The compactor's rule (the daily reconcile has its own: test/unit/infra/monitoring.test.ts).
+    const rules = resources(s.json, 'AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .filter((r) => JSON.stringify(r.Targets).includes(compactorId()));
     expect(rules).toHaveLength(1);
     expect(rules[0].ScheduleExpression).toBe('rate(5 minutes)');
     expect(rules[0].State).toBe('ENABLED');

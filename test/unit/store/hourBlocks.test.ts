@@ -1,9 +1,14 @@
 import fc from 'fast-check';
 import { ENCODED_BYTES, encodeEmbedding } from '../../../functions/core/embeddingCodec';
-import { type BlockStream, type HistoryRecord, scanHistory } from '../../../functions/core/scan';
+import { type HistoryReader, type HistoryRecord, scanHistory } from '../../../functions/core/scan';
 import { BUCKET_MS, hourOf } from '../../../functions/core/timeWindow';
 import { BucketCache } from '../../../functions/store/bucketCache';
-import { type HourSource, blockStream, sliceBlock } from '../../../functions/store/hourBlocks';
+import {
+  type HourSource,
+  type ReadOptions,
+  blockStream,
+  sliceBlock,
+} from '../../../functions/store/hourBlocks';
 
 const DIM = 512;
 function unit(seed: number): Float32Array {
@@ -44,17 +49,22 @@ class FakeTable implements HourSource {
     private readonly pageSize = 3,
   ) {}
 
-  shardPages(hour: number, fromMs: number, toMs: number, opts: { deviceIds?: string[]; withDocs?: boolean }) {
+  /** Records handed out by shardPages. */
+  served = 0;
+  shardPages(hour: number, fromMs: number, toMs: number, opts: ReadOptions) {
     this.reads++;
-    return [0, 1].map((shard) => {
+    const count = (n: number) => (this.served += n);
+    return (opts.shards ?? [0, 1]).map((shard) => {
       const mine = this.rows
         .filter((r) => r.shard === shard && hourOf(r.timestamp) === hour)
         .filter((r) => r.timestamp >= fromMs && r.timestamp <= toMs)
         .filter((r) => !opts.deviceIds || opts.deviceIds.includes(r.deviceId))
         .sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
-      const size = this.pageSize;
+      if (opts.reverse) mine.reverse();
+      const size = Math.min(this.pageSize, opts.limit ?? Infinity);
       return (async function* () {
         for (let i = 0; i < mine.length; i += size) {
+          count(Math.min(size, mine.length - i));
           yield mine.slice(i, i + size).map((r) => ({
             timestamp: r.timestamp,
             eventId: r.eventId,
@@ -67,8 +77,21 @@ class FakeTable implements HourSource {
     });
   }
 
-  async versions(hours: number[]) {
-    return new Map(hours.filter((h) => this.versionsOf.has(h)).map((h) => [h, this.versionsOf.get(h)!]));
+  /** The hour directory: every hour that holds a row. */
+  async hours(first: number, last: number) {
+    const listed = [...new Set(this.rows.map((r) => hourOf(r.timestamp)))].filter(
+      (h) => h >= first && h <= last,
+    );
+    return new Map(
+      listed.map((h) => [
+        h,
+        {
+          version: this.versionsOf.get(h) ?? '0',
+          count: this.rows.filter((r) => hourOf(r.timestamp) === h).length,
+          shards: [...new Set(this.rows.filter((r) => hourOf(r.timestamp) === h).map((r) => r.shard))],
+        },
+      ]),
+    );
   }
 
   async docs(records: HistoryRecord[]) {
@@ -95,7 +118,7 @@ async function collect(it: AsyncIterable<HistoryRecord>): Promise<string[]> {
 }
 
 /** Block by block, as the scan reads: ids in scan order, device filter applied as the scan does. */
-async function viaBlocks(s: BlockStream, deviceIds?: string[]): Promise<string[]> {
+async function viaBlocks(s: HistoryReader, deviceIds?: string[]): Promise<string[]> {
   const out: string[] = [];
   for await (const b of s.blocks()) {
     const n = b.records.length;
@@ -122,7 +145,14 @@ describe('blockStream', () => {
     expect(await collect(s)).toEqual(['c', 'a', 'b', 'd', 'e']);
     const blocks = [];
     for await (const b of s.blocks()) blocks.push(b);
-    expect(blocks.map((b) => b.records.length)).toEqual([3, 1, 1]);
+    expect(blocks.map((b) => b.records.length)).toEqual([3, 1, 1, 0]);
+    // Each block says how far it covers: its hour, then (empty) the rest of the window's year.
+    expect(blocks.map((b) => b.through)).toEqual([
+      ms(H0 + 1) - 1,
+      ms(H0 + 2) - 1,
+      ms(H0 + 3) - 1,
+      ms(H0 + 3) - 1,
+    ]);
     // Each record's code is its row of the block's matrix.
     const b0 = blocks[0];
     b0.records.forEach((r, i) =>
@@ -186,13 +216,28 @@ describe('blockStream', () => {
     expect(table.reads).toBe(1);
   });
 
-  it('prefetches the versions and the hours the cache lacks, which the scan then reads no more', async () => {
+  it('reads only the hours the directory lists, however long the window', async () => {
+    const table = new FakeTable(rows);
+    const listings = jest.spyOn(table, 'hours');
+    const tenYears = query(ms(H0 - 24 * 365 * 5), ms(H0 + 24 * 365 * 5), true);
+    expect(await viaBlocks(blockStream(tenYears, table, { lookahead: 1 }))).toEqual([
+      'e',
+      'd',
+      'b',
+      'a',
+      'c',
+    ]);
+    expect(table.reads).toBe(3);
+    expect(listings.mock.calls.length).toBeLessThanOrEqual(11); // one listing per UTC year
+  });
+
+  it('prefetches the directory and the hours the cache lacks, which the scan then reads no more', async () => {
     const table = new FakeTable(rows);
     const cache = new BucketCache({ budgetBytes: 1e6 });
     const range = query(ms(H0), ms(H0 + 3) - 1, true);
     await viaBlocks(blockStream(query(ms(H0 + 2), ms(H0 + 3) - 1), table, { cache, lookahead: 0 }));
     expect(table.reads).toBe(1); // H0 + 2 is cached
-    const versions = jest.spyOn(table, 'versions');
+    const versions = jest.spyOn(table, 'hours');
     const s = blockStream(range, table, { cache, lookahead: 1 });
     s.prefetch!();
     await new Promise((r) => setImmediate(r));
@@ -203,13 +248,27 @@ describe('blockStream', () => {
     expect(versions).toHaveBeenCalledTimes(1);
   });
 
-  it('prefetches without a cache too, within the range and devices', async () => {
-    const table = new FakeTable(rows);
-    const s = blockStream(query(ms(H0), ms(H0 + 3) - 1, false, ['cam-1']), table, { lookahead: 0 });
-    s.prefetch!();
-    expect(table.reads).toBe(1);
-    expect(await viaBlocks(s)).toEqual(['c', 'a', 'b', 'd', 'e']);
-    expect(table.reads).toBe(3);
+  it('without a cache, reads an hour page by page only as far as the scan goes', async () => {
+    const many = Array.from({ length: 200 }, (_, i) =>
+      row(ms(H0) + i * 1000 + (i % 2), `r${String(i).padStart(3, '0')}`),
+    );
+    for (const reverse of [false, true]) {
+      const table = new FakeTable(many);
+      const stream = blockStream(query(ms(H0), ms(H0 + 1) - 1, reverse), table, {
+        lookahead: 0,
+        blockRecords: 4,
+      });
+      const out = await scanHistory(stream, {
+        query: target,
+        minCosine: 2,
+        limits: { maxExamined: 10, maxResults: 10 },
+      });
+      expect(out.examined).toBe(10);
+      // What it examined, plus a block (4) and a page per shard (3 items each) it had in hand.
+      expect(table.served).toBeLessThanOrEqual(10 + 4 + 2 * 3);
+      expect(stream.recordsRead).toBe(table.served);
+      expect(out.through).toBe(reverse ? many[190].timestamp : many[9].timestamp);
+    }
   });
 
   it('ends its claim on the cache when the scan stops early', async () => {
@@ -261,16 +320,14 @@ describe('sliceBlock', () => {
   });
 });
 
-describe('scanHistory over blocks', () => {
-  // The block path must stop, group and count exactly as the record-by-record path does.
-  it('gives the same outcome as scanning the same records one by one', async () => {
+describe('scanHistory over hour blocks', () => {
+  // Reading hour blocks (cached or not) must stop, group and count exactly as one block per millisecond.
+  it('gives the same outcome as the same records one millisecond per block', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
           fc.tuple(fc.integer({ min: 0, max: 2 * 60 }), fc.integer({ min: 0, max: 2 }), fc.boolean()),
-          {
-            maxLength: 40,
-          },
+          { maxLength: 40 },
         ),
         fc.boolean(),
         fc.integer({ min: 1, max: 12 }),
@@ -293,18 +350,61 @@ describe('scanHistory over blocks', () => {
             lookahead: 1,
             cache: new BucketCache({ budgetBytes: 1e6 }),
           });
-          const viaBlocks = await scanHistory(stream, req);
-          // The record path over the same stream's records (an AsyncIterable without blocks()).
-          const records = { [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
-          const viaRecords = await scanHistory(records, req);
-          const view = (o: typeof viaBlocks) => ({
-            ...o,
+          const viaHours = await scanHistory(stream, req);
+          const inRange = rows.filter((r) => r.timestamp <= q.range.toMs);
+          const viaMs = await scanHistory(perMillisecond(inRange, reverse), req);
+          const view = (o: typeof viaHours) => ({
             matches: o.matches.map((m) => [m.record.eventId, Math.round(m.cosine * 1e4)]),
+            examined: o.examined,
+            haveMore: o.haveMore,
           });
-          expect(view(viaBlocks)).toEqual(view(viaRecords));
+          expect(view(viaHours)).toEqual(view(viaMs));
+          if (viaHours.haveMore) {
+            // The hour reader may report further progress (the rest of an hour it read), but never past
+            // a record it did not examine: the next call continues at the same record either way.
+            const [a, b] = [viaMs.through!, viaHours.through!];
+            const skipped = rows.filter(
+              (r) =>
+                r.kind >= 0 &&
+                (!devices || devices.includes(r.deviceId)) &&
+                (reverse ? r.timestamp < a && r.timestamp >= b : r.timestamp > a && r.timestamp <= b),
+            );
+            expect(skipped).toEqual([]);
+          }
         },
       ),
       { numRuns: 150 },
     );
   });
 });
+
+/** The rows (valid codes only) as a reader with one block per millisecond, in scan order. */
+function perMillisecond(rows: Stored[], reverse: boolean): HistoryReader {
+  const sorted = rows
+    .filter((r) => r.kind >= 0)
+    .sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
+  const stamps = [...new Set(sorted.map((r) => r.timestamp))];
+  if (reverse) stamps.reverse();
+  return {
+    reverse,
+    docs: async (rs) => rs.map((r) => `{"id":"${r.eventId}"}`),
+    async *blocks() {
+      for (const t of stamps) {
+        const part = sorted.filter((r) => r.timestamp === t);
+        const codes = new Uint8Array(part.length * ENCODED_BYTES);
+        part.forEach((r, k) => codes.set(CODES[r.kind], k * ENCODED_BYTES));
+        yield {
+          records: part.map((r, k) => ({
+            timestamp: r.timestamp,
+            eventId: r.eventId,
+            deviceId: r.deviceId,
+            code: codes.subarray(k * ENCODED_BYTES, (k + 1) * ENCODED_BYTES),
+            doc: '',
+          })),
+          codes,
+          through: t,
+        };
+      }
+    },
+  };
+}

@@ -1,5 +1,6 @@
 // The console's wiring: a search is a session (photo + settings fixed when it starts) that fetches pages
-// by following have_more / endtimestamp. A round keeps fetching while pages come back empty, so a long
+// by following have_more / endtimestamp (passed back as last_end_timestamp: the inclusive edge where the
+// next page starts). A round keeps fetching while pages come back empty, so a long
 // stretch without matches shows progress instead of asking for clicks; Stop ends the round, Load more
 // resumes where it stopped. A photo is checked on upload (POST /sophon/v2/face/detect) where the service
 // has that endpoint; where it has not, the face box and verdict come with the first search page.

@@ -1,0 +1,52 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { encodeEmbedding } from '../../../functions/core/embeddingCodec';
+import { hourOf } from '../../../functions/core/timeWindow';
+import { backfillHourDirectory } from '../../../functions/store/hourDirectoryBackfill';
+import { eventKey } from '../../../functions/store/keys';
+import { randomUnit } from '../../../scripts/seed/synthetic';
+import { startTestServer } from '../api/helpers';
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('backfillHourDirectory', () => {
+  it('lists the hours of events written before the directory existed, once', async () => {
+    const { dynamo } = server.services.clients;
+    const table = server.config.EVENTS_TABLE;
+    const t0 = Date.UTC(2025, 1, 3, 4, 5);
+    const times = [t0, t0 + 1000, t0 + 3 * 3_600_000, t0 + 400 * 86_400_000];
+    // Event items as an older release wrote them: no directory entry.
+    for (const [i, ts] of times.entries()) {
+      const { pk, sk } = eventKey(ts, `old-${i}`, server.config.BUCKET_SHARDS);
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            pk: { S: pk },
+            sk: { S: sk },
+            e: { B: encodeEmbedding(randomUnit()) },
+            dev: { S: 'cam-1' },
+            d: { S: '{}' },
+          },
+        }),
+      );
+    }
+    const range = { fromMs: t0 - 1, toMs: t0 + 401 * 86_400_000 };
+    const read = async () => {
+      const ids: string[] = [];
+      for await (const r of server.services.events.records({ range, reverse: false })) ids.push(r.eventId);
+      return ids;
+    };
+    expect(await read()).toEqual([]);
+    expect(await backfillHourDirectory(dynamo, table)).toBe(new Set(times.map(hourOf)).size);
+    expect(await read()).toEqual(['old-0', 'old-1', 'old-2', 'old-3']);
+    expect(await backfillHourDirectory(dynamo, table)).toBe(0); // done once
+  });
+});
