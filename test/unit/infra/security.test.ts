@@ -27,9 +27,14 @@ const uploaderId = () => logicalId(s.json, 'AWS::IAM::Role', 'StorageUploader');
 const tableId = () => logicalId(s.json, 'AWS::DynamoDB::Table', 'StorageEvents');
 const bucketId = () => logicalId(s.json, 'AWS::S3::Bucket', 'StorageImages');
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
-/** The roles that may use the data: the five functions, the history compactor and the data administrator. */
+/** The roles that may use the data: the five functions, the compactor, the scheduled reconcile and the data administrator. */
 const trusted = () =>
-  [adminId(), ...FUNCTIONS.map(roleId), logicalId(s.json, 'AWS::IAM::Role', 'CompactorRole')].map(arnOf);
+  [
+    adminId(),
+    ...FUNCTIONS.map(roleId),
+    logicalId(s.json, 'AWS::IAM::Role', 'CompactorRole'),
+    logicalId(s.json, 'AWS::IAM::Role', 'ReconcileRole'),
+  ].map(arnOf);
 
 describe('the customer-managed key', () => {
   const policy = () => s.json.Resources[keyId()].Properties.KeyPolicy.Statement as Cfn[];
