@@ -22,10 +22,12 @@ const FUNCTIONS = ['Search', 'Detect', 'Ingest', 'IngestS3', 'Images'];
 const OBJECT_PATTERNS: Record<string, string[]> = {
   Search: [objects('')],
   Detect: [objects('')],
-  Ingest: [objects(''), objects('images/')],
-  IngestS3: [objects(''), objects('images/'), objects('incoming/')],
-  Images: [objects('images/')],
+  Ingest: [objects('images/'), objects('incoming/')],
+  IngestS3: [objects('images/'), objects('incoming/')],
+  Images: [objects('images/'), objects('erasures/')],
 };
+/** Only these read face_image_path from anywhere in the bucket or an allow-listed bucket. */
+const QUERY_READERS = ['Search', 'Detect'];
 
 export function acknowledgements(settings: Settings): Acknowledgement[] {
   const allowed = settings.allowedBuckets
@@ -33,7 +35,16 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
     .map((b) => b.trim())
     .filter(Boolean)
     .map((b) => `IAM5[Resource::arn:<AWS::Partition>:s3:::${b}/*]`);
+  const apis = ['Api', ...(settings.console && settings.profile === 'aws' ? ['ConsoleApi'] : [])];
   const list: Acknowledgement[] = [
+    ...apis.map((a) => ({
+      path: `${a}/Api/Resource`,
+      rules: ['APIG2'],
+      reason:
+        'Path parameters are validated by API Gateway. Body validation is not: the contract fixes the status ' +
+        'and code of every malformed body (415 UNSUPPORT_CONTENT_TYPE, 400 MISSING/INVALID_ARGUMENTS naming ' +
+        'the key), which API Gateway models cannot express; the handler validates with zod.',
+    })),
     ...FUNCTIONS.map((f) => ({
       path: `Functions/${f}/Resource`,
       rules: ['L1'],
@@ -43,11 +54,13 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
     })),
     ...FUNCTIONS.map((f) => ({
       path: `Functions/${f}Role/DefaultPolicy/Resource`,
-      rules: [...OBJECT_PATTERNS[f], ...(f === 'Images' ? [] : allowed)],
+      rules: [...OBJECT_PATTERNS[f], ...(QUERY_READERS.includes(f) ? allowed : [])],
       reason:
         'Object-level S3 actions need an object ARN pattern. Writes and deletes are limited to the prefix ' +
-        'they belong to (images/, incoming/); reads of the whole bucket are only for face_image_path, which ' +
-        'the contract lets name any key of the service bucket or of an allow-listed bucket (read only). Actions are listed one by one (no s3:*).',
+        'they belong to (images/, incoming/, erasures/); ingest reads only incoming/ (its uploads); reads ' +
+        'of the whole bucket are only for the query photo of search and detect (face_image_path), which ' +
+        'the contract lets name any key of the service bucket or of an allow-listed bucket (read only). ' +
+        'Actions are listed one by one (no s3:*). DynamoDB statements carry dynamodb:LeadingKeys conditions.',
     })),
     {
       path: 'Compactor/Function/Resource',
@@ -62,14 +75,6 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       reason:
         'Object-level S3 actions need an object ARN pattern: the compactor writes and removes only the ' +
         'history segments under segments/ (listing is conditioned on that prefix too).',
-    },
-    {
-      path: 'Api/Api/Resource',
-      rules: ['APIG2'],
-      reason:
-        'Path parameters are validated by API Gateway. Body validation is not: the contract fixes the status ' +
-        'and code of every malformed body (415 UNSUPPORT_CONTENT_TYPE, 400 MISSING/INVALID_ARGUMENTS naming ' +
-        'the key), which API Gateway models cannot express; the handler validates with zod.',
     },
     {
       path: 'Api/Api/CloudWatchRole/Resource',
@@ -92,6 +97,15 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
         "CDK's deploy-time custom resource that sets the bucket notification; it runs only during deploys.",
     },
   ];
+  if (settings.profile === 'aws') {
+    list.push({
+      path: 'Storage/Uploader/DefaultPolicy/Resource',
+      rules: [objects('incoming/')],
+      reason:
+        'Cameras upload photos under incoming/ with any file name: an object ARN pattern of that prefix, ' +
+        'PutObject only; the bucket policy denies this role every other key and every read.',
+    });
+  }
   if (settings.profile !== 'local') {
     // The scheduled reconcile (infra/constructs/reconcileSchedule.ts).
     list.push(
@@ -118,14 +132,17 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
         "appliance's disk is better spent on images.",
     });
   }
-  if (!settings.wafAclArn) {
-    list.push({
-      path: 'Api/Api/DeploymentStage.v1/Resource',
-      rules: ['APIG3'],
-      reason:
-        'Every call is authenticated (SigV4 or API key) and the stage is throttled; a WAF web ACL is an ' +
-        'account-level choice, attached with -c wafAclArn=<arn> where the platform team runs one.',
-    });
+  if (!settings.wafAclArn && !settings.waf) {
+    list.push(
+      ...apis.map((a) => ({
+        path: `${a}/Api/DeploymentStage.v1/Resource`,
+        rules: ['APIG3'],
+        reason:
+          'Every call is authenticated (SigV4, a narrow API key or a Cognito token), the stage and each key ' +
+          'are throttled, and the functions have reserved concurrency; the WAF is an option: -c waf=true ' +
+          "(the stack's rate-based ACL) or -c wafAclArn=<arn> (the platform team's).",
+      })),
+    );
   }
   const methods = [
     'sophon/v2/face/searchbyimage/POST',
@@ -162,7 +179,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       'sophon/v2/openapi.json/',
     ]) {
       list.push({
-        path: `Api/Api/Default/${m}OPTIONS/Resource`,
+        path: `ConsoleApi/Api/Default/${m}OPTIONS/Resource`,
         rules: ['APIG4', 'COG4'],
         reason: 'CORS preflight for the console: browsers send OPTIONS without credentials by design.',
       });

@@ -9,32 +9,47 @@ const schema = z.object({
   profile: z.enum(['aws', 'local']).default('aws'),
   /** Lambda architecture; the layer asset is laid out for it by layers/models/native.mjs. */
   arch: z.enum(['arm64', 'x64']).optional(),
-  /** `iam`: SigV4-signed calls only. `apiKey`: an x-api-key header, metered by a usage plan. */
+  /**
+   * How machine clients call the API. `iam`: SigV4-signed calls only. `apiKey`: narrow keys (one for
+   * ingest, one for search), each in its own usage plan that blocks every other route. People use the
+   * console's own API (Cognito sign-in) either way.
+   */
   apiAuth: z.enum(['iam', 'apiKey']).default('iam'),
   /** `esbuild`: NodejsFunction bundles the handlers. A folder: prebuilt bundles `<folder>/<name>/index.js`. */
   bundling: z.string().default('esbuild'),
   /**
-   * Deploy the search console (S3 + CloudFront). Defaults to on with `apiAuth=apiKey` and off with IAM:
-   * a browser cannot SigV4-sign, so behind IAM the page could not make a single call.
+   * Deploy the search console (S3 + CloudFront) with its people: a Cognito user pool (groups searcher,
+   * operator, administrator) and an API of its own behind a Cognito authorizer.
    */
-  console: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+  console: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   retentionDays: z.coerce.number().int().min(1).max(36500).default(90),
+  /** Days of DynamoDB point-in-time recovery: how far back a restore can go, and so how long an erased event lives in backups. */
+  recoveryDays: z.coerce.number().int().min(1).max(35).default(7),
   maxConcurrentSearches: z.coerce.number().int().min(1).max(1000).default(4),
   /** Steady-state requests per second and burst for the whole API stage. */
   throttleRate: z.coerce.number().min(1).default(50),
   throttleBurst: z.coerce.number().int().min(1).default(100),
+  /** Per API key (apiKey mode): requests per second, burst, and per day; below the stage's, so no one key takes it all. */
+  keyThrottleRate: z.coerce.number().min(1).default(10),
+  keyThrottleBurst: z.coerce.number().int().min(1).default(20),
+  keyQuotaPerDay: z.coerce.number().int().min(1).default(50_000),
+  /** Reserved concurrency of each API function: bounds what one flood can cost and leaves the rest of the account alone. */
+  reservedConcurrency: z.coerce.number().int().min(1).max(1000).default(20),
   /** Extra buckets face_image_path may name (s3://bucket/key); comma-separated. */
   allowedBuckets: z.string().default(''),
   grabMode: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
-  /** A regional WAFv2 web ACL to attach to the API stage. */
+  /** A regional WAFv2 web ACL to attach to the API stages (instead of the stack's own, `waf`). */
   wafAclArn: z.string().startsWith('arn:').optional(),
+  /** Create a WAFv2 web ACL with a rate-based rule (per client IP) and attach it to the API stages. */
+  waf: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+  /** Requests per client IP in any 5 minutes before the stack's WAF blocks it. */
+  wafRateLimit: z.coerce.number().int().min(10).max(2_000_000_000).default(1000),
   /** Where alarm notifications go (an SNS topic is created either way). */
   alarmEmail: z.string().email().optional(),
 });
 
-export type Settings = Omit<z.infer<typeof schema>, 'arch' | 'console'> & {
+export type Settings = Omit<z.infer<typeof schema>, 'arch'> & {
   arch: 'arm64' | 'x64';
-  console: boolean;
 };
 
 /** Settings from a context getter (`app.node.tryGetContext`); unknown keys are ignored. */
@@ -51,13 +66,16 @@ export function readSettings(get: (key: string) => unknown): Settings {
   }
   // LocalStack runs functions on the appliance's own CPU, which is usually x86.
   const arch = parsed.data.arch ?? (parsed.data.profile === 'local' ? 'x64' : 'arm64');
-  const keyed = parsed.data.apiAuth === 'apiKey';
-  if (parsed.data.console === true && !keyed) {
-    // Deploying it anyway would publish a page that gets 403 on every call.
+  if (parsed.data.waf && parsed.data.wafAclArn) {
     throw new Error(
-      'invalid CDK context: console: the search console needs -c apiAuth=apiKey (a browser cannot ' +
-        'SigV4-sign calls for IAM authorization); deploy with apiKey, or leave the console out',
+      "invalid CDK context: waf: give either -c waf=true (the stack's own ACL) or -c wafAclArn",
     );
   }
-  return { ...parsed.data, arch, console: parsed.data.console ?? keyed };
+  if (parsed.data.console && parsed.data.profile === 'local') {
+    // LocalStack community has neither CloudFront nor a Cognito authorizer: the appliance's console is the local server's.
+    throw new Error(
+      'invalid CDK context: console: not with profile=local (the appliance serves the console itself)',
+    );
+  }
+  return { ...parsed.data, arch };
 }

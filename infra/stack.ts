@@ -6,6 +6,8 @@ import { Console } from './constructs/console';
 import { FaceApi } from './constructs/api';
 import { FaceFunctions, SIZING } from './constructs/faceFunctions';
 import { ModelLayer } from './constructs/modelLayer';
+import { People } from './constructs/people';
+import { RateLimitAcl } from './constructs/waf';
 import { Monitoring } from './constructs/monitoring';
 import { ReconcileSchedule } from './constructs/reconcileSchedule';
 import { Storage } from './constructs/storage';
@@ -17,9 +19,11 @@ export interface FaceSearchStackProps extends StackProps {
 }
 
 /**
- * Clients → API Gateway (REST) → search / detect / ingest / images functions → DynamoDB (events, leases) and
- * S3 (images; uploads under incoming/ trigger ingest). The model layer carries the models and native
- * modules; alarms watch all of it. On LocalStack: no layer (bundled instead), no CloudFront console.
+ * Machine clients → API Gateway (REST, IAM or narrow API keys) and people → the console's API (Cognito) →
+ * search / detect / ingest / images functions → DynamoDB (events, leases) and S3 (images; uploads under
+ * incoming/ trigger ingest), both under a customer-managed key. The model layer carries the models and
+ * native modules; alarms watch all of it. On LocalStack: no layer (bundled instead), no CloudFront
+ * console, no key (docs/deploy.md, "the appliance").
  */
 export class FaceSearchStack extends Stack {
   constructor(scope: Construct, id: string, props: FaceSearchStackProps) {
@@ -27,10 +31,14 @@ export class FaceSearchStack extends Stack {
     const { settings } = props;
     const local = settings.profile === 'local';
 
-    const storage = new Storage(this, 'Storage', { retentionDays: settings.retentionDays, local });
+    const storage = new Storage(this, 'Storage', {
+      retentionDays: settings.retentionDays,
+      recoveryDays: settings.recoveryDays,
+      local,
+    });
     // LocalStack's community edition has no Lambda layers: the functions carry models and modules.
     const layer = local ? undefined : new ModelLayer(this, 'Models', { arch: settings.arch }).layer;
-    // Only with API keys (settings.ts): a browser cannot sign IAM calls.
+    // People sign in to the console (Cognito); machines keep IAM or narrow API keys on their own API.
     const site =
       !local && settings.console
         ? new Console(this, 'Console', { accessLogs: storage.accessLogs })
@@ -41,24 +49,52 @@ export class FaceSearchStack extends Stack {
       images: storage.images,
       layer,
       consoleOrigin: site?.origin,
+      dataKey: storage.key,
+      onRole: (role) => storage.trust(role),
     });
     // Packs settled hours into segments a search reads in a few large reads (docs/store.md, "Segments").
     const compactor = new HistoryCompactor(this, 'Compactor', {
       settings,
       table: storage.table,
       images: storage.images,
+      dataKey: storage.key,
+      onRole: (role) => storage.trust(role),
     });
-    const api = new FaceApi(this, 'Api', {
+    const routes = {
       search: functions.search,
       detect: functions.detect,
       ingest: functions.ingest,
       images: functions.images,
+    };
+    const api = new FaceApi(this, 'Api', {
+      ...routes,
       auth: settings.apiAuth,
       throttleRate: settings.throttleRate,
       throttleBurst: settings.throttleBurst,
-      consoleOrigin: site?.origin,
-      wafAclArn: settings.wafAclArn,
+      keyThrottle: {
+        rate: settings.keyThrottleRate,
+        burst: settings.keyThrottleBurst,
+        quotaPerDay: settings.keyQuotaPerDay,
+      },
+      eraser: storage.dataAdmin,
     });
+    const people = site ? new People(this, 'People', { consoleOrigin: site.origin }) : undefined;
+    const consoleApi =
+      site && people
+        ? new FaceApi(this, 'ConsoleApi', {
+            ...routes,
+            auth: 'cognito',
+            userPool: people.userPool,
+            throttleRate: settings.throttleRate,
+            throttleBurst: settings.throttleBurst,
+            consoleOrigin: site.origin,
+          })
+        : undefined;
+    const apis = [api, ...(consoleApi ? [consoleApi] : [])];
+    const aclArn = settings.waf
+      ? new RateLimitAcl(this, 'Waf', { ratePerFiveMinutes: settings.wafRateLimit }).acl.attrArn
+      : settings.wafAclArn;
+    if (aclArn) for (const a of apis) a.protectWith(aclArn);
 
     // Embedded metrics (functions/observability): one namespace per stack, so copies side by side
     // (-c stackName=...) keep their own.
@@ -79,6 +115,7 @@ export class FaceSearchStack extends Stack {
         table: storage.table,
         images: storage.images,
         environment: { POWERTOOLS_METRICS_NAMESPACE: metricsNamespace },
+        onRole: (role) => storage.trust(role),
       });
       const alarms = new Alarms(this, 'Alarms', {
         functions: {
@@ -119,17 +156,23 @@ export class FaceSearchStack extends Stack {
         topic: alarms.topic,
       });
     }
-    if (site) {
-      site.publish(api.api.url, { apiKeyRequired: settings.apiAuth === 'apiKey' });
+    if (site && people && consoleApi) {
+      site.publish(consoleApi.api.url, { url: people.signInUrl, clientId: people.client.userPoolClientId });
       new CfnOutput(this, 'ConsoleUrl', { value: `${site.origin}/` });
+      new CfnOutput(this, 'ConsoleApiUrl', { value: consoleApi.api.url });
+      new CfnOutput(this, 'UserPoolId', { value: people.userPool.userPoolId });
     }
 
     new CfnOutput(this, 'ApiUrl', { value: api.api.url });
     new CfnOutput(this, 'SearchUrl', { value: api.api.urlForPath('/sophon/v2/face/searchbyimage') });
     new CfnOutput(this, 'EventsTable', { value: storage.table.tableName });
     new CfnOutput(this, 'ImageBucket', { value: storage.images.bucketName });
-    if (api.apiKey) new CfnOutput(this, 'ApiKeyId', { value: api.apiKey.keyId });
-    if (api.consoleKey) new CfnOutput(this, 'ConsoleApiKeyId', { value: api.consoleKey.keyId });
+    for (const [name, key] of Object.entries(api.apiKeys)) {
+      new CfnOutput(this, `${name}ApiKeyId`, { value: key.keyId });
+    }
+    if (storage.key) new CfnOutput(this, 'DataKeyArn', { value: storage.key.keyArn });
+    if (storage.dataAdmin) new CfnOutput(this, 'DataAdminRoleArn', { value: storage.dataAdmin.roleArn });
+    if (storage.uploader) new CfnOutput(this, 'UploaderRoleArn', { value: storage.uploader.roleArn });
 
     applyNagSuppressions(this, settings);
   }

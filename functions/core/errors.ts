@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   NO_FACE_ERROR: 400,
   LOW_QUALITY_ERROR: 400,
   NOT_SUPPORT_IN_GRAB_MODE: 409,
+  /** Not in the contract: a signed-in console user whose groups do not include the route's (core/roles.ts). */
+  FORBIDDEN: 403,
   ANOTHER_PICTURE_SEARCH_RUNNING_ERROR: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
@@ -26,6 +28,7 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   NO_FACE_ERROR: 'no face found in the image',
   LOW_QUALITY_ERROR: 'the face fails the fiqa_level gate',
   NOT_SUPPORT_IN_GRAB_MODE: 'search is off: this deployment is in grab (capture-only) mode',
+  FORBIDDEN: 'the signed-in person is not in the group this route needs',
   ANOTHER_PICTURE_SEARCH_RUNNING_ERROR:
     'every search slot is taken by another search; retry when one has finished',
   INTERNAL_ERROR: 'an unexpected error occurred; retry, and report it if it persists',

@@ -6,6 +6,8 @@ export interface ImagePathPolicy {
   allowedBuckets: readonly string[];
   /** Local profile only: a folder whose files may be read. */
   imageRoot?: string;
+  /** Only keys of the image bucket under this prefix (ingest: its upload prefix). */
+  keyPrefix?: string;
 }
 
 /** Where a face_image_path may be read from, in the order to try. */
@@ -53,6 +55,7 @@ export function locateImage(path: string, policy: ImagePathPolicy): ImageLocatio
     if (bucket !== policy.imageBucket && !policy.allowedBuckets.includes(bucket)) throw notOpened();
     if (key.split('/').some((p) => p === '..' || p === '.') || Buffer.byteLength(key) > MAX_KEY_BYTES)
       throw notOpened();
+    if (policy.keyPrefix !== undefined && !key.startsWith(policy.keyPrefix)) throw notOpened();
     return [{ kind: 's3', bucket, key }];
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) throw notOpened(); // other schemes: http://, file://
@@ -60,6 +63,7 @@ export function locateImage(path: string, policy: ImagePathPolicy): ImageLocatio
   if (parts.some((p) => p === '..' || p === '.')) throw notOpened();
   const key = parts.filter(Boolean).join('/');
   if (!key || Buffer.byteLength(key) > MAX_KEY_BYTES) throw notOpened();
+  if (policy.keyPrefix !== undefined && !key.startsWith(policy.keyPrefix)) throw notOpened();
   const out: ImageLocation[] = [];
   if (policy.imageRoot) {
     // An absolute path inside the root names that file; any other path is taken relative to the root.

@@ -4,6 +4,7 @@ import { json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
@@ -22,6 +23,7 @@ export function createDetectHandler(
   return h
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
+    .use(personRoles())
     .use(requireJson())
     .use(parseJsonBody())
     .handler(async (event) => json(200, await detectFace(event.json, deps())));

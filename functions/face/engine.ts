@@ -250,8 +250,9 @@ export class OnnxFaceEngine implements FaceEngine {
     lap();
     // Largest first (the documented choice of query face); a detection that does not embed like a face
     // is skipped in favour of the next.
+    // A caller's box only selects among detected faces: one that no detection overlaps finds no face.
     const candidates = req.box
-      ? [pickByBox(faces, toWorking(req.box, photo.scale))]
+      ? [pickByBox(faces, toWorking(req.box, photo.scale))].filter((f) => f !== undefined)
       : [...faces].sort((a, b) => boxArea(b.box) - boxArea(a.box));
     let chosen:
       | { face: DetectedFace; window: ImageWindow; aligned: RgbImage; points68: Float32Array; five: Point[] }
@@ -266,7 +267,7 @@ export class OnnxFaceEngine implements FaceEngine {
       timings.alignMs += a.warpMs;
       const e = await this.embed(a.face);
       timings.embedMs += lap();
-      if (isFace(f.score, e.norm, this.opts.faceness) || req.box) {
+      if (isFace(f.score, e.norm, this.opts.faceness)) {
         chosen = { face: f, window, aligned: a.face, points68: a.points68, five: a.five };
         embedded = e;
         break;
@@ -514,15 +515,14 @@ export function squareRegion(box: Box, w: number, h: number, scale: number): Reg
   return { left, top, width: side, height: side };
 }
 
-function pickByBox(faces: DetectedFace[], box: Box): DetectedFace {
+function pickByBox(faces: DetectedFace[], box: Box): DetectedFace | undefined {
   let best: DetectedFace | undefined,
     bestIou = 0;
   for (const f of faces) {
     const o = iou(f.box, box);
     if (o > bestIou) [best, bestIou] = [f, o];
   }
-  // A caller-given box that no detection overlaps is trusted as is (for example a crop from a camera).
-  return best && bestIou >= 0.3 ? best : { box, score: 0 };
+  return best && bestIou >= 0.3 ? best : undefined;
 }
 
 function pointsBox(p: Float32Array): Box {

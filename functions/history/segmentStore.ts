@@ -4,12 +4,12 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
-  type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import type { RecordBlock } from '../core/scan';
 import { BUCKET_MS, hourLabel } from '../core/timeWindow';
 import { logger } from '../shared/logger';
 import { StorageUnavailableError } from '../store/errors';
+import type { ImageEncryption } from '../store/s3ImageStore';
 import { decodeSegment } from './segmentFormat';
 
 /**
@@ -48,7 +48,8 @@ export interface SegmentStoreOptions {
   settleMs?: number;
   /** The clock (tests move it). */
   now?: () => number;
-  encryption?: ServerSideEncryption;
+  /** SSE-KMS with the stack's key in the cloud (the bucket policy refuses anything else); SSE-S3 elsewhere. */
+  encryption?: ImageEncryption;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -147,7 +148,8 @@ export class SegmentStore {
         Key: segmentKey(hour, version),
         Body: bytes,
         ContentType: 'application/octet-stream',
-        ServerSideEncryption: this.opts.encryption ?? 'AES256',
+        ServerSideEncryption: this.opts.encryption?.kind ?? 'AES256',
+        SSEKMSKeyId: this.opts.encryption?.kind === 'aws:kms' ? this.opts.encryption.keyId : undefined,
       }),
     );
   }

@@ -10,6 +10,7 @@ export function createSegmentStore(c: Config, clients: Pick<AwsClients, 's3'>): 
     bucket: c.IMAGE_BUCKET,
     retentionDays: c.RETENTION_DAYS,
     settleMs: c.COMPACTION_SETTLE_MINUTES * 60_000,
+    encryption: c.IMAGE_KMS_KEY_ID ? { kind: 'aws:kms', keyId: c.IMAGE_KMS_KEY_ID } : { kind: 'AES256' },
   });
 }
 

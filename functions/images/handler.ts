@@ -5,6 +5,7 @@ import { allowOrigins } from '../http/cors';
 import { contractErrors } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { openApiDocument, OPENAPI_PATH } from '../http/openapi';
+import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
@@ -33,14 +34,20 @@ export async function getImage(event: ApiEvent, services: Services): Promise<Api
   if (!IMAGE_ID_PATTERN.test(id)) return notFound('stored image');
   const img = await services.images.get(id);
   if (!img) return notFound('stored image');
-  // Ids are never reused for other content, so a client may cache an image for as long as it likes.
-  return binary(img.bytes, img.contentType, { 'Cache-Control': 'private, max-age=86400' });
+  // no-store: an erased event's face must not live on in a browser's or a proxy's cache.
+  return binary(img.bytes, img.contentType, { 'Cache-Control': 'no-store' });
 }
 
 /** DELETE /sophon/v2/face/events/{id}: the event, its images and its pointer (right to erasure). */
 export async function deleteEvent(event: ApiEvent, services: Services): Promise<ApiResult> {
   const id = idOf(event);
   if (!ID_PATTERN.test(id)) return notFound('event');
+  // The pointer, or (an ingest or erasure a crash stopped) only the intent: either is erasable.
+  const [pointer, intent] = await Promise.all([services.events.find(id), services.events.intent(id)]);
+  if (!pointer && !intent) return notFound('event');
+  // Recorded before anything is erased, outside the table: a restore of the table re-applies it
+  // (store/reapplyErasures.ts), and an erasure that stops right after it is finished by reconcile.
+  await services.erasures.record(id);
   if (!(await eraseEvent(services, id))) return notFound('event');
   return json(200, { event_id: id, deleted: true });
 }
@@ -55,6 +62,7 @@ export function createImagesHandler(
   return h
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
+    .use(personRoles())
     .handler(async (event) => {
       const read = event.httpMethod === 'GET' || event.httpMethod === 'HEAD';
       if (read && (event.resource ?? event.path) === OPENAPI_PATH) return json(200, openApiDocument());

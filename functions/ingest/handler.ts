@@ -4,6 +4,7 @@ import { getFaceEngine } from '../face';
 import { type ApiEvent, type ApiResult, json } from '../http/apiGateway';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics, recordIngest } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { defaultServices } from '../store/services';
@@ -24,6 +25,7 @@ export function createIngestHandler(deps: () => IngestDeps, metrics?: Metrics) {
   if (metrics) h.use(apiMetrics(metrics));
   return h
     .use(contractErrors())
+    .use(personRoles())
     .use(requireJson())
     .use(parseJsonBody())
     .handler(async (event) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isContractError } from '../core/errors';
 import { type EventDoc, type IngestRequest, parseIngestBody } from '../core/event';
 import { encodeEmbedding } from '../core/embeddingCodec';
+import { expiresAtSeconds, imageRetentionDays, refuseFutureTime } from '../core/retention';
 import type { FaceEngine } from '../face/types';
 import { logger } from '../shared/logger';
 import { readImageSource } from '../store/imageSource';
@@ -48,12 +49,18 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
   const eventId = req.eventId ?? (deps.newId ?? randomUUID)();
   if (await events.find(eventId)) return { event_id: eventId, status: 'duplicate' };
 
+  const nowMs = (deps.now ?? Date.now)();
+  refuseFutureTime(req.timestampMs, nowMs, c.MAX_FUTURE_SECONDS, 'timestamp');
+  refuseFutureTime(req.outTimestampMs, nowMs, c.MAX_FUTURE_SECONDS, 'out_timestamp');
+  // Ingest republishes what it reads as the event's scene image, so it reads only uploads meant for it:
+  // keys under the upload prefix of the service's bucket (no allow-listed bucket, no local folder).
   const bytes = await readImageSource(
     req.image,
-    { imageBucket: c.IMAGE_BUCKET, allowedBuckets: c.ALLOWED_BUCKETS, imageRoot: c.IMAGE_ROOT },
+    { imageBucket: c.IMAGE_BUCKET, allowedBuckets: [], keyPrefix: c.UPLOAD_PREFIX },
     images,
     c.MAX_IMAGE_BYTES,
   );
+  // A face_box picks among the detected faces; a photo without one is refused (NO_FACE_ERROR) either way.
   const face = await deps.engine().analyzeEvent(bytes, { box: req.faceBox });
   const doc: EventDoc = {
     timestamp: req.timestampMs / 1000,
@@ -70,19 +77,26 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
   const stored = {
     eventId,
     timestampMs: req.timestampMs,
+    ingestedAtMs: nowMs,
     deviceId: req.device.media_device_id,
     code: encodeEmbedding(face.embedding),
     doc,
   };
   const imageIds = [doc.recognize_face_image_id, doc.spot_image_id];
+  // The images' lifecycle tag: they expire no later than the event (core/retention.ts).
+  const expiresAt = expiresAtSeconds(req.timestampMs, nowMs, c.RETENTION_DAYS);
+  const imageMeta = {
+    eventTimestampMs: req.timestampMs,
+    retentionDays: imageRetentionDays(expiresAt, nowMs, c.RETENTION_DAYS),
+  };
   let status: 'created' | 'duplicate';
   let storedAt = req.timestampMs;
   try {
     // Images before the event: a stored event never points at an image that is not there yet.
     // allSettled, not all: an undo must not race a put that is still running.
     const puts = await Promise.allSettled([
-      images.put(imageIds[0], face.crop, 'image/jpeg', { eventTimestampMs: req.timestampMs }),
-      images.put(imageIds[1], bytes, sniffImageType(bytes), { eventTimestampMs: req.timestampMs }),
+      images.put(imageIds[0], face.crop, 'image/jpeg', imageMeta),
+      images.put(imageIds[1], bytes, sniffImageType(bytes), imageMeta),
     ]);
     const failed = puts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
     if (failed) throw failed.reason;

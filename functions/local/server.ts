@@ -85,6 +85,18 @@ function send(
 const jsonError = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 const NO_ROUTE = 'path: no such endpoint or file (the API is under /sophon/v2/face/)';
 
+/** The console's Content-Security-Policy here: everything from this origin, photos as data: and blob:. */
+export const LOCAL_CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const PAGE_HEADERS = {
+  'Content-Security-Policy': LOCAL_CONSOLE_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
 /**
  * The API on a local port, the same Lambda handlers behind it, with dynalite and s3rver started in this
  * process unless DYNAMODB_ENDPOINT / S3_ENDPOINT name real ones (LocalStack or AWS). Also serves the
@@ -94,6 +106,13 @@ const NO_ROUTE = 'path: no such endpoint or file (the API is under /sophon/v2/fa
  */
 export async function startLocalServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
   const base = loadConfig({ ...process.env, ...opts.env });
+  const host = opts.host ?? base.HOST;
+  // The appliance's one door from the network is this server: off the loopback it must ask for a key.
+  if (!LOOPBACK.test(host) && !base.LOCAL_API_KEY) {
+    throw new Error(
+      `HOST=${host} is reachable from the network: set LOCAL_API_KEY (8+ characters), or listen on 127.0.0.1`,
+    );
+  }
   const dataDir = resolve(opts.dataDir ?? base.DATA_DIR);
   let standIns: StandIns | undefined;
   const c: Config = { ...base, DATA_DIR: dataDir };
@@ -248,7 +267,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       }
       if (c.LOCAL_API_KEY && url.pathname === '/config.js' && req.method === 'GET') {
         const script = consoleConfigScript({ apiBase: '', apiKeyRequired: true });
-        return send(res, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }, script);
+        return send(res, 200, { 'Content-Type': 'text/javascript; charset=utf-8', ...PAGE_HEADERS }, script);
       }
       if (req.method === 'GET' || req.method === 'HEAD') {
         const file = await staticFile(c.WEB_DIR, url.pathname);
@@ -256,7 +275,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
           return send(
             res,
             200,
-            { 'Content-Type': file.contentType },
+            { 'Content-Type': file.contentType, ...PAGE_HEADERS },
             req.method === 'HEAD' ? '' : file.bytes,
           );
       }
@@ -291,7 +310,6 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
-  const host = opts.host ?? c.HOST;
   await new Promise<void>((r, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? c.PORT, host, () => r());

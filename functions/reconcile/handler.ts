@@ -14,7 +14,12 @@ export function recordReconcile(metrics: Metrics, r: ReconcileReport, ms: number
   metrics.addMetric(METRICS.imagesListed, MetricUnit.Count, r.imagesListed);
   metrics.addMetric(METRICS.orphanImagesRemoved, MetricUnit.Count, r.orphanImagesRemoved);
   metrics.addMetric(METRICS.orphanRecordsRemoved, MetricUnit.Count, r.orphanRecordsRemoved);
-  metrics.addMetric(METRICS.erasuresFinished, MetricUnit.Count, r.erasuresFinished);
+  // Both kinds of stopped DELETE: after its record (pointer left), or right after its erasure marker.
+  metrics.addMetric(
+    METRICS.erasuresFinished,
+    MetricUnit.Count,
+    r.erasuresFinished + r.listedErasuresFinished,
+  );
   metrics.addMetric(METRICS.unverifiedImages, MetricUnit.Count, r.unverified);
   metrics.addMetric(METRICS.reconcileTime, MetricUnit.Milliseconds, Math.round(ms));
 }

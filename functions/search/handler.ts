@@ -4,6 +4,7 @@ import { json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics, recordSearch } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
@@ -31,6 +32,7 @@ export function createSearchHandler(
   return h
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
+    .use(personRoles())
     .use(requireJson())
     .use(parseJsonBody())
     .handler(async (event, context: Partial<SearchContext>) => {

@@ -55,6 +55,10 @@ const schema = z.object({
     .max(6_000_000)
     .default(5_000_000),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
+  /** An ingested event time (or out_timestamp) may be at most this far ahead of the clock: clock skew. */
+  MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  /** The customer-managed KMS key stored images are encrypted with (the cloud); unset: SSE-S3 (AES256). */
+  IMAGE_KMS_KEY_ID: z.string().optional(),
   /** Attempts per storage call (first try included) before SERVICE_UNAVAILABLE; retries back off with jitter. */
   STORAGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
   /** A storage endpoint that does not accept a connection within this is treated as down (and retried). */

@@ -11,6 +11,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { expiresAtSeconds } from '../core/retention';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
@@ -83,8 +84,8 @@ export class DynamoEventStore implements EventStore {
     this.opts = { ...defaults, ...opts };
   }
 
-  private expiresAt(timestampMs: number): number {
-    return Math.floor(timestampMs / 1000) + this.opts.retentionDays * 86_400;
+  private expiresAt(timestampMs: number, ingestedAtMs = timestampMs): number {
+    return expiresAtSeconds(timestampMs, ingestedAtMs, this.opts.retentionDays);
   }
 
   private eventItem(e: StoredEvent): Record<string, AttributeValue> {
@@ -95,7 +96,7 @@ export class DynamoEventStore implements EventStore {
       e: { B: e.code },
       dev: { S: e.deviceId },
       d: { S: JSON.stringify(e.doc) },
-      expiresAt: { N: String(this.expiresAt(e.timestampMs)) },
+      expiresAt: { N: String(this.expiresAt(e.timestampMs, e.ingestedAtMs)) },
     };
   }
 
@@ -106,7 +107,7 @@ export class DynamoEventStore implements EventStore {
       sk: { S: POINTER_SK },
       ts: { N: String(e.timestampMs) },
       images: { L: imageIds.map((S) => ({ S })) },
-      expiresAt: { N: String(this.expiresAt(e.timestampMs)) },
+      expiresAt: { N: String(this.expiresAt(e.timestampMs, e.ingestedAtMs)) },
     };
   }
 

@@ -38,6 +38,8 @@ export interface ReconcileReport {
   staleRecordsRemoved: number;
   /** Ingests that stopped before their pointer, or erasures that stopped: erased whole (records, images, intent). */
   intentsErased: number;
+  /** Ids of the erasure list whose event was still stored (a DELETE stopped after its marker): erased. */
+  listedErasuresFinished: number;
   /** Intents younger than the grace period (an ingest or erasure may still be running): left alone. */
   intentsKept: number;
   dryRun: boolean;
@@ -62,7 +64,7 @@ const SUFFIX = /\.(face|scene)$/;
  * @example const report = await reconcile(services, { graceMs: 3_600_000 });
  */
 export async function reconcile(
-  services: Pick<Services, 'events' | 'images'>,
+  services: Pick<Services, 'events' | 'images'> & Partial<Pick<Services, 'erasures'>>,
   options: Partial<ReconcileOptions> = {},
 ): Promise<ReconcileReport> {
   const o = { ...defaults, ...options };
@@ -80,11 +82,25 @@ export async function reconcile(
     staleRecordsRemoved: 0,
     intentsErased: 0,
     intentsKept: 0,
+    listedErasuresFinished: 0,
     dryRun: o.dryRun,
   };
   const cutoff = o.now() - o.graceMs;
 
-  // Intents first: each names the time at which an attempt may have left a record, images or not.
+  // The erasure list first: a DELETE that stopped right after its marker left the event whole, its
+  // intent unmarked; erasing it is what the DELETE had begun (eraseEvent is safe to repeat).
+  if (services.erasures) {
+    for await (const page of services.erasures.ids()) {
+      for (const id of page) {
+        const [pointer, intent] = await Promise.all([events.find(id), events.intent(id)]);
+        if (!pointer && !intent) continue;
+        report.listedErasuresFinished++;
+        if (!o.dryRun) await eraseEvent(services, id);
+      }
+    }
+  }
+
+  // Intents next: each names the time at which an attempt may have left a record, images or not.
   const settleIntent = async (intent: EventIntent): Promise<void> => {
     if (intent.touchedAt > cutoff) {
       report.intentsKept++;

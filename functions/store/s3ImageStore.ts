@@ -5,8 +5,8 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
-  type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
+import { RETENTION_TAG } from '../core/retention';
 import { StorageUnavailableError } from './errors';
 import type { ImageStore, ListedImage, StoredImage } from './types';
 
@@ -15,6 +15,9 @@ export const IMAGE_PREFIX = 'images/';
 
 /** User metadata (x-amz-meta-event-ts): the event's time in ms, the key of its record with the id. */
 const EVENT_TS = 'event-ts';
+
+/** How written objects are encrypted: SSE-S3, or SSE-KMS with the stack's own key. */
+export type ImageEncryption = { kind: 'AES256' } | { kind: 'aws:kms'; keyId: string };
 
 export class ImageTooLargeError extends Error {
   constructor() {
@@ -28,19 +31,22 @@ function isNotFound(err: unknown): boolean {
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
-/** Images in one S3 bucket, each written with server-side encryption requested. */
+/**
+ * Images in one S3 bucket, each written with server-side encryption requested: with the stack's
+ * customer-managed key in the cloud (the bucket policy refuses any other), SSE-S3 elsewhere.
+ */
 export class S3ImageStore implements ImageStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
-    private readonly encryption: ServerSideEncryption = 'AES256',
+    private readonly encryption: ImageEncryption = { kind: 'AES256' },
   ) {}
 
   async put(
     imageId: string,
     bytes: Buffer,
     contentType: string,
-    meta: { eventTimestampMs?: number } = {},
+    meta: { eventTimestampMs?: number; retentionDays?: number } = {},
   ): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
@@ -48,7 +54,10 @@ export class S3ImageStore implements ImageStore {
         Key: IMAGE_PREFIX + imageId,
         Body: bytes,
         ContentType: contentType,
-        ServerSideEncryption: this.encryption,
+        ServerSideEncryption: this.encryption.kind,
+        SSEKMSKeyId: this.encryption.kind === 'aws:kms' ? this.encryption.keyId : undefined,
+        // The bucket's lifecycle rule of this tag value expires the image no later than its event.
+        Tagging: meta.retentionDays === undefined ? undefined : `${RETENTION_TAG}=${meta.retentionDays}`,
         Metadata:
           meta.eventTimestampMs === undefined ? undefined : { [EVENT_TS]: String(meta.eventTimestampMs) },
       }),

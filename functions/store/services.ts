@@ -3,7 +3,8 @@ import { createBucketCache } from './bucketCache';
 import { type AwsClients, createAwsClients } from './clients';
 import { DynamoEventStore } from './dynamoEventStore';
 import { DynamoSearchSlots } from './dynamoSearchSlots';
-import { S3ImageStore } from './s3ImageStore';
+import { S3ErasureLog } from './erasureLog';
+import { type ImageEncryption, S3ImageStore } from './s3ImageStore';
 import type { EventStore, ImageStore } from './types';
 import type { SearchSlots } from '../core/lease';
 
@@ -13,12 +14,17 @@ export interface Services {
   events: EventStore;
   images: ImageStore;
   slots: SearchSlots;
+  /** Erased event ids, kept outside the table so a restore cannot resurrect them (erasureLog.ts). */
+  erasures: S3ErasureLog;
   /** The SDK clients behind the adapters (fault-injection tests add middleware to them). */
   clients: AwsClients;
 }
 
 export function createServices(c: Config, opts: { localCredentials?: boolean } = {}): Services {
   const { dynamo, s3 } = createAwsClients(c, opts);
+  const encryption: ImageEncryption = c.IMAGE_KMS_KEY_ID
+    ? { kind: 'aws:kms', keyId: c.IMAGE_KMS_KEY_ID }
+    : { kind: 'AES256' };
   return {
     config: c,
     clients: { dynamo, s3 },
@@ -31,7 +37,8 @@ export function createServices(c: Config, opts: { localCredentials?: boolean } =
           ? createBucketCache({ budgetBytes: c.EMBEDDING_CACHE_MB * 2 ** 20 })
           : undefined,
     }),
-    images: new S3ImageStore(s3, c.IMAGE_BUCKET),
+    images: new S3ImageStore(s3, c.IMAGE_BUCKET, encryption),
+    erasures: new S3ErasureLog(s3, c.IMAGE_BUCKET, encryption),
     slots: new DynamoSearchSlots(dynamo, {
       table: c.EVENTS_TABLE,
       slots: c.MAX_CONCURRENT_SEARCHES,

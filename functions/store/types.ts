@@ -15,6 +15,8 @@ export interface HistoryQuery {
 export interface StoredEvent {
   eventId: string;
   timestampMs: number;
+  /** When it was ingested: retention counts from the earlier of this and the event time. */
+  ingestedAtMs?: number;
   deviceId: string;
   code: Uint8Array;
   doc: EventDoc;
@@ -109,7 +111,7 @@ export interface ImageStore {
     imageId: string,
     bytes: Buffer,
     contentType: string,
-    meta?: { eventTimestampMs?: number },
+    meta?: { eventTimestampMs?: number; retentionDays?: number },
   ): Promise<void>;
   get(imageId: string): Promise<StoredImage | undefined>;
   delete(imageIds: string[]): Promise<void>;

@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -35,6 +36,10 @@ export interface CompactorProps {
   readonly settings: Settings;
   readonly table: dynamodb.ITable;
   readonly images: s3.IBucket;
+  /** The bucket's customer-managed key: segments are written under it (the bucket policy wants it). */
+  readonly dataKey?: kms.IKey;
+  /** Called with the role: the storage's key and resource policies trust it (infra/constructs/storage.ts). */
+  readonly onRole?: (role: iam.IRole) => void;
 }
 
 /** The history compactor: a Lambda on an EventBridge schedule, with least privilege. */
@@ -53,6 +58,7 @@ export class HistoryCompactor extends Construct {
       description: 'History compactor: least privilege',
     });
     logGroup.grantWrite(role);
+    props.onRole?.(role);
     const environment: Record<string, string> = {
       EVENTS_TABLE: table.tableName,
       IMAGE_BUCKET: images.bucketName,
@@ -62,6 +68,7 @@ export class HistoryCompactor extends Construct {
       COMPACTION_BUDGET_SECONDS: String(COMPACTION.budgetSeconds),
       NODE_OPTIONS: '--enable-source-maps',
     };
+    if (props.dataKey) environment.IMAGE_KMS_KEY_ID = props.dataKey.keyArn;
     if (settings.profile === 'local') {
       environment.S3_ENDPOINT = 'http://s3.localhost.localstack.cloud:4566';
       environment.DYNAMODB_ENDPOINT = 'http://localhost.localstack.cloud:4566';

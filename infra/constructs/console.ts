@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -11,6 +11,23 @@ import { REPO_ROOT } from './modelLayer';
 export interface ConsoleProps {
   readonly accessLogs?: s3.IBucket;
 }
+
+/**
+ * What the console's page may load and call: its own files, photos the person picks (data:, blob:), the
+ * console API (execute-api) and Cognito's token endpoint. No inline script, no framing: the page holds
+ * a person's token, so an injected script must not run and the page must not be framed.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  `connect-src 'self' https://*.execute-api.${Aws.REGION}.amazonaws.com https://*.auth.${Aws.REGION}.amazoncognito.com`,
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
 
 /** The search console (web/public): a private bucket behind CloudFront with origin access control. */
 export class Console extends Construct {
@@ -36,7 +53,20 @@ export class Console extends Construct {
       defaultBehavior: {
         origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        responseHeadersPolicy: new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+          comment: 'Face search console: CSP and security headers',
+          securityHeadersBehavior: {
+            contentSecurityPolicy: { contentSecurityPolicy: CONSOLE_CSP, override: true },
+            strictTransportSecurity: {
+              accessControlMaxAge: Duration.days(365),
+              includeSubdomains: true,
+              override: true,
+            },
+            contentTypeOptions: { override: true },
+            frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+            referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+          },
+        }),
       },
       enableLogging: Boolean(props.accessLogs),
       logBucket: props.accessLogs,
@@ -50,11 +80,11 @@ export class Console extends Construct {
   }
 
   /**
-   * Uploads the page with a config.js naming the API and whether it wants a key; separate so the API can
-   * first allow this origin.
+   * Uploads the page with a config.js naming the console's API and its sign-in; separate so the API and
+   * the user pool can first allow this origin.
    */
-  publish(apiBase: string, opts: { apiKeyRequired: boolean }): void {
-    this.configScript = consoleConfigScript({ apiBase, apiKeyRequired: opts.apiKeyRequired });
+  publish(apiBase: string, signIn: { url: string; clientId: string }): void {
+    this.configScript = consoleConfigScript({ apiBase, apiKeyRequired: false, signIn });
     new s3deploy.BucketDeployment(this, 'Files', {
       destinationBucket: this.bucket,
       sources: [

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -13,22 +14,25 @@ import { Construct } from 'constructs';
 import type { Settings } from '../settings';
 import { REPO_ROOT, layerAssetDir } from './modelLayer';
 
-/** Prefix of uploads that trigger ingest (S3 notifications filter on it). */
-export const UPLOAD_PREFIX = 'incoming/';
+import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
+import { IMAGE_PREFIX, UPLOAD_PREFIX } from './storage';
+
+export { IMAGE_PREFIX, UPLOAD_PREFIX };
 /** Partition key of the search-slot lease items (functions/store/keys.ts); the search role writes only these. */
 export const LEASE_PK = 'LEASE#search';
-/** Key prefix of stored face crops and scene images (functions/store/s3ImageStore.ts). */
-export const IMAGE_PREFIX = 'images/';
+/** Partition keys of event records and of event pointers (functions/store/keys.ts). */
+const EVENT_KEYS = ['EV#*', 'EVENT#*'];
 
 /**
  * Sizing, from measurements on this code (docs/deploy.md, "Memory and timeout"). Lambda gives CPU in
  * proportion to memory (one full vCPU at 1,769 MB); face inference is CPU-bound.
  */
 export const SIZING = {
-  search: { memoryMb: 2048, timeout: Duration.seconds(29) },
+  // Below API Gateway's 29 s: the function's own 503 reaches the client instead of the gateway's 504.
+  search: { memoryMb: 2048, timeout: Duration.seconds(27) },
   // The query analysis of a search, no scan: the same CPU share, far less time (warm p95 well under 1 s).
   detect: { memoryMb: 2048, timeout: Duration.seconds(15) },
-  ingestApi: { memoryMb: 2048, timeout: Duration.seconds(29) },
+  ingestApi: { memoryMb: 2048, timeout: Duration.seconds(27) },
   ingestS3: { memoryMb: 2048, timeout: Duration.seconds(120) },
   images: { memoryMb: 512, timeout: Duration.seconds(10) },
 } as const;
@@ -48,6 +52,10 @@ export interface FaceFunctionsProps {
   readonly layer?: lambda.ILayerVersion;
   /** The search console's origin: the functions it calls let it read their answers (CORS). */
   readonly consoleOrigin?: string;
+  /** The customer-managed key of the bucket: written objects name it (the bucket policy wants it). */
+  readonly dataKey?: kms.IKey;
+  /** Called with each function's role: the storage's key and resource policies trust it. */
+  readonly onRole?: (role: iam.IRole) => void;
 }
 
 type FunctionName = 'search' | 'detect' | 'ingest' | 'ingestS3' | 'images';
@@ -85,7 +93,7 @@ export class FaceFunctions extends Construct {
 
     // Each grant is exactly what functions/store calls for that function (see docs/deploy.md).
     // search: queries hour buckets, reads the query photo; writes only its lease items.
-    this.allow(this.search, ['dynamodb:Query'], [table.tableArn]);
+    this.allowOnKeys(this.search, ['dynamodb:Query'], table.tableArn, ['EV#*']);
     this.search.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
@@ -104,18 +112,31 @@ export class FaceFunctions extends Construct {
     this.allow(this.detect, ['s3:GetObject'], readable);
 
     // ingest (both doors): idempotent event + pointer writes (a losing duplicate removes its copy),
-    // stored images under images/ (and their removal when the ingest fails), the source photo, and the processed upload under incoming/.
+    // stored images under images/ with their retention tag (and their removal when the ingest fails),
+    // the source photo from the upload prefix only, and (S3 door) the processed upload's removal.
     for (const f of [this.ingest, this.ingestS3]) {
-      this.allow(f, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+      this.allowOnKeys(
+        f,
+        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        table.tableArn,
+        EVENT_KEYS,
+      );
       this.allowOnKeys(f, ['dynamodb:UpdateItem'], table.tableArn, ['HV#*']); // the hour's write version
       // Delete: a failed ingest removes the images it stored (functions/ingest/undoIngest.ts).
-      this.allow(f, ['s3:PutObject', 's3:DeleteObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
-      this.allow(f, ['s3:GetObject'], readable);
+      this.allow(
+        f,
+        ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
+        [images.arnForObjects(`${IMAGE_PREFIX}*`)],
+      );
+      // face_image_path of an ingest names an upload (functions/ingest/ingestEvents.ts), never any key.
+      this.allow(f, ['s3:GetObject'], [images.arnForObjects(`${UPLOAD_PREFIX}*`)]);
     }
     this.allow(this.ingestS3, ['s3:DeleteObject'], [images.arnForObjects(`${UPLOAD_PREFIX}*`)]);
 
-    // images: serves stored images; deletes an event (pointer + event item) with its images.
-    this.allow(this.images, ['dynamodb:GetItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+    // images: serves stored images; deletes an event (pointer + event item) with its images, after
+    // recording its id in the erasure list (erasures/, functions/store/erasureLog.ts).
+    this.allowOnKeys(this.images, ['dynamodb:GetItem', 'dynamodb:DeleteItem'], table.tableArn, EVENT_KEYS);
+    this.allow(this.images, ['s3:PutObject'], [images.arnForObjects(`${ERASURE_PREFIX}*`)]);
     this.allowOnKeys(this.images, ['dynamodb:UpdateItem'], table.tableArn, ['HV#*']); // a delete bumps it
     this.allow(this.images, ['s3:GetObject', 's3:DeleteObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
 
@@ -180,6 +201,7 @@ export class FaceFunctions extends Construct {
       UPLOAD_PREFIX,
       NODE_OPTIONS: '--enable-source-maps',
     };
+    if (this.props.dataKey) env.IMAGE_KMS_KEY_ID = this.props.dataKey.keyArn;
     // The routes the console calls answer its origin with CORS headers (functions/http/cors.ts).
     if (consoleOrigin && (name === 'search' || name === 'detect' || name === 'images')) {
       env.CORS_ORIGINS = consoleOrigin;
@@ -212,12 +234,15 @@ export class FaceFunctions extends Construct {
       description: `${description}: least privilege`,
     });
     logGroup.grantWrite(role);
+    this.props.onRole?.(role);
     const common = {
       description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture,
       memorySize: sizing.memoryMb,
       timeout: sizing.timeout,
+      // A flood of one route cannot take the account's whole concurrency (nor one function all of ours).
+      reservedConcurrentExecutions: settings.reservedConcurrency,
       environment: this.environment(name),
       layers: layer ? [layer] : [],
       logGroup,

@@ -19,6 +19,8 @@ export interface ReconcileScheduleProps {
   readonly images: s3.IBucket;
   /** Extra environment (the metrics namespace). */
   readonly environment?: Record<string, string>;
+  /** Called with the function's role (the storage's key and resource policies must trust it). */
+  readonly onRole?: (role: iam.IRole) => void;
 }
 
 /**
@@ -43,6 +45,7 @@ export class ReconcileSchedule extends Construct {
       description: 'Scheduled reconcile of orphan images and records: least privilege',
     });
     logGroup.grantWrite(role);
+    props.onRole?.(role);
     const common = {
       description: 'Scheduled reconcile: orphan images of failed ingests, unfinished erasures',
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -91,7 +94,10 @@ export class ReconcileSchedule extends Construct {
     allow(['dynamodb:UpdateItem'], [table.tableArn], {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HV#*'] },
     });
-    allow(['s3:ListBucket'], [images.bucketArn], { StringLike: { 's3:prefix': [`${IMAGE_PREFIX}*`] } });
+    // erasures/: a DELETE that stopped right after its erasure marker is finished from the list.
+    allow(['s3:ListBucket'], [images.bucketArn], {
+      StringLike: { 's3:prefix': [`${IMAGE_PREFIX}*`, 'erasures/*'] },
+    });
     allow(['s3:GetObject', 's3:DeleteObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
 
     this.rule = new events.Rule(this, 'Daily', {

@@ -28,6 +28,12 @@ async function call(path: string, init: { key?: string; body?: unknown; method?:
 }
 
 describe('LOCAL_API_KEY', () => {
+  it('is required before the server listens anywhere but the loopback (the appliance’s one door)', async () => {
+    await expect(startLocalServer({ port: 0, host: '0.0.0.0', env: { LOCAL_API_KEY: '' } })).rejects.toThrow(
+      /HOST=0\.0\.0\.0 is reachable from the network: set LOCAL_API_KEY/,
+    );
+  });
+
   const API = [
     ['/sophon/v2/face/searchbyimage', {}],
     ['/sophon/v2/face/detect', {}],

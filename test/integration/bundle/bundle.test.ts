@@ -403,6 +403,7 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
         'FaceTime',
         'Matches',
         'RecordsExamined',
+        'RecordsRead',
         'Refused',
         'Requests',
         'ScanTime',

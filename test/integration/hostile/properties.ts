@@ -271,7 +271,9 @@ export function registerProperties(context: () => PropertyContext): void {
       );
       await fc.assert(
         fc.asyncProperty(body, async (b) => {
-          const list = Array.isArray(b) ? b : (b as { events?: unknown }).events;
+          // What the server receives: JSON turns NaN and ±Infinity into null (then no batch at all).
+          const sent = JSON.parse(JSON.stringify(b)) as unknown;
+          const list = Array.isArray(sent) ? sent : (sent as { events?: unknown }).events;
           const batch = list !== undefined && list !== null;
           const r = await postJson(ctx, INGEST, 'ingest', b, Array.isArray(list));
           const malformed =

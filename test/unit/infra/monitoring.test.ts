@@ -142,7 +142,7 @@ describe('scheduled reconcile', () => {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: { 'Fn::GetAtt': [bucketId(), 'Arn'] },
-        Condition: { StringLike: { 's3:prefix': ['images/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['images/*', 'erasures/*'] } },
       },
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: objects },
     ]);

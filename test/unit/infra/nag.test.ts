@@ -16,7 +16,8 @@ describe('cdk-nag AwsSolutions', () => {
 
   it.each([
     ['the default stack (IAM auth, so no console)', {}],
-    ['API-key mode (with the console)', { apiAuth: 'apiKey' }],
+    ['API-key mode', { apiAuth: 'apiKey' }],
+    ["the console (Cognito) with the stack's WAF", { console: 'true', waf: 'true' }],
     ['the LocalStack profile', { profile: 'local' }],
     ['allow-listed camera buckets', { allowedBuckets: 'cam-a,cam-b' }],
   ])('passes with zero unacknowledged findings for %s', (_name, context) => {
@@ -38,7 +39,7 @@ describe('cdk-nag AwsSolutions', () => {
     rmSync(app.outdir, { recursive: true, force: true });
   });
 
-  it.each([{}, { apiAuth: 'apiKey' }, { profile: 'local' }])(
+  it.each([{}, { apiAuth: 'apiKey' }, { console: 'true' }, { profile: 'local' }])(
     'gives every acknowledgement a written reason (%p)',
     (context) => {
       const settings = readSettings((k) => (context as Record<string, unknown>)[k]);

@@ -39,7 +39,7 @@ describe('events table', () => {
 });
 
 describe('image bucket', () => {
-  it('blocks public access, encrypts, and keeps images as long as the retention', () => {
+  it('blocks public access, encrypts with the data key, and keeps images as long as the retention', () => {
     const bucket = s.json.Resources[bucketId()].Properties;
     expect(bucket.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
@@ -50,11 +50,17 @@ describe('image bucket', () => {
     expect(
       bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
     ).toEqual({
-      SSEAlgorithm: 'AES256',
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(s.json, 'AWS::KMS::Key', 'StorageDataKey'), 'Arn'] },
     });
     const rules = bucket.LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(
-      expect.objectContaining({ Id: 'retention', ExpirationInDays: 45, Status: 'Enabled' }),
+      expect.objectContaining({
+        Id: 'retention',
+        Prefix: 'images/',
+        ExpirationInDays: 45,
+        Status: 'Enabled',
+      }),
     );
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 1 }));
     expect(bucket.LoggingConfiguration.DestinationBucketName).toBeDefined();
@@ -193,7 +199,7 @@ describe('least privilege', () => {
       const st = statementsOfRole(s.json, roleId(fn));
       expect(st).toContainEqual(
         expect.objectContaining({
-          Action: ['s3:PutObject', 's3:DeleteObject'],
+          Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
           Resource: objects('images/'),
         }),
       );
@@ -204,12 +210,17 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the images function read and delete only stored images, and write nothing', () => {
+  it('lets the images function read and delete only stored images, and write only the erasure list', () => {
     const actions = actionsOf('Images');
     expect(actions).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem', 's3:GetObject', 's3:DeleteObject']),
     );
-    expect(actions).not.toContain('s3:PutObject');
+    const puts = statementsOfRole(s.json, roleId('Images')).filter((x) =>
+      asArray(x.Action).includes('s3:PutObject'),
+    );
+    expect(puts.map((x) => x.Resource)).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, '/erasures/*']] },
+    ]);
     expect(actions).not.toContain('dynamodb:PutItem');
   });
 });

@@ -2,11 +2,16 @@
 // gateway's), so the page never has to look at a raw response body or a stack. Where the deployment wants
 // an API key (config.js: apiKeyRequired), every call carries it as x-api-key, including image downloads.
 
+import { idToken, signIn } from './signIn.js';
+
 const config = /** @type {{ apiBase?: string, apiKeyRequired?: boolean }} */ (globalThis.SOPHON_CONFIG ?? {});
 const apiBase = (config.apiBase ?? '').replace(/\/+$/, '');
 
-/** True when this deployment's API wants an x-api-key header (the stack's API-key option). */
+/** True when this deployment's API wants an x-api-key header (the local server's LOCAL_API_KEY). */
 export const apiKeyRequired = config.apiKeyRequired === true;
+
+/** True when every call, image downloads included, must carry a credential in a header (key or token). */
+export const credentialsInHeader = apiKeyRequired || Boolean(signIn);
 
 // sessionStorage: the key lives as long as the tab, is not shared with other tabs, and is never written
 // to disk by the page (no localStorage, no cookie).
@@ -114,6 +119,7 @@ export async function imageBlobUrl(id, signal) {
 }
 
 function authHeaders(key = apiKey()) {
+  if (signIn) return { Authorization: idToken() };
   return apiKeyRequired && key ? { 'x-api-key': key } : {};
 }
 
@@ -157,6 +163,7 @@ async function errorCode(res) {
 }
 
 function statusCode(status) {
+  if (status === 401) return 'UNAUTHORIZED';
   if (status === 403) return 'FORBIDDEN';
   if (status === 404) return 'NOT_FOUND';
   if (status === 429) return 'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR';

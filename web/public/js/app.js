@@ -7,6 +7,7 @@
 
 import { ApiError, apiKey, apiKeyRequired, detectFace, isKeyRefusal, searchByImage } from './api.js';
 import { wireApiKeyPanel } from './apiKeyPanel.js';
+import { ensureSignedIn } from './signIn.js';
 import { formatDuration, formatTime } from './format.js';
 import { explain } from './messages.js';
 import {
@@ -19,6 +20,9 @@ import {
 } from './photo.js';
 import { appendResults, clearResults, wireSceneDialog } from './results.js';
 import { readSearchParams, wireThreshold, wireWindowPresets } from './searchForm.js';
+
+// The cloud console: a person signs in first (Cognito's hosted page); elsewhere this returns at once.
+await ensureSignedIn();
 
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
 const form = /** @type {HTMLFormElement} */ ($('search-form'));

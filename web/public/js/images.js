@@ -3,7 +3,7 @@
 // URLs: crops only when their card comes near the screen (a page can hold 1,000 results), each URL
 // revoked when its image leaves the page.
 
-import { apiKeyRequired, imageBlobUrl, imageUrl } from './api.js';
+import { credentialsInHeader, imageBlobUrl, imageUrl } from './api.js';
 
 /** blob: URLs in use, by the <img> showing them. */
 const blobs = new Map();
@@ -18,7 +18,7 @@ let observer = null;
  */
 export function showStoredImage(img, id, { lazy = false, onMissing } = {}) {
   release(img);
-  if (!apiKeyRequired) {
+  if (!credentialsInHeader) {
     if (lazy) img.loading = 'lazy';
     if (onMissing) img.addEventListener('error', onMissing, { once: true });
     img.src = imageUrl(id);

@@ -2,6 +2,17 @@
 // Only LOW_QUALITY_ERROR and INVALID_ARGUMENTS show the service's own text: there it is the reason.
 
 import { apiKeyRequired } from './api.js';
+import { signIn } from './signIn.js';
+
+// A signed-in person whose groups do not include what they asked for (or whose sign-in ran out).
+const NOT_ALLOWED = {
+  title: 'Your account is not allowed to do this.',
+  advice: 'Ask an administrator to add you to the searcher group, then sign in again.',
+};
+const SIGN_IN_AGAIN = {
+  title: 'Your sign-in has ended.',
+  advice: 'Reload the page to sign in again.',
+};
 
 const KEY_REFUSED = {
   title: 'The API key was not accepted.',
@@ -80,7 +91,8 @@ const PLAIN = {
   MISSING_AUTHENTICATION_TOKEN: SIGNED_ONLY,
   INVALID_SIGNATURE: SIGNED_ONLY,
   ACCESS_DENIED: SIGNED_ONLY,
-  FORBIDDEN: apiKeyRequired ? KEY_REFUSED : SIGNED_ONLY,
+  FORBIDDEN: signIn ? NOT_ALLOWED : apiKeyRequired ? KEY_REFUSED : SIGNED_ONLY,
+  UNAUTHORIZED: SIGN_IN_AGAIN,
 };
 
 const FALLBACK = {

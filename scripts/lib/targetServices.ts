@@ -1,0 +1,30 @@
+import { startLocalServer, type LocalServer } from '../../functions/local/server';
+import { config, loadConfig } from '../../functions/shared/config';
+import { createServices, type Services } from '../../functions/store/services';
+import { findLocalServer, isLoopbackEndpoint } from './localServer';
+
+/**
+ * The storage a maintenance script works on: the configured table and bucket in AWS (`aws`), a running
+ * local server's (`url`, default http://127.0.0.1:$PORT), or, with none running, the local data started
+ * in this process. `close` stops what was started.
+ */
+export async function targetServices(o: {
+  aws?: boolean;
+  url?: string;
+}): Promise<{ services: Services; close: () => Promise<void> }> {
+  if (o.aws) return { services: createServices(config()), close: async () => undefined };
+  const endpoints = await findLocalServer(o.url ?? `http://127.0.0.1:${config().PORT}`);
+  if (endpoints) {
+    const c = loadConfig({
+      ...process.env,
+      DYNAMODB_ENDPOINT: endpoints.dynamodb,
+      S3_ENDPOINT: endpoints.s3,
+      EVENTS_TABLE: endpoints.table,
+      IMAGE_BUCKET: endpoints.bucket,
+    });
+    const services = createServices(c, { localCredentials: isLoopbackEndpoint(endpoints.s3) });
+    return { services, close: async () => undefined };
+  }
+  const server: LocalServer = await startLocalServer({ port: 0 });
+  return { services: server.services, close: () => server.close() };
+}
