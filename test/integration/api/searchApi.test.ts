@@ -189,7 +189,7 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
       'application/json; charset=utf-8',
       400,
       'MISSING_ARGUMENTS',
-      'face_image_base64: required (or face_image_path instead)',
+      'face_image_base64: required (or face_image_path, face_images_base64 or event_id instead)',
     ],
   ])('content type %s → %i %s', async (ct, status, code, message) => {
     const r = await search('{}', ct);
@@ -481,5 +481,48 @@ describe('POST /sophon/v2/face/events, images and erasure', () => {
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toMatch(/^text\/html/);
     expect((await fetch(`${server.url}/..%2f..%2fpackage.json`)).status).toBe(404);
+  });
+});
+
+describe('searching from an event (event_id)', () => {
+  it('searches with the stored face: no photo, no model, the same matches as the photo', async () => {
+    const r = await search({ event_id: 'alice-2' });
+    expect(r.status).toBe(200);
+    expect(ids(r)).toEqual(['alice-2', 'alice-1']);
+    expect((r.body.events as Event[])[0].compare_score).toBeGreaterThan(99); // the stored face itself
+    expect(r.body.query_face).toBeUndefined();
+    const photo = await search({ face_image_base64: b64(alice) });
+    expect(ids(photo)).toEqual(ids(r));
+  });
+
+  it('finds only the person of the event', async () => {
+    const found = ids(await search({ event_id: 'bob-1' }));
+    expect(found).toContain('bob-1');
+    expect(found.filter((id) => id.startsWith('alice'))).toEqual([]);
+  });
+
+  it.each([
+    [{ event_id: 'no-such-event' }, 404, 'NOT_FOUND', 'event_id: no event has this id'],
+    [{ event_id: '../x' }, 400, 'INVALID_ARGUMENTS', /^event_id: must be 1 to 128/],
+    [{ event_id: 7 }, 400, 'INVALID_ARGUMENTS', /^event_id: /],
+    [
+      { event_id: 'alice-2', face_image_base64: 'aGk=' },
+      400,
+      'INVALID_ARGUMENTS',
+      'event_id: must not be given with face_image_base64 (send one)',
+    ],
+    [
+      { event_id: 'alice-2', face_images_base64: ['aGk=', 'aGk='] },
+      400,
+      'INVALID_ARGUMENTS',
+      'event_id: must not be given with face_images_base64 (send one)',
+    ],
+  ])('%j → %i %s', async (body, status, code, message) => {
+    const r = await search(body);
+    expect(r.status).toBe(status);
+    expect(r.body.error?.code).toBe(code);
+    expect(r.body.error?.message).toEqual(
+      typeof message === 'string' ? message : expect.stringMatching(message),
+    );
   });
 });
