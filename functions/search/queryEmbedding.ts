@@ -1,6 +1,7 @@
 import type { QuerySource } from '../core/contract';
 import { decodeEmbedding } from '../core/embeddingCodec';
 import { ContractError, isContractError } from '../core/errors';
+import { cosineShift } from '../core/score';
 import { meanTemplate } from '../core/template';
 import type { FaceEngine, FiqaLevel, QueryFace } from '../face/types';
 import type { ImagePathPolicy } from '../core/imagePath';
@@ -15,6 +16,8 @@ export type QueryInput =
 export interface QueryEmbedding {
   embedding: Float32Array;
   faces: QueryFace[];
+  /** What compare_score subtracts from a cosine: a template's calibration (core/score.ts). */
+  cosineShift: number;
 }
 
 /**
@@ -49,7 +52,7 @@ export async function embedQuery(
   engine: FaceEngine,
   fiqaLevel: FiqaLevel,
 ): Promise<QueryEmbedding> {
-  if (input.kind === 'stored') return { embedding: input.embedding, faces: [] };
+  if (input.kind === 'stored') return { embedding: input.embedding, faces: [], cosineShift: 0 };
   const faces: QueryFace[] = [];
   // One after another: the engine already uses the process's cores for each photo.
   for (const [i, bytes] of input.photos.entries()) {
@@ -61,5 +64,5 @@ export async function embedQuery(
     }
   }
   const embedding = faces.length === 1 ? faces[0].embedding : meanTemplate(faces.map((f) => f.embedding));
-  return { embedding, faces };
+  return { embedding, faces, cosineShift: cosineShift(faces.length) };
 }

@@ -109,7 +109,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       const outcome: ScanOutcome = history
         ? await scanHistory(history, {
             query: face.embedding,
-            minCosine: cosineForScore(q.threshold),
+            minCosine: cosineForScore(q.threshold, face.cosineShift),
             deviceIds: q.deviceIds && new Set(q.deviceIds),
             outOfTime: () => performance.now() - t0 > budgetMs,
             signal,
@@ -122,7 +122,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
         event: toContractEvent(
           JSON.parse(m.record.doc) as EventDoc,
           m.record.eventId,
-          round(compareScore(m.cosine), 4),
+          round(compareScore(m.cosine, face.cosineShift), 4),
         ) as Record<string, unknown>,
       }));
       const capped = capResponse(events, c.MAX_RESPONSE_BYTES);
