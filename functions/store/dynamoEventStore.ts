@@ -313,6 +313,18 @@ export class DynamoEventStore implements EventStore {
     );
   }
 
+  async embeddingOf(e: EventLocation): Promise<Uint8Array | undefined> {
+    const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
+    const r = await this.db.send(
+      new GetItemCommand({
+        TableName: this.opts.table,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+        ProjectionExpression: 'e',
+      }),
+    );
+    return r.Item?.e?.B;
+  }
+
   async recordExists(e: EventLocation): Promise<boolean> {
     const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
     const r = await this.db.send(

@@ -49,6 +49,8 @@ export interface EventStore {
   deleteRecord(event: EventLocation): Promise<void>;
   /** Removes the pointer only: the last step of an erasure. */
   deletePointer(eventId: string): Promise<void>;
+  /** The record's stored embedding (516-byte code); undefined when the record is absent. */
+  embeddingOf(event: EventLocation): Promise<Uint8Array | undefined>;
   /** Whether the record exists (strongly consistent). */
   recordExists(event: EventLocation): Promise<boolean>;
   /** The history of a window in scan order: block by block for the scan, record by record for tools. */
