@@ -1,3 +1,4 @@
+import { createSegmentStore } from '../history/services';
 import { config, type Config } from '../shared/config';
 import { createBucketCache } from './bucketCache';
 import { type AwsClients, createAwsClients } from './clients';
@@ -36,6 +37,7 @@ export function createServices(c: Config, opts: { localCredentials?: boolean } =
         c.EMBEDDING_CACHE_MB > 0
           ? createBucketCache({ budgetBytes: c.EMBEDDING_CACHE_MB * 2 ** 20 })
           : undefined,
+      segments: createSegmentStore(c, { s3 }),
     }),
     images: new S3ImageStore(s3, c.IMAGE_BUCKET, encryption),
     erasures: new S3ErasureLog(s3, c.IMAGE_BUCKET, encryption),
