@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { expiresAtSeconds } from '../core/retention';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
-import type { BucketCache } from './bucketCache';
+import type { BucketCache } from '../history/bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
 import {
   type HourEntry,
@@ -21,7 +21,7 @@ import {
   type HourSegments,
   type ReadOptions,
   blockStream,
-} from './hourBlocks';
+} from '../history/hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
   POINTER_SK,

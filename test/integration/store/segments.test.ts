@@ -3,6 +3,7 @@
  * under `npm run test:dynamodb-local`) and writes s3rver; a search's seam (`SegmentStore.readHour`) reads
  * them back. Only the fault test injects anything (an S3 failure a real server cannot be told to make).
  */
+import { Int8DotKernel } from '../../../functions/core/int8Dot';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { startLocalServer } from '../../../functions/local/server';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
 import { createAwsClients } from '../../../functions/store/clients';
-import { createBucketCache } from '../../../functions/store/bucketCache';
+import { createBucketCache } from '../../../functions/history/bucketCache';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
@@ -273,7 +274,7 @@ const searcher = (withSegments: boolean) =>
   new DynamoEventStore(db, {
     table,
     retentionDays: 36_500,
-    cache: createBucketCache({ budgetBytes: 64 * 2 ** 20 }),
+    cache: createBucketCache({ budgetBytes: 64 * 2 ** 20, memory: Int8DotKernel.instance() }),
     segments: withSegments ? countingSegments : undefined,
   });
 const query = randomUnit();

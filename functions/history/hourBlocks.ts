@@ -2,9 +2,9 @@ import { ENCODED_BYTES } from '../core/embeddingCodec';
 import type { HistoryReader, HistoryRecord, RecordBlock } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
-import { directoryYears } from './keys';
+import { directoryYears } from '../store/keys';
 import { pagedBlocks } from './pagedHour';
-import type { HistoryQuery } from './types';
+import type { HistoryQuery } from '../store/types';
 
 /** What the block reader needs from the table. */
 export interface HourSource {
