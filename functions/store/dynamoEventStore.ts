@@ -13,9 +13,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { expiresAtSeconds } from '../core/retention';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
-import type { BucketCache } from './bucketCache';
+import type { BucketCache } from '../history/bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
-import { type HourEntry, type HourReader, type ReadOptions, blockStream } from './hourBlocks';
+import {
+  type HourEntry,
+  type HourReader,
+  type HourSegments,
+  type ReadOptions,
+  blockStream,
+} from '../history/hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
   POINTER_SK,
@@ -42,6 +48,8 @@ export interface DynamoEventStoreOptions {
   writeConcurrency: number;
   /** Hour buckets kept in memory between searches (validated by their write versions); none: no cache. */
   cache?: BucketCache;
+  /** Settled hours as segments, read instead of their items while current (only with a cache). */
+  segments?: HourSegments;
 }
 
 const defaults: Omit<DynamoEventStoreOptions, 'table'> = {
@@ -354,7 +362,7 @@ export class DynamoEventStore implements EventStore {
         hours: (first, last, signal) => this.hours(first, last, signal),
         docs: (records) => this.docs(records),
       },
-      { cache: this.opts.cache, lookahead: this.opts.lookaheadHours },
+      { cache: this.opts.cache, segments: this.opts.segments, lookahead: this.opts.lookaheadHours },
     );
   }
 
