@@ -14,7 +14,7 @@ import { getFaceEngine } from '../functions/face';
 import { DEFAULT_ENGINE, OnnxFaceEngine } from '../functions/face/engine';
 import { ModelSessions } from '../functions/face/sessions';
 import { config } from '../functions/shared/config';
-import { dropSearchCaches } from '../functions/store/bucketCache';
+import { dropSearchCaches } from '../functions/history/bucketCache';
 import { benchStages, partialDecodeAgreement } from './bench/engineStages';
 import { HumanPeer } from './bench/peer';
 import { type PeerFigures, accuracy, benchPeerLatency, devSubset } from './bench/peerCompare';

@@ -1,7 +1,8 @@
 /**
- * npm run eval -- <folder> [--out DIR] [--pairs master.csv]
- * Embeds every <identity>/<image> of the folder, scores all pairs, writes report.md and roc.png to --out,
- * and prints one JSON line last.
+ * npm run eval -- <folder> [--out DIR] [--pairs master.csv] [--query-photos K]
+ * Embeds every <identity>/<image> of the folder, scores all pairs (or, with --query-photos K > 1,
+ * templates of K photos of an identity against every other photo), writes report.md and roc.png to
+ * --out, and prints one JSON line last.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,6 +28,16 @@ const program = new Command()
   .option('--detect-channels <order>', 'experiment: rgb or bgr into fr_detect', DEFAULT_ENGINE.detectChannels)
   .option('--flip', 'experiment: average with the mirrored face', DEFAULT_ENGINE.flipAugment)
   .option('--no-cache', 'embed every image again')
+  .option(
+    '--query-photos <k>',
+    'photos per query: K > 1 scores templates of K photos (as face_images_base64) against single photos',
+    (v) => {
+      const k = Number(v);
+      if (!Number.isInteger(k) || k < 1 || k > 5) throw new Error('--query-photos: must be 1 to 5');
+      return k;
+    },
+    1,
+  )
   .parse();
 
 async function main(): Promise<void> {
@@ -38,6 +49,7 @@ async function main(): Promise<void> {
     detectChannels: 'rgb' | 'bgr';
     flip: boolean;
     cache: boolean;
+    queryPhotos: number;
   }>();
   const engineOpts = {
     ...DEFAULT_ENGINE,
@@ -51,6 +63,7 @@ async function main(): Promise<void> {
   const result = await evaluateFolder(resolve(folder), engine, {
     progress: process.stderr.isTTY,
     pairsCsv: o.pairs,
+    queryPhotos: o.queryPhotos,
     cacheFile: o.cache ? join('build/cache', `embeddings-${variant}.json`) : undefined,
   });
   mkdirSync(o.out, { recursive: true });
@@ -70,7 +83,9 @@ function report(folder: string, variant: string, r: Evaluation): string {
     `# Face verification: ${folder}`,
     '',
     `Engine variant: ${variant}. ${r.images} images of ${r.identities} identities; no face found in ${r.detection_failures}.`,
-    `${r.genuine_pairs} genuine and ${r.impostor_pairs} impostor pairs.`,
+    r.query_photos > 1
+      ? `Queries are templates of ${r.query_photos} photos against single photos: ${r.genuine_pairs} genuine and ${r.impostor_pairs} impostor comparisons.`
+      : `${r.genuine_pairs} genuine and ${r.impostor_pairs} impostor pairs.`,
     '',
     '| FAR | TAR | cosine threshold |',
     '|---|---|---|',

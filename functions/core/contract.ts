@@ -16,9 +16,13 @@ export { MAX_DEVICE_IDS } from './requestSchemas';
 
 export type ImageSource = { kind: 'bytes'; bytes: Buffer } | { kind: 'path'; path: string };
 
+/** What a search looks for: one photo, a template of several photos, or a stored event's face. */
+export type QuerySource =
+  ImageSource | { kind: 'photos'; photos: Buffer[] } | { kind: 'event'; eventId: string };
+
 /** A validated search request, in the service's units (ms, score 0..100). */
 export interface SearchQuery {
-  image: ImageSource;
+  query: QuerySource;
   fiqaLevel: FiqaLevel;
   startMs: number;
   endMs: number;
@@ -76,6 +80,33 @@ export function parseImageSource(body: Record<string, unknown>, maxBytes: number
   return { kind: 'bytes', bytes: decodeBase64Image(b64!, 'face_image_base64', maxBytes) };
 }
 
+/** The search's query fields, of which exactly one is given. */
+export const QUERY_KEYS = ['face_image_base64', 'face_image_path', 'face_images_base64', 'event_id'] as const;
+
+/**
+ * The search's query: exactly one of QUERY_KEYS. `body` has passed its schema's checks of these keys;
+ * each photo of face_images_base64 is named by its index in errors (`face_images_base64[2]: ...`).
+ */
+export function parseQuerySource(body: Record<string, unknown>, maxBytes: number): QuerySource {
+  const given = QUERY_KEYS.filter((k) => present(body[k]));
+  if (given.length === 0) {
+    throw new ContractError(
+      'MISSING_ARGUMENTS',
+      'face_image_base64: required (or face_image_path, face_images_base64 or event_id instead)',
+    );
+  }
+  if (given.length > 1) throw invalidArgument(given[1], `must not be given with ${given[0]} (send one)`);
+  const key = given[0];
+  if (key === 'event_id') return { kind: 'event', eventId: body.event_id as string };
+  if (key === 'face_images_base64') {
+    const photos = (body.face_images_base64 as string[]).map((text, i) =>
+      decodeBase64Image(text, `face_images_base64[${i}]`, maxBytes),
+    );
+    return { kind: 'photos', photos };
+  }
+  return parseImageSource(body, maxBytes);
+}
+
 /** Accepts any JSON value; only an object is a request. */
 export function requireObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -99,8 +130,8 @@ export function parseFiqaLevel(body: Record<string, unknown>): FiqaLevel {
 export function parseSearchRequest(raw: unknown, nowMs: number, maxImageBytes: number): SearchQuery {
   const body = requireObject(raw);
   const failOn = issuesOf(SearchRequest, body);
-  failOn(IMAGE_KEYS);
-  const image = parseImageSource(body, maxImageBytes);
+  failOn(QUERY_KEYS);
+  const query = parseQuerySource(body, maxImageBytes);
   failOn(['fiqa_level', 'threshold', 'endtime', 'starttime']);
   const fiqaLevel = parseFiqaLevel(body);
   const threshold = toNumber(body.threshold) ?? SEARCH_DEFAULTS.threshold;
@@ -116,5 +147,5 @@ export function parseSearchRequest(raw: unknown, nowMs: number, maxImageBytes: n
   const deviceIds = ids && ids.length > 0 ? [...new Set(ids)] : undefined;
 
   const reverse = toBool(body.reverse, SEARCH_DEFAULTS.reverse);
-  return { image, fiqaLevel, startMs, endMs, resumeMs, threshold, deviceIds, reverse };
+  return { query, fiqaLevel, startMs, endMs, resumeMs, threshold, deviceIds, reverse };
 }

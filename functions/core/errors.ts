@@ -6,6 +6,7 @@ export const ERROR_STATUS = {
   IMAGE_NOT_OPENED: 400,
   NO_FACE_ERROR: 400,
   LOW_QUALITY_ERROR: 400,
+  NOT_FOUND: 404,
   NOT_SUPPORT_IN_GRAB_MODE: 409,
   /** Not in the contract: a signed-in console user whose groups do not include the route's (core/roles.ts). */
   FORBIDDEN: 403,
@@ -27,6 +28,7 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   IMAGE_NOT_OPENED: 'image: cannot be read or decoded as a JPEG, PNG or WebP photo',
   NO_FACE_ERROR: 'no face found in the image',
   LOW_QUALITY_ERROR: 'the face fails the fiqa_level gate',
+  NOT_FOUND: 'id: nothing has this id',
   NOT_SUPPORT_IN_GRAB_MODE: 'search is off: this deployment is in grab (capture-only) mode',
   FORBIDDEN: 'the signed-in person is not in the group this route needs',
   ANOTHER_PICTURE_SEARCH_RUNNING_ERROR:

@@ -13,6 +13,9 @@ import { MAX_TIMESTAMP_MS, toNumber } from './timeWindow';
 
 export const MAX_DEVICE_IDS = 100;
 export const MAX_BATCH_EVENTS = 25;
+/** face_images_base64: a template needs two photos; five is plenty (and bounds the engine's work). */
+export const MIN_QUERY_PHOTOS = 2;
+export const MAX_QUERY_PHOTOS = 5;
 /** Ids of events and images: safe as S3 key parts and in URLs. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const USER_TYPES = ['employee', 'visitor', 'blacklist', 'stranger', 'vip'] as const;
@@ -20,6 +23,7 @@ export const USER_TYPES = ['employee', 'visitor', 'blacklist', 'stranger', 'vip'
 export const RULES = {
   face_image_base64: 'must be a non-empty base64 image (a data: URL prefix is allowed)',
   face_image_path: 'must be a string',
+  face_images_base64: `must be a list of ${MIN_QUERY_PHOTOS} to ${MAX_QUERY_PHOTOS} base64 images of one person`,
   fiqa_level: `must be one of ${FIQA_LEVELS.join(', ')}`,
   threshold: 'must be a number from 0 to 100',
   time: `must be a time: seconds (below 1e11) or milliseconds, from 0 to ${MAX_TIMESTAMP_MS} ms`,
@@ -85,6 +89,23 @@ export const DetectRequest = z.looseObject({ ...imageFields, fiqa_level: fiqaLev
 /** POST /sophon/v2/face/searchbyimage (CONTRACT.md, "Request"). Unknown fields are ignored. */
 export const SearchRequest = z.looseObject({
   ...imageFields,
+  face_images_base64: z
+    .array(z.string())
+    .min(MIN_QUERY_PHOTOS)
+    .max(MAX_QUERY_PHOTOS)
+    .nullish()
+    .meta({
+      description:
+        `${MIN_QUERY_PHOTOS} to ${MAX_QUERY_PHOTOS} photos of one person, base64: the largest face of each, ` +
+        'searched as one template; instead of the other query fields',
+    }),
+  event_id: z
+    .string()
+    .regex(ID_PATTERN)
+    .nullish()
+    .meta({
+      description: `a stored event (${RULES.event_id}): its face is searched, no photo; instead of the other query fields`,
+    }),
   fiqa_level: fiqaLevel,
   threshold: numberOrNumeric((n) => n >= 0 && n <= 100)
     .nullish()

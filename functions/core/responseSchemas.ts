@@ -11,7 +11,7 @@ import { USER_TYPES } from './requestSchemas';
  */
 
 /** Codes beyond ERROR_STATUS that only routing answers with (images, events, the local server). */
-const ROUTING_CODES = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'INVALID_API_KEY'] as const;
+const ROUTING_CODES = ['METHOD_NOT_ALLOWED', 'INVALID_API_KEY'] as const;
 
 export const ErrorBody = z.object({
   error: z.object({
@@ -63,7 +63,13 @@ export const SearchResponse = z.looseObject({
     .optional()
     .meta({ description: 'records fetched from storage (cache hits not counted)' }),
   timings: z.looseObject({ face_ms: z.number(), scan_ms: z.number() }),
-  query_face: QueryFace,
+  query_face: QueryFace.optional().meta({
+    description: 'the searched face (of face_images_base64: the first photo); absent for event_id',
+  }),
+  query_faces: z
+    .array(QueryFace)
+    .optional()
+    .meta({ description: "face_images_base64: each photo's face, in order" }),
 });
 
 export const DetectResponse = z.looseObject({

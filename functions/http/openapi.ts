@@ -38,7 +38,7 @@ const json = (name: keyof typeof COMPONENTS, description: string) => ({
 function errors(codes: readonly string[]): Record<string, unknown> {
   const byStatus = new Map<number, string[]>();
   for (const code of codes) {
-    const status = (ERROR_STATUS as Record<string, number>)[code] ?? (code === 'NOT_FOUND' ? 404 : 405);
+    const status = (ERROR_STATUS as Record<string, number>)[code] ?? 405;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
@@ -101,6 +101,7 @@ export function openApiDocument(): Record<string, unknown> {
               ...IMAGE_ERRORS,
               'NO_FACE_ERROR',
               'LOW_QUALITY_ERROR',
+              'NOT_FOUND',
               'NOT_SUPPORT_IN_GRAB_MODE',
               'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
               ...ALWAYS,

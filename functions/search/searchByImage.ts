@@ -9,9 +9,9 @@ import { capResponse } from '../core/responseCap';
 import { type ScanOutcome, scanHistory } from '../core/scan';
 import { compareScore, cosineForScore } from '../core/score';
 import { endOfCall, remainingRange } from '../core/timeWindow';
-import type { FaceEngine, QueryFace } from '../face/types';
-import { readImageSource } from '../store/imageSource';
+import type { FaceEngine } from '../face/types';
 import type { Services } from '../store/services';
+import { embedQuery, type QueryEmbedding, readQueryInput } from './queryEmbedding';
 
 export interface SearchDeps {
   services: Services;
@@ -37,7 +37,10 @@ export interface SearchResponse {
    * first reads run beside the engine, so the two need not add up to total_time).
    */
   timings: { face_ms: number; scan_ms: number };
-  query_face: QueryFaceJson;
+  /** Absent for event_id; the first photo's for face_images_base64. */
+  query_face?: QueryFaceJson;
+  /** face_images_base64: each photo's face, in order. */
+  query_faces?: QueryFaceJson[];
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -45,7 +48,8 @@ const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 *
 const PLATFORM_MARGIN_MS = 2_000;
 
 /**
- * POST /sophon/v2/face/searchbyimage: validate, take a search slot, embed the query face, scan the
+ * POST /sophon/v2/face/searchbyimage: validate, take a search slot, embed the query face (or read an
+ * event's stored one, or build a template of several photos: queryEmbedding.ts), scan the
  * window in the requested direction and report where the next call continues. The query photo is read
  * beside the slot's acquisition, but no model runs until the slot is held (a 429 costs almost nothing);
  * once held, the history's first reads run beside the face engine. The call stops at a millisecond
@@ -76,13 +80,13 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
   setMaxListeners(0, signal); // every storage request in flight listens to it
   if (deps.signal?.aborted) onAbort();
 
-  const imageBytes = readImageSource(
-    q.image,
+  const input = readQueryInput(
+    q.query,
+    deps.services,
     { imageBucket: c.IMAGE_BUCKET, allowedBuckets: c.ALLOWED_BUCKETS, imageRoot: c.IMAGE_ROOT },
-    deps.services.images,
     c.MAX_IMAGE_BYTES,
   );
-  imageBytes.catch(() => undefined); // awaited once the slot is held; dropped for a 429
+  input.catch(() => undefined); // awaited once the slot is held; dropped for a 429
 
   try {
     return await withSearchSlot(deps.services.slots, async () => {
@@ -92,10 +96,10 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       history?.prefetch?.();
       let faceMs = 0;
       const face = await untilAborted(
-        (async (): Promise<QueryFace> => {
-          const bytes = await imageBytes;
+        (async (): Promise<QueryEmbedding> => {
+          const ready = await input;
           const t = performance.now();
-          const f = await deps.engine().analyzeQuery(bytes, q.fiqaLevel);
+          const f = await embedQuery(ready, deps.engine(), q.fiqaLevel);
           faceMs = performance.now() - t;
           return f;
         })(),
@@ -105,7 +109,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       const outcome: ScanOutcome = history
         ? await scanHistory(history, {
             query: face.embedding,
-            minCosine: cosineForScore(q.threshold),
+            minCosine: cosineForScore(q.threshold, face.cosineShift),
             deviceIds: q.deviceIds && new Set(q.deviceIds),
             outOfTime: () => performance.now() - t0 > budgetMs,
             signal,
@@ -118,7 +122,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
         event: toContractEvent(
           JSON.parse(m.record.doc) as EventDoc,
           m.record.eventId,
-          round(compareScore(m.cosine), 4),
+          round(compareScore(m.cosine, face.cosineShift), 4),
         ) as Record<string, unknown>,
       }));
       const capped = capResponse(events, c.MAX_RESPONSE_BYTES);
@@ -136,7 +140,9 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
         records_examined: outcome.examined,
         records_read: history?.recordsRead ?? 0,
         timings: { face_ms: Math.round(faceMs), scan_ms: Math.round(scanMs) },
-        query_face: toQueryFaceJson(face),
+        // An event's face has no photo to describe; a template's first photo stands for it.
+        ...(face.faces.length > 0 && { query_face: toQueryFaceJson(face.faces[0]) }),
+        ...(face.faces.length > 1 && { query_faces: face.faces.map(toQueryFaceJson) }),
       };
     });
   } finally {

@@ -13,9 +13,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { expiresAtSeconds } from '../core/retention';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
-import type { BucketCache } from './bucketCache';
+import type { BucketCache } from '../history/bucketCache';
 import { StorageUnavailableError, isConditionFailure } from './errors';
-import { type HourEntry, type HourReader, type ReadOptions, blockStream } from './hourBlocks';
+import {
+  type HourEntry,
+  type HourReader,
+  type HourSegments,
+  type ReadOptions,
+  blockStream,
+} from '../history/hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
   INTENT_SHARDS,
@@ -52,6 +58,8 @@ export interface DynamoEventStoreOptions {
   writeConcurrency: number;
   /** Hour buckets kept in memory between searches (validated by their write versions); none: no cache. */
   cache?: BucketCache;
+  /** Settled hours as segments, read instead of their items while current (only with a cache). */
+  segments?: HourSegments;
 }
 
 const defaults: Omit<DynamoEventStoreOptions, 'table'> = {
@@ -487,6 +495,18 @@ export class DynamoEventStore implements EventStore {
     );
   }
 
+  async embeddingOf(e: EventLocation): Promise<Uint8Array | undefined> {
+    const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
+    const r = await this.db.send(
+      new GetItemCommand({
+        TableName: this.opts.table,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+        ProjectionExpression: 'e',
+      }),
+    );
+    return r.Item?.e?.B;
+  }
+
   async recordExists(e: EventLocation): Promise<boolean> {
     const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
     const r = await this.db.send(
@@ -516,7 +536,7 @@ export class DynamoEventStore implements EventStore {
         hours: (first, last, signal) => this.hours(first, last, signal),
         docs: (records) => this.docs(records),
       },
-      { cache: this.opts.cache, lookahead: this.opts.lookaheadHours },
+      { cache: this.opts.cache, segments: this.opts.segments, lookahead: this.opts.lookaheadHours },
     );
   }
 

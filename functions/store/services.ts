@@ -1,5 +1,7 @@
+import { Int8DotKernel } from '../core/int8Dot';
+import { createSegmentStore } from '../history/services';
 import { config, type Config } from '../shared/config';
-import { createBucketCache } from './bucketCache';
+import { createBucketCache } from '../history/bucketCache';
 import { type AwsClients, createAwsClients } from './clients';
 import { DynamoEventStore } from './dynamoEventStore';
 import { DynamoSearchSlots } from './dynamoSearchSlots';
@@ -34,8 +36,12 @@ export function createServices(c: Config, opts: { localCredentials?: boolean } =
       retentionDays: c.RETENTION_DAYS,
       cache:
         c.EMBEDDING_CACHE_MB > 0
-          ? createBucketCache({ budgetBytes: c.EMBEDDING_CACHE_MB * 2 ** 20 })
+          ? createBucketCache({
+              budgetBytes: c.EMBEDDING_CACHE_MB * 2 ** 20,
+              memory: Int8DotKernel.instance(),
+            })
           : undefined,
+      segments: createSegmentStore(c, { s3 }),
     }),
     images: new S3ImageStore(s3, c.IMAGE_BUCKET, encryption),
     erasures: new S3ErasureLog(s3, c.IMAGE_BUCKET, encryption),

@@ -85,6 +85,8 @@ export interface EventStore {
   settle(eventId: string): Promise<number>;
   /** Every intent, page by page (reconcile). */
   intents(): AsyncIterable<EventIntent[]>;
+  /** The record's stored embedding (516-byte code); undefined when the record is absent. */
+  embeddingOf(event: EventLocation): Promise<Uint8Array | undefined>;
   /** Whether the record exists (strongly consistent). */
   recordExists(event: EventLocation): Promise<boolean>;
   /** The history of a window in scan order: block by block for the scan, record by record for tools. */

@@ -10,7 +10,7 @@ import { startLocalServer, type LocalServer } from '../../functions/local/server
 import type { StoredEvent } from '../../functions/store/types';
 import { BUCKET_MS } from '../../functions/core/timeWindow';
 import { near, randomUnit, syntheticEvent } from '../seed/synthetic';
-import { benchSegments, type SegmentFigures } from './segments';
+import { benchSegments, removeSegments, type SegmentFigures } from './segments';
 import { type Summary, summarize } from './stats';
 
 /** Where the seeded window lies: ten closed hours well in the past, so every bucket is immutable. */
@@ -22,7 +22,10 @@ const SEED_VERSION = 1;
 export interface SearchFigures {
   records: number;
   seedSeconds?: number;
+  /** Cold, every hour from its segment (built). */
   cold: Runs;
+  /** Cold, segments not built: every hour from its items. */
+  coldItems: Runs;
   warm: Runs;
   /** Warm, at the default fiqa_level (low) instead of no. */
   warmLow: Runs;
@@ -160,7 +163,8 @@ export async function benchSearch(opts: {
     port: 0,
     dataDir: opts.dataDir,
     // No compaction on a timer: the segment part builds them itself, between measurements.
-    env: { MAX_CONCURRENT_SEARCHES: '16', COMPACTION_INTERVAL_SECONDS: '0' },
+    // The window lies months back: a retention that keeps it (segments of hours past it are not read).
+    env: { MAX_CONCURRENT_SEARCHES: '16', COMPACTION_INTERVAL_SECONDS: '0', RETENTION_DAYS: '36500' },
   });
   try {
     let seedSeconds: number | undefined;
@@ -171,11 +175,21 @@ export async function benchSearch(opts: {
       writeFileSync(marker, JSON.stringify(spec));
     }
     const body = request(opts.photo);
-    const cold = [];
-    for (let i = 0; i < opts.coldRuns; i++) {
-      opts.dropCaches();
-      cold.push(await searchOnce(server.url, body));
-    }
+    const lastHour = WINDOW_END_MS / BUCKET_MS - 1;
+    const window = { first: lastHour - WINDOW_HOURS + 1, last: lastHour };
+    const coldRuns = async () => {
+      const out = [];
+      for (let i = 0; i < opts.coldRuns; i++) {
+        opts.dropCaches();
+        out.push(await searchOnce(server.url, body));
+      }
+      return out;
+    };
+    // Items first (a reused store may hold the last run's segments), then the same searches on segments.
+    await removeSegments(server, window);
+    const coldItems = await coldRuns();
+    const segments = await benchSegments(server, window, opts.coldRuns);
+    const cold = await coldRuns();
     await searchOnce(server.url, body);
     const warm = [];
     for (let i = 0; i < opts.warmRuns; i++) warm.push(await searchOnce(server.url, body));
@@ -188,17 +202,12 @@ export async function benchSearch(opts: {
       // autocannon stops with requests in flight; let them finish before the next step or the shutdown.
       await searchOnce(server.url, body);
     }
-    const lastHour = WINDOW_END_MS / BUCKET_MS - 1;
-    const segments = await benchSegments(
-      server,
-      { first: lastHour - WINDOW_HOURS + 1, last: lastHour },
-      opts.coldRuns,
-    );
     return {
       records: opts.records,
       seedSeconds,
       segments,
       cold: runs(cold),
+      coldItems: runs(coldItems),
       warm: runs(warm),
       warmLow: runs(warmLow),
       matches: warm[0]?.matches ?? cold[0]?.matches ?? 0,

@@ -94,6 +94,20 @@ async function dynamoSegment(db: DynamoDBClient, table: string, hour: number): P
   return decodeSegment(Buffer.concat(parts)).block;
 }
 
+/** The segments of the window's hours are removed (its searches then read items). */
+export async function removeSegments(
+  server: LocalServer,
+  window: { first: number; last: number },
+): Promise<void> {
+  const c = server.config;
+  const store = new SegmentStore(server.services.clients.s3, {
+    bucket: c.IMAGE_BUCKET,
+    retentionDays: 36_500,
+  });
+  const inWindow = (await store.list()).filter((s) => s.hour >= window.first && s.hour <= window.last);
+  await store.remove(inWindow.map((s) => s.key));
+}
+
 /** Measures segments on the server's seeded window [firstHour, lastHour]; leaves them built. */
 export async function benchSegments(
   server: LocalServer,

@@ -189,7 +189,7 @@ describe('POST /sophon/v2/face/searchbyimage', () => {
       'application/json; charset=utf-8',
       400,
       'MISSING_ARGUMENTS',
-      'face_image_base64: required (or face_image_path instead)',
+      'face_image_base64: required (or face_image_path, face_images_base64 or event_id instead)',
     ],
   ])('content type %s → %i %s', async (ct, status, code, message) => {
     const r = await search('{}', ct);
@@ -481,5 +481,100 @@ describe('POST /sophon/v2/face/events, images and erasure', () => {
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toMatch(/^text\/html/);
     expect((await fetch(`${server.url}/..%2f..%2fpackage.json`)).status).toBe(404);
+  });
+});
+
+describe('searching from an event (event_id)', () => {
+  it('searches with the stored face: no photo, no model, the same matches as the photo', async () => {
+    const r = await search({ event_id: 'alice-2' });
+    expect(r.status).toBe(200);
+    expect(ids(r)).toEqual(['alice-2', 'alice-1']);
+    expect((r.body.events as Event[])[0].compare_score).toBeGreaterThan(99); // the stored face itself
+    expect(r.body.query_face).toBeUndefined();
+    const photo = await search({ face_image_base64: b64(alice) });
+    expect(ids(photo)).toEqual(ids(r));
+  });
+
+  it('finds only the person of the event', async () => {
+    const found = ids(await search({ event_id: 'bob-1' }));
+    expect(found).toContain('bob-1');
+    expect(found.filter((id) => id.startsWith('alice'))).toEqual([]);
+  });
+
+  it.each([
+    [{ event_id: 'no-such-event' }, 404, 'NOT_FOUND', 'event_id: no event has this id'],
+    [{ event_id: '../x' }, 400, 'INVALID_ARGUMENTS', /^event_id: must be 1 to 128/],
+    [{ event_id: 7 }, 400, 'INVALID_ARGUMENTS', /^event_id: /],
+    [
+      { event_id: 'alice-2', face_image_base64: 'aGk=' },
+      400,
+      'INVALID_ARGUMENTS',
+      'event_id: must not be given with face_image_base64 (send one)',
+    ],
+    [
+      { event_id: 'alice-2', face_images_base64: ['aGk=', 'aGk='] },
+      400,
+      'INVALID_ARGUMENTS',
+      'event_id: must not be given with face_images_base64 (send one)',
+    ],
+  ])('%j → %i %s', async (body, status, code, message) => {
+    const r = await search(body);
+    expect(r.status).toBe(status);
+    expect(r.body.error?.code).toBe(code);
+    expect(r.body.error?.message).toEqual(
+      typeof message === 'string' ? message : expect.stringMatching(message),
+    );
+  });
+});
+
+describe('searching with several photos (face_images_base64)', () => {
+  it('searches one template of the photos: the person, not the others', async () => {
+    // The group photo's largest face is alice: the template is alice's.
+    const r = await search({ face_images_base64: [b64(alice), b64(photo(1))] });
+    expect(r.status).toBe(200);
+    expect(ids(r)).toEqual(['alice-2', 'alice-1']);
+    const faces = r.body.query_faces as { box: number[] }[];
+    expect(faces).toHaveLength(2);
+    expect(r.body.query_face).toEqual(faces[0]);
+  });
+
+  it('names the photo that fails, by index', async () => {
+    const sky = await sharp({
+      create: { width: 320, height: 240, channels: 3, background: { r: 90, g: 140, b: 220 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const noFace = await search({ face_images_base64: [b64(alice), b64(alice), b64(sky)] });
+    expect(noFace.status).toBe(400);
+    expect(noFace.body.error).toEqual({
+      code: 'NO_FACE_ERROR',
+      message: 'face_images_base64[2]: no face found in the image',
+    });
+    const unreadable = await search({ face_images_base64: [b64(alice), 'aGVsbG8='] });
+    expect(unreadable.body.error?.code).toBe('IMAGE_NOT_OPENED');
+    expect(unreadable.body.error?.message).toMatch(/^face_images_base64\[1\]: /);
+  });
+
+  it.each([
+    [[], /^face_images_base64: must be a list of 2 to 5 base64 images/],
+    [['aGk='], /^face_images_base64: must be a list of 2 to 5/],
+    [Array(6).fill('aGk='), /^face_images_base64: must be a list of 2 to 5/],
+    ['aGk=', /^face_images_base64: must be a list of 2 to 5/],
+    [['aGk=', 7], /^face_images_base64: must be a list of 2 to 5/],
+    [['aGk=', '@@@'], /^face_images_base64\[1\]: must be a non-empty base64 image/],
+    [['aGk=', ''], /^face_images_base64\[1\]: must be a non-empty base64 image/],
+  ])('INVALID_ARGUMENTS for %j', async (list, message) => {
+    const r = await search({ face_images_base64: list });
+    expect(r.status).toBe(400);
+    expect(r.body.error?.code).toBe('INVALID_ARGUMENTS');
+    expect(r.body.error?.message).toMatch(message);
+  });
+
+  it('takes only one query field', async () => {
+    const r = await search({ face_image_path: 'a.jpg', face_images_base64: ['aGk=', 'aGk='] });
+    expect(r.body.error).toEqual({
+      code: 'INVALID_ARGUMENTS',
+      message: 'face_images_base64: must not be given with face_image_path (send one)',
+    });
   });
 });

@@ -3,6 +3,7 @@
  * `npm run test:dynamodb-local`): two stores with caches of their own
  * stand for two Lambda containers, one writing, one searching.
  */
+import { Int8DotKernel } from '../../../functions/core/int8Dot';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { scanHistory } from '../../../functions/core/scan';
 import { BUCKET_MS } from '../../../functions/core/timeWindow';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
-import { BucketCache } from '../../../functions/store/bucketCache';
+import { BucketCache } from '../../../functions/history/bucketCache';
 import { createAwsClients } from '../../../functions/store/clients';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { near, randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
@@ -42,8 +43,12 @@ beforeAll(async () => {
   db = createAwsClients(c, { localCredentials: true }).dynamo;
   table = shared ? uniqueTable('sfs-cache') : 'events';
   await ensureTable(db, table);
-  writer = new DynamoEventStore(db, { table, retentionDays, cache: new BucketCache({ budgetBytes: 1e8 }) });
-  cache = new BucketCache({ budgetBytes: 1e8 });
+  writer = new DynamoEventStore(db, {
+    table,
+    retentionDays,
+    cache: new BucketCache({ budgetBytes: 1e8, memory: Int8DotKernel.instance() }),
+  });
+  cache = new BucketCache({ budgetBytes: 1e8, memory: Int8DotKernel.instance() });
   searcher = new DynamoEventStore(db, { table, retentionDays, cache });
 });
 

@@ -3,13 +3,14 @@
  * under `npm run test:dynamodb-local`) and writes s3rver; a search's seam (`SegmentStore.readHour`) reads
  * them back. Only the fault test injects anything (an S3 failure a real server cannot be told to make).
  */
+import { Int8DotKernel } from '../../../functions/core/int8Dot';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HistoryRecord, RecordBlock } from '../../../functions/core/scan';
-import { BUCKET_MS } from '../../../functions/core/timeWindow';
+import { scanHistory, type HistoryRecord, type RecordBlock } from '../../../functions/core/scan';
+import { BUCKET_MS, endOfCall, remainingRange } from '../../../functions/core/timeWindow';
 import { Compactor } from '../../../functions/history/compactor';
 import { HourItems } from '../../../functions/history/hourItems';
 import { encodeSegment } from '../../../functions/history/segmentFormat';
@@ -18,6 +19,7 @@ import { startLocalServer } from '../../../functions/local/server';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
 import { createAwsClients } from '../../../functions/store/clients';
+import { createBucketCache } from '../../../functions/history/bucketCache';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
@@ -255,6 +257,145 @@ describe('history segments', () => {
       expect((await segments.list()).map((s) => s.hour).sort()).toEqual([HOUR_B, HOUR_C]);
     } finally {
       clock = at(HOUR_C, 10 * 60_000);
+    }
+  });
+});
+
+/** Hours a search took from segments (the seam wrapped, nothing faked). */
+const served: number[] = [];
+const countingSegments = {
+  readHour: async (hour: number, v: string) => {
+    const b = await segments.readHour(hour, v);
+    if (b) served.push(hour);
+    return b;
+  },
+};
+const searcher = (withSegments: boolean) =>
+  new DynamoEventStore(db, {
+    table,
+    retentionDays: 36_500,
+    cache: createBucketCache({ budgetBytes: 64 * 2 ** 20, memory: Int8DotKernel.instance() }),
+    segments: withSegments ? countingSegments : undefined,
+  });
+const query = randomUnit();
+
+/**
+ * Every call of an iteration to the end with small caps (so calls stop mid-hour and inside
+ * same-millisecond pairs): `ours` resumes at `endtimestamp` within the same window, `original` makes it
+ * the next call's `endtime` (backwards) or `starttime` (forwards).
+ * `whole`: one call with the contract's caps.
+ */
+async function iterate(
+  store: DynamoEventStore,
+  w: { startMs: number; endMs: number; reverse: boolean; deviceIds?: string[] },
+  style: 'ours' | 'original' | 'whole',
+) {
+  const found: string[] = [];
+  let recordsRead = 0;
+  let window = { ...w };
+  let resume: number | undefined;
+  for (let calls = 0; calls < 500; calls++) {
+    const range = remainingRange(window.startMs, window.endMs, resume, w.reverse);
+    if (!range) break;
+    const history = store.records({ range, reverse: w.reverse, deviceIds: w.deviceIds });
+    const out = await scanHistory(history, {
+      query,
+      minCosine: -2,
+      deviceIds: w.deviceIds && new Set(w.deviceIds),
+      limits: style === 'whole' ? undefined : { maxExamined: 61, maxResults: 41 },
+    });
+    recordsRead += history.recordsRead ?? 0;
+    found.push(...out.matches.map((m) => `${m.record.timestamp}|${m.record.eventId}|${m.record.deviceId}`));
+    const end = endOfCall(window, out.haveMore, out.through, range);
+    if (!end.haveMore) return { found, recordsRead };
+    if (style === 'whole') throw new Error('one call did not cover the window');
+    if (style === 'ours') resume = end.endtimestamp;
+    else if (w.reverse) window = { ...window, endMs: end.endtimestamp };
+    else window = { ...window, startMs: end.endtimestamp };
+  }
+  throw new Error('iteration did not end');
+}
+
+describe('a search over segments', () => {
+  const windows = [
+    { startMs: at(HOUR_A, 0), endMs: at(HOUR_C, BUCKET_MS - 1) }, // settled hours and the open one
+    { startMs: at(HOUR_A, 30 * 60_000 + 1), endMs: at(HOUR_B, 20 * 60_000) }, // cut inside both hours
+    { startMs: at(HOUR_A, 13_000), endMs: at(HOUR_A, 13_000 + 60_000) }, // one minute
+  ];
+
+  beforeAll(async () => {
+    await compactor.run();
+    // C, still open at the clock, stays items: windows over all three mix both kinds.
+    expect((await segments.list()).map((s) => s.hour).sort()).toEqual([HOUR_A, HOUR_B]);
+  });
+
+  it('finds exactly what the items give, event for event, both directions, device filters, both iteration styles', async () => {
+    for (const w of windows)
+      for (const reverse of [true, false])
+        for (const deviceIds of [undefined, ['cam-0', 'cam-9']])
+          for (const style of ['ours', 'original'] as const) {
+            served.length = 0;
+            const q = { ...w, reverse, deviceIds };
+            const viaSegments = await iterate(searcher(true), q, style);
+            expect(served.length).toBeGreaterThan(0);
+            const viaItems = await iterate(searcher(false), q, style);
+            expect(viaSegments.found).toEqual(viaItems.found);
+            expect(new Set(viaSegments.found).size).toBe(viaSegments.found.length);
+          }
+    // The whole of it in one call: each event once, and every record read counted, segment or item.
+    served.length = 0;
+    const all = await iterate(searcher(true), { ...windows[0], reverse: false }, 'whole');
+    expect([...served].sort()).toEqual([HOUR_A, HOUR_B]); // read ahead: either may land first
+    expect(all.recordsRead).toBe(all.found.length);
+    expect(all.found.length).toBe(
+      (await Promise.all([HOUR_A, HOUR_B, HOUR_C].map((h) => items.records(h)))).flat().length,
+    );
+  });
+
+  it('sees a late ingest and a delete after compaction at once (the hour goes back to its items)', async () => {
+    const store = searcher(true);
+    const w = { startMs: at(HOUR_A, 0), endMs: at(HOUR_A, BUCKET_MS - 1), reverse: true };
+    served.length = 0;
+    const before = (await iterate(store, w, 'ours')).found;
+    expect(served).toEqual([HOUR_A]);
+    const victim = before[before.length - 5].split('|')[1];
+
+    await events.putMany([syntheticEvent(at(HOUR_A, 999), 'cam-1', randomUnit(), {}, 'late-after')]);
+    served.length = 0;
+    const afterIngest = (await iterate(store, w, 'ours')).found;
+    expect(served).toEqual([]);
+    expect(afterIngest).toContain(`${at(HOUR_A, 999)}|late-after|cam-1`);
+    expect(afterIngest.length).toBe(before.length + 1);
+
+    await events.delete('late-after');
+    await events.delete(victim);
+    const afterDelete = (await iterate(store, w, 'ours')).found;
+    expect(afterDelete.some((f) => f.includes('|late-after|') || f.includes(`|${victim}|`))).toBe(false);
+    expect(afterDelete.length).toBe(before.length - 1);
+
+    // Rebuilt: served from the segment again, still without them.
+    await compactor.run();
+    served.length = 0;
+    expect((await iterate(searcher(true), w, 'ours')).found).toEqual(afterDelete);
+    expect(served).toEqual([HOUR_A]);
+  });
+
+  it('an S3 failure reading a segment falls back to the items: same answer, no error', async () => {
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') throw new Error('injected: S3 down');
+        return next(args);
+      },
+      { step: 'initialize', name: 's3Down' },
+    );
+    try {
+      served.length = 0;
+      const w = { ...windows[0], reverse: true };
+      const got = await iterate(searcher(true), w, 'ours');
+      expect(served).toEqual([]);
+      expect(got.found).toEqual((await iterate(searcher(false), w, 'ours')).found);
+    } finally {
+      s3.middlewareStack.remove('s3Down');
     }
   });
 });

@@ -22,7 +22,7 @@ describe('parseSearchRequest', () => {
   it('fills every default of the contract', () => {
     const q = parse({ face_image_base64: img });
     expect(q).toEqual({
-      image: { kind: 'bytes', bytes: Buffer.from('hello image') },
+      query: { kind: 'bytes', bytes: Buffer.from('hello image') },
       fiqaLevel: 'low',
       startMs: NOW - 24 * 3_600_000,
       endMs: NOW,
@@ -57,7 +57,7 @@ describe('parseSearchRequest', () => {
   });
 
   it('takes face_image_path as a path', () => {
-    expect(parse({ face_image_path: '/data/test.jpg', face_image_base64: '' }).image).toEqual({
+    expect(parse({ face_image_path: '/data/test.jpg', face_image_base64: '' }).query).toEqual({
       kind: 'path',
       path: '/data/test.jpg',
     });

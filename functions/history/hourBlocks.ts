@@ -2,9 +2,9 @@ import { ENCODED_BYTES } from '../core/embeddingCodec';
 import type { HistoryReader, HistoryRecord, RecordBlock } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { BucketCache } from './bucketCache';
-import { directoryYears } from './keys';
+import { directoryYears } from '../store/keys';
 import { pagedBlocks } from './pagedHour';
-import type { HistoryQuery } from './types';
+import type { HistoryQuery } from '../store/types';
 
 /** What the block reader needs from the table. */
 export interface HourSource {
@@ -85,6 +85,15 @@ export function sliceBlock(block: RecordBlock, fromMs: number, toMs: number): Re
   };
 }
 
+/**
+ * Settled hours packed as segments (functions/history/segmentStore.ts): the hour's block when a segment
+ * built at exactly `version` exists, else undefined (missing, stale, damaged, unsettled, or S3 failing:
+ * never throws), and the hour is read from its items.
+ */
+export interface HourSegments {
+  readHour(hour: number, version: string): Promise<RecordBlock | undefined>;
+}
+
 /** A history reader that can also be read record by record (tests, tools), each with its event JSON. */
 export interface HourReader extends HistoryReader, AsyncIterable<HistoryRecord> {}
 
@@ -111,13 +120,15 @@ const MAX_READ_AHEAD_HOURS = 32;
  * holding events are queried. With a cache, an hour of up to WHOLE_HOUR_RECORDS events is read whole
  * and kept (one block), and served again while its write version stands; a larger hour, or any hour
  * without a cache, is read page by page within the window and only as far as the scan goes
- * (pagedHour.ts). `prefetch` starts the first reads early (while the face engine runs). After each year,
+ * (pagedHour.ts). An hour read whole comes from its segment (one S3 GET) when the segment's version
+ * is the directory's, else from its items; so a segment read is bounded like an item read (at most
+ * WHOLE_HOUR_RECORDS records, about 11 MB) and larger hours stay paged items. `prefetch` starts the first reads early (while the face engine runs). After each year,
  * an empty block carries the scan's progress to the year's edge.
  */
 export function blockStream(
   q: HistoryQuery,
   source: HourSource,
-  opts: { cache?: BucketCache; lookahead: number; blockRecords?: number },
+  opts: { cache?: BucketCache; segments?: HourSegments; lookahead: number; blockRecords?: number },
 ): HourReader {
   const { fromMs, toMs } = q.range;
   const years = directoryYears(hourOf(fromMs), hourOf(toMs), q.reverse);
@@ -158,11 +169,16 @@ export function blockStream(
     let read = tableReads.get(hour);
     if (!read) {
       const { from, to } = clip(hour);
-      read = readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
-        consistent: true,
-        signal: q.signal,
-        shards: e.shards,
-      }).then((b) => sliceBlock(cache!.set(keyOf(hour), e.version, counted(b)), from, to));
+      const items = () =>
+        readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
+          consistent: true,
+          signal: q.signal,
+          shards: e.shards,
+        });
+      const segment = opts.segments?.readHour(hour, e.version) ?? Promise.resolve(undefined);
+      read = segment
+        .then((b) => b ?? items())
+        .then((b) => sliceBlock(cache!.set(keyOf(hour), e.version, counted(b)), from, to));
       read.catch(() => undefined); // observed when its turn comes
       tableReads.set(hour, read);
     }

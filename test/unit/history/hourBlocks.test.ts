@@ -1,14 +1,15 @@
+import { Int8DotKernel } from '../../../functions/core/int8Dot';
 import fc from 'fast-check';
 import { ENCODED_BYTES, encodeEmbedding } from '../../../functions/core/embeddingCodec';
 import { type HistoryReader, type HistoryRecord, scanHistory } from '../../../functions/core/scan';
 import { BUCKET_MS, hourOf } from '../../../functions/core/timeWindow';
-import { BucketCache } from '../../../functions/store/bucketCache';
+import { BucketCache } from '../../../functions/history/bucketCache';
 import {
   type HourSource,
   type ReadOptions,
   blockStream,
   sliceBlock,
-} from '../../../functions/store/hourBlocks';
+} from '../../../functions/history/hourBlocks';
 
 const DIM = 512;
 function unit(seed: number): Float32Array {
@@ -162,7 +163,7 @@ describe('blockStream', () => {
 
   it('gives record-by-record readers each event with its JSON, without a cache', async () => {
     const table = new FakeTable(rows);
-    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     const docs: string[] = [];
     for await (const r of blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { cache, lookahead: 0 }))
       docs.push(r.doc);
@@ -185,7 +186,7 @@ describe('blockStream', () => {
     ]);
     const cached = blockStream(query(ms(H0, 2), ms(H0, 40), false, ['cam-2']), table, {
       lookahead: 0,
-      cache: new BucketCache({ budgetBytes: 1e6 }),
+      cache: new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() }),
     });
     // A cached hour is kept whole, for every device: the scan applies the device filter.
     expect(await viaBlocks(cached, ['cam-2'])).toEqual(['g']);
@@ -194,7 +195,7 @@ describe('blockStream', () => {
 
   it('reads a cached hour once while its version stands, and again once it moves', async () => {
     const table = new FakeTable([...rows]); // rows are added below
-    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     const stream = () => blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { cache, lookahead: 0 });
     expect(await viaBlocks(stream())).toEqual(['c', 'a', 'b']);
     expect(await viaBlocks(stream())).toEqual(['c', 'a', 'b']);
@@ -208,7 +209,7 @@ describe('blockStream', () => {
 
   it('serves a narrower range from the whole cached hour', async () => {
     const table = new FakeTable(rows);
-    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     await viaBlocks(blockStream(query(ms(H0), ms(H0 + 1) - 1), table, { cache, lookahead: 0 }));
     expect(await viaBlocks(blockStream(query(ms(H0, 4), ms(H0, 5)), table, { cache, lookahead: 0 }))).toEqual(
       ['a', 'b'],
@@ -233,7 +234,7 @@ describe('blockStream', () => {
 
   it('prefetches the directory and the hours the cache lacks, which the scan then reads no more', async () => {
     const table = new FakeTable(rows);
-    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     const range = query(ms(H0), ms(H0 + 3) - 1, true);
     await viaBlocks(blockStream(query(ms(H0 + 2), ms(H0 + 3) - 1), table, { cache, lookahead: 0 }));
     expect(table.reads).toBe(1); // H0 + 2 is cached
@@ -273,7 +274,7 @@ describe('blockStream', () => {
 
   it('ends its claim on the cache when the scan stops early', async () => {
     const table = new FakeTable(rows);
-    const cache = new BucketCache({ budgetBytes: 1e6 });
+    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     const stream = () => blockStream(query(ms(H0), ms(H0 + 3) - 1), table, { cache, lookahead: 2 });
     await viaBlocks(stream());
     const out = await scanHistory(stream(), {
@@ -348,7 +349,7 @@ describe('scanHistory over hour blocks', () => {
           };
           const stream = blockStream(q, table, {
             lookahead: 1,
-            cache: new BucketCache({ budgetBytes: 1e6 }),
+            cache: new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() }),
           });
           const viaHours = await scanHistory(stream, req);
           const inRange = rows.filter((r) => r.timestamp <= q.range.toMs);

@@ -1,10 +1,19 @@
 import { ENCODED_BYTES } from '../core/embeddingCodec';
-import { Int8DotKernel } from '../core/int8Dot';
 import type { RecordBlock } from '../core/scan';
+
+/** Memory the scoring kernel scores in place (core/int8Dot.ts `Int8DotKernel` is one). */
+export interface CodeMemory {
+  /** A view of `bytes` of that memory, or undefined when it is full. */
+  alloc(bytes: number): Uint8Array | undefined;
+  owns(view: Uint8Array): boolean;
+  release(view: Uint8Array): void;
+}
 
 export interface BucketCacheOptions {
   /** Bytes of records and codes kept; least recently used hours go first. */
   budgetBytes: number;
+  /** Where cached codes are kept: the kernel's memory, so they are scored without a copy. */
+  memory: CodeMemory;
 }
 
 interface Entry {
@@ -110,7 +119,7 @@ export class BucketCache {
       this.entries.delete(k);
       this.retire(e);
     }
-    this.entries.set(key, { block: inKernel(block), version, bytes });
+    this.entries.set(key, { block: inMemory(this.opts.memory, block), version, bytes });
     this.used += bytes;
     return block;
   }
@@ -130,7 +139,7 @@ export class BucketCache {
 
   private retire(e: Entry): void {
     this.used -= e.bytes;
-    if (!Int8DotKernel.instance().owns(e.block.codes)) return;
+    if (!this.opts.memory.owns(e.block.codes)) return;
     this.retired.push({ codes: e.block.codes, epoch: this.epoch++ });
     this.reclaim();
   }
@@ -139,18 +148,17 @@ export class BucketCache {
   private reclaim(): void {
     let oldest = Infinity;
     for (const at of this.claims.keys()) oldest = Math.min(oldest, at);
-    const kernel = Int8DotKernel.instance();
     this.retired = this.retired.filter((r) => {
       if (r.epoch >= oldest) return true;
-      kernel.release(r.codes);
+      this.opts.memory.release(r.codes);
       return false;
     });
   }
 }
 
 /** A copy of the block with its codes in kernel memory (the block itself when that memory is full). */
-function inKernel(block: RecordBlock): RecordBlock {
-  const codes = Int8DotKernel.instance().alloc(block.codes.byteLength);
+function inMemory(memory: CodeMemory, block: RecordBlock): RecordBlock {
+  const codes = memory.alloc(block.codes.byteLength);
   if (!codes) return block;
   codes.set(block.codes);
   const records = block.records.map((r, i) => ({
