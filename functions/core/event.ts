@@ -1,4 +1,4 @@
-import type { FaceAttributes } from '../face/types';
+import type { FaceAttributes } from './face';
 import { ContractError, invalidArgument } from './errors';
 import { IMAGE_KEYS, parseImageSource, requireObject, type ImageSource } from './contract';
 import { IngestEvent, issuesOf, MAX_BATCH_EVENTS, RULES, USER_TYPES } from './requestSchemas';

@@ -1,4 +1,4 @@
-import type { QueryFace } from '../face/types';
+import type { QueryFace } from './face';
 
 /** `query_face` of a response (search and detect): the face that was (or would be) searched. */
 export interface QueryFaceJson {

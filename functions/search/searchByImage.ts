@@ -9,7 +9,8 @@ import { capResponse } from '../core/responseCap';
 import { type ScanOutcome, scanHistory } from '../core/scan';
 import { compareScore, cosineForScore } from '../core/score';
 import { endOfCall, remainingRange } from '../core/timeWindow';
-import type { FaceEngine, QueryFace } from '../face/types';
+import type { FaceEngine, QueryFace } from '../core/face';
+import { assertPassesGate } from '../core/qualityGate';
 import { readImageSource } from '../store/imageSource';
 import type { Services } from '../store/services';
 
@@ -96,6 +97,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
           const bytes = await imageBytes;
           const t = performance.now();
           const f = await deps.engine().analyzeQuery(bytes, q.fiqaLevel);
+          assertPassesGate(f.quality, q.fiqaLevel);
           faceMs = performance.now() - t;
           return f;
         })(),

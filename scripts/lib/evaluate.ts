@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeEmbedding, encodeEmbedding } from '../../functions/core/embeddingCodec';
 import { compareScore, cosineForScore } from '../../functions/core/score';
-import type { FaceEngine } from '../../functions/face/types';
+import type { FaceEngine } from '../../functions/core/face';
 import { embedAll, listLabelled } from './faceSet';
 import { dot, pairScores, ratesAt, rocCurve, sortedDesc, tarAtFar, type RocPoint } from './metrics';
 

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { iou } from '../../../functions/face/detect';
-import { DEFAULT_ENGINE, OnnxFaceEngine, neighbourhood } from '../../../functions/face/engine';
+import { neighbourhood } from '../../../functions/face/cropGeometry';
+import { DEFAULT_ENGINE, OnnxFaceEngine } from '../../../functions/face/engine';
 import {
   decodeWhole,
   decodeWindow,
@@ -15,7 +16,7 @@ import {
   resizeOnto,
 } from '../../../functions/face/image';
 import { ModelSessions } from '../../../functions/face/sessions';
-import type { Box } from '../../../functions/face/types';
+import type { Box } from '../../../functions/core/face';
 import { config } from '../../../functions/shared/config';
 
 const PHOTOS = join(__dirname, '../../../build/fixtures/photos');
