@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../functions/store/keys';
 import type { Settings } from './settings';
 
 /**
@@ -22,9 +23,9 @@ const FUNCTIONS = ['Search', 'Detect', 'Ingest', 'IngestS3', 'Images'];
 const OBJECT_PATTERNS: Record<string, string[]> = {
   Search: [objects('')],
   Detect: [objects('')],
-  Ingest: [objects(''), objects('images/')],
-  IngestS3: [objects(''), objects('images/'), objects('incoming/')],
-  Images: [objects('images/')],
+  Ingest: [objects(''), objects(IMAGE_PREFIX)],
+  IngestS3: [objects(''), objects(IMAGE_PREFIX), objects(UPLOAD_PREFIX)],
+  Images: [objects(IMAGE_PREFIX)],
 };
 
 export function acknowledgements(settings: Settings): Acknowledgement[] {
@@ -102,7 +103,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       },
       {
         path: 'Reconcile/Role/DefaultPolicy/Resource',
-        rules: [objects('images/')],
+        rules: [objects(IMAGE_PREFIX)],
         reason:
           'Reconcile reads (HeadObject) and deletes orphan images: object actions need an object ARN pattern, ' +
           'limited to the images/ prefix; its listing is limited to that prefix by condition.',

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { parseDetectRequest } from '../core/detectRequest';
 import { ContractError } from '../core/errors';
 import { type QueryFaceJson, toQueryFaceJson } from '../core/queryFace';
+import { round } from '../core/round';
 import type { Box, FaceEngine, FiqaLevel } from '../core/face';
 import { failedCheck } from '../core/qualityGate';
 import type { Config } from '../shared/config';
@@ -29,7 +30,6 @@ export interface DetectResponse {
 }
 
 const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
  * POST /sophon/v2/face/detect: the query analysis of a search and nothing else (no search slot, no

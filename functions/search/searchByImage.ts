@@ -11,6 +11,7 @@ import { compareScore, cosineForScore } from '../core/score';
 import { endOfCall, remainingRange } from '../core/timeWindow';
 import type { FaceEngine, QueryFace } from '../core/face';
 import { assertPassesGate } from '../core/qualityGate';
+import { round } from '../core/round';
 import { readImageSource } from '../store/imageSource';
 import type { Services } from '../store/services';
 
@@ -41,7 +42,6 @@ export interface SearchResponse {
   query_face: QueryFaceJson;
 }
 
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 /** Kept between the budget and the platform's own end: the answer still has to be built and sent. */
 const PLATFORM_MARGIN_MS = 2_000;
 

@@ -18,6 +18,14 @@ import { BUCKET_MS, hourLabel, hourOf, sortKey } from '../core/timeWindow';
 export const POINTER_SK = 'EVENT';
 export const LEASE_PK = 'LEASE#search';
 
+/**
+ * Bucket layout (IMAGE_BUCKET): `incoming/<file>` uploads that trigger ingest (S3 notifications filter on
+ * it; deleted once stored), `images/<imageId>` stored face crops and scene images. Infra grants and filters
+ * on these same constants.
+ */
+export const UPLOAD_PREFIX = 'incoming/';
+export const IMAGE_PREFIX = 'images/';
+
 /** FNV-1a: a stable, cheap spread of event ids over shards. */
 export function shardOf(eventId: string, shards: number): number {
   let h = 0x811c9dc5;

@@ -10,15 +10,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+// The bucket and table layout is the store's (keys.ts): grants and filters name the same prefixes and keys.
+import { IMAGE_PREFIX, LEASE_PK, UPLOAD_PREFIX } from '../../functions/store/keys';
 import type { Settings } from '../settings';
 import { REPO_ROOT, layerAssetDir } from './modelLayer';
-
-/** Prefix of uploads that trigger ingest (S3 notifications filter on it). */
-export const UPLOAD_PREFIX = 'incoming/';
-/** Partition key of the search-slot lease items (functions/store/keys.ts); the search role writes only these. */
-export const LEASE_PK = 'LEASE#search';
-/** Key prefix of stored face crops and scene images (functions/store/s3ImageStore.ts). */
-export const IMAGE_PREFIX = 'images/';
 
 /**
  * Sizing, from measurements on this code (docs/deploy.md, "Memory and timeout"). Lambda gives CPU in

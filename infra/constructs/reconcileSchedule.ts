@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Settings } from '../settings';
-import { IMAGE_PREFIX } from './faceFunctions';
+import { IMAGE_PREFIX } from '../../functions/store/keys';
 import { REPO_ROOT } from './modelLayer';
 
 export interface ReconcileScheduleProps {

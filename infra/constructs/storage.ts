@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { UPLOAD_PREFIX } from '../../functions/store/keys';
 
 export interface StorageProps {
   /** Days an event (and its images) is kept; DynamoDB TTL and the S3 lifecycle both enforce it. */
@@ -55,7 +56,7 @@ export class Storage extends Construct {
         // Images live exactly as long as the events that point at them.
         { id: 'retention', expiration: Duration.days(props.retentionDays) },
         // An upload that ingest never processed is not worth keeping past a day.
-        { id: 'incoming', prefix: 'incoming/', expiration: Duration.days(1) },
+        { id: 'incoming', prefix: UPLOAD_PREFIX, expiration: Duration.days(1) },
         { id: 'multipart', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: props.local ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
