@@ -95,7 +95,7 @@ export function parseIngestEvent(
         media_device_ip: text(device.media_device_ip, ''),
         media_device_type: text(device.media_device_type, ''),
       },
-      attributes: (body.recognize_face_attr ?? {}) as Partial<FaceAttributes>,
+      attributes: body.recognize_face_attr ?? {},
     };
   });
 }

@@ -42,7 +42,7 @@ export class HourItems {
         for (const item of r.Responses?.[this.opts.table] ?? []) {
           out.set(hourFromDirectorySk(item.sk.S ?? ''), item.v?.N ?? '0');
         }
-        keys = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
+        keys = r.UnprocessedKeys?.[this.opts.table]?.Keys ?? [];
       }
     }
     return out;

@@ -123,7 +123,7 @@ export function decodeSegment(bytes: Uint8Array): { header: SegmentHeader; block
     throw new SegmentDamagedError('event ids are not UTF-8');
   }
   if (ids.length !== n) throw new SegmentDamagedError(`${ids.length} event ids for ${n} records`);
-  const records: HistoryRecord[] = new Array(n);
+  const records = new Array<HistoryRecord>(n);
   for (let i = 0; i < n; i++) {
     const d = view.getUint32(devAt + i * 4, true);
     if (d >= header.devices.length) throw new SegmentDamagedError(`record ${i}: device index out of range`);
@@ -152,7 +152,9 @@ function parse(bytes: Uint8Array): { header: SegmentHeader; view: DataView; code
   if (PREFIX_BYTES + headerBytes > end) throw new SegmentDamagedError('header length');
   let header: SegmentHeader;
   try {
-    header = JSON.parse(fromUtf8.decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)));
+    header = JSON.parse(
+      fromUtf8.decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)),
+    ) as SegmentHeader;
   } catch {
     throw new SegmentDamagedError('header');
   }
