@@ -1,17 +1,74 @@
 // @ts-check
+import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Every file of the code base that TypeScript checks; type-aware rules read its types. */
+const TS = ['functions/**/*.ts', 'infra/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts', 'layers/**/*.ts'];
+/** Production code: the whole of the type-checked recommended set. */
+const PRODUCTION = ['functions/**/*.ts', 'infra/**/*.ts'];
+/**
+ * Files other engineers are rewriting while the type-checked rules come in (the history read path and
+ * hour cache, the store's read path, erasure and reconcile moving out of store/): there the type-checked
+ * rules warn, so their branches merge green. Each moves to 'error' with its fixes (the warnings list
+ * what to fix).
+ */
+const IN_FLIGHT = [
+  'functions/history/**/*.ts',
+  'functions/store/dynamoEventStore.ts',
+  'functions/store/eraseEvent.ts',
+  'functions/store/reconcile.ts',
+];
+/** The promise rules catch real bugs (an unawaited write, an async callback whose rejection nobody sees). */
+const PROMISE_RULES = {
+  '@typescript-eslint/no-floating-promises': 'error',
+  '@typescript-eslint/no-misused-promises': 'error',
+  '@typescript-eslint/await-thenable': 'error',
+};
+
+const typeChecked = tseslint.configs.recommendedTypeCheckedOnly.map((c) => ({ ...c, files: PRODUCTION }));
+/** The rules the type-checked set turns on (it also turns some core rules off: those stay off). */
+const typeCheckedRules = Object.entries(Object.assign({}, ...typeChecked.map((c) => c.rules ?? {})))
+  .filter(([, level]) => level !== 'off')
+  .map(([rule]) => rule);
+
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'cdk.out/', 'dist/', 'coverage/', '**/*.mjs', '**/*.js'] },
-  ...tseslint.configs.recommended,
+  { ignores: ['node_modules/', 'build/', 'cdk.out/', 'dist/', 'coverage/', '**/*.mjs', 'layers/**/*.js'] },
+  { files: TS, extends: [...tseslint.configs.recommended] },
   {
+    files: TS,
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
+      ...PROMISE_RULES,
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['error'] }],
     },
   },
+  ...typeChecked,
+  {
+    files: IN_FLIGHT,
+    rules: Object.fromEntries(typeCheckedRules.map((rule) => [rule, 'warn'])),
+  },
   {
     files: ['scripts/**', 'test/**', 'infra/**', 'functions/local/**'],
     rules: { 'no-console': 'off' },
+  },
+  // The console (web/public): plain browser modules, no build step.
+  {
+    files: ['web/public/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+    rules: {
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // The console's files are being rewritten on another branch: this rule (new in ESLint 10's
+      // recommended set; it finds dead stores, not wrong behaviour) warns until that branch lands.
+      'no-useless-assignment': 'warn',
+    },
+  },
+  // Jest configs and test shims: CommonJS under Node.
+  {
+    files: ['*.js', 'test/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.jest } },
   },
 );

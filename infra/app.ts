@@ -10,10 +10,14 @@ import { readSettings } from './settings';
  */
 export function buildApp(app: App = new App()): { app: App; stack: FaceSearchStack } {
   const settings = readSettings((k) => app.node.tryGetContext(k));
-  const stack = new FaceSearchStack(app, app.node.tryGetContext('stackName') ?? 'SophonFaceSearch', {
-    settings,
-    description: 'Sophon face search by image (API Gateway, Lambda, DynamoDB, S3)',
-  });
+  const stack = new FaceSearchStack(
+    app,
+    (app.node.tryGetContext('stackName') as string | undefined) ?? 'SophonFaceSearch',
+    {
+      settings,
+      description: 'Sophon face search by image (API Gateway, Lambda, DynamoDB, S3)',
+    },
+  );
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
 }

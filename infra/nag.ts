@@ -1,5 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { ERASURE_PREFIX } from '../functions/store/erasureLog';
+import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../functions/store/keys';
 import type { Settings } from './settings';
 
 /**
@@ -22,9 +24,9 @@ const FUNCTIONS = ['Search', 'Detect', 'Ingest', 'IngestS3', 'Images'];
 const OBJECT_PATTERNS: Record<string, string[]> = {
   Search: [objects('')],
   Detect: [objects('')],
-  Ingest: [objects('images/'), objects('incoming/')],
-  IngestS3: [objects('images/'), objects('incoming/')],
-  Images: [objects('images/'), objects('erasures/')],
+  Ingest: [objects(IMAGE_PREFIX), objects(UPLOAD_PREFIX)],
+  IngestS3: [objects(IMAGE_PREFIX), objects(UPLOAD_PREFIX)],
+  Images: [objects(IMAGE_PREFIX), objects(ERASURE_PREFIX)],
 };
 /** Only these read face_image_path from anywhere in the bucket or an allow-listed bucket. */
 const QUERY_READERS = ['Search', 'Detect'];
@@ -100,7 +102,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
   if (settings.profile === 'aws') {
     list.push({
       path: 'Storage/Uploader/DefaultPolicy/Resource',
-      rules: [objects('incoming/')],
+      rules: [objects(UPLOAD_PREFIX)],
       reason:
         'Cameras upload photos under incoming/ with any file name: an object ARN pattern of that prefix, ' +
         'PutObject only; the bucket policy denies this role every other key and every read.',
@@ -116,7 +118,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       },
       {
         path: 'Reconcile/Role/DefaultPolicy/Resource',
-        rules: [objects('images/')],
+        rules: [objects(IMAGE_PREFIX)],
         reason:
           'Reconcile reads (HeadObject) and deletes orphan images: object actions need an object ARN pattern, ' +
           'limited to the images/ prefix; its listing is limited to that prefix by condition.',

@@ -1,4 +1,4 @@
-import type { FiqaLevel } from '../face/types';
+import type { FiqaLevel } from './face';
 import { ContractError, invalidArgument } from './errors';
 import { issuesOf, RULES, SearchRequest } from './requestSchemas';
 import { parseTime, toNumber } from './timeWindow';

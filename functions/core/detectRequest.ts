@@ -1,4 +1,4 @@
-import type { FiqaLevel } from '../face/types';
+import type { FiqaLevel } from './face';
 import { IMAGE_KEYS, type ImageSource, parseFiqaLevel, parseImageSource, requireObject } from './contract';
 import { DetectRequest, issuesOf } from './requestSchemas';
 

@@ -1,4 +1,4 @@
-import type { FaceAttributes } from '../face/types';
+import type { FaceAttributes } from './face';
 import { ContractError, invalidArgument } from './errors';
 import { IMAGE_KEYS, parseImageSource, requireObject, type ImageSource } from './contract';
 import { IngestEvent, issuesOf, MAX_BATCH_EVENTS, RULES, USER_TYPES } from './requestSchemas';
@@ -95,7 +95,7 @@ export function parseIngestEvent(
         media_device_ip: text(device.media_device_ip, ''),
         media_device_type: text(device.media_device_type, ''),
       },
-      attributes: (body.recognize_face_attr ?? {}) as Partial<FaceAttributes>,
+      attributes: body.recognize_face_attr ?? {},
     };
   });
 }

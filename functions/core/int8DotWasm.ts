@@ -88,7 +88,7 @@ const section = (id: number, body: number[]) => [id, ...vec(body)];
 function scoreBody(): number[] {
   const [q, row, n, out, qScale] = [0, 1, 2, 3, 4];
   const [acc0, acc1, code] = [5, 6, 7];
-  const zero = v(0x0c, ...new Array(16).fill(0));
+  const zero = v(0x0c, ...new Array<number>(16).fill(0));
   const body: number[] = [];
   body.push(...get(n), op.i32Eqz, op.brIf, 0); // nothing to do
   body.push(op.loop, 0x40, ...zero, ...set(acc0), ...zero, ...set(acc1));

@@ -1,4 +1,5 @@
-import type { QueryFace } from '../face/types';
+import type { QueryFace } from './face';
+import { round } from './round';
 
 /** `query_face` of a response (search and detect): the face that was (or would be) searched. */
 export interface QueryFaceJson {
@@ -6,8 +7,6 @@ export interface QueryFaceJson {
   det_score: number;
   quality: Record<string, number>;
 }
-
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
  * The engine's query face in the API's words, rounded: pixel boxes to 0.1 px, angles to 0.1°.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FIQA_LEVELS } from '../face/types';
+import { FIQA_LEVELS } from './face';
 import { ContractError } from './errors';
 import { ATTRIBUTE_CAPS, FIELD_CAPS, textRule } from './eventFields';
 import { MAX_TIMESTAMP_MS, toNumber } from './timeWindow';

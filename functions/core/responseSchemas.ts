@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FIQA_LEVELS } from '../face/types';
+import { FIQA_LEVELS } from './face';
 import { ERROR_STATUS } from './errors';
 import { FIELD_CAPS } from './eventFields';
 import { USER_TYPES } from './requestSchemas';

@@ -2,7 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { parseDetectRequest } from '../core/detectRequest';
 import { ContractError } from '../core/errors';
 import { type QueryFaceJson, toQueryFaceJson } from '../core/queryFace';
-import type { Box, FaceEngine, FiqaLevel, QueryFace } from '../face/types';
+import { round } from '../core/round';
+import type { Box, FaceEngine, FiqaLevel } from '../core/face';
+import { failedCheck } from '../core/qualityGate';
 import type { Config } from '../shared/config';
 import { readImageSource } from '../store/imageSource';
 import type { ImageStore } from '../store/types';
@@ -28,7 +30,6 @@ export interface DetectResponse {
 }
 
 const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
  * POST /sophon/v2/face/detect: the query analysis of a search and nothing else (no search slot, no
@@ -51,17 +52,9 @@ export async function detectFace(body: unknown, deps: DetectDeps): Promise<Detec
     c.MAX_IMAGE_BYTES,
   );
   const engine = deps.engine();
-  // The gate is search's own (the engine's). A face that fails it is analysed again without the gate,
-  // only for its box and size: the angles are then not measured, and the reason names the failed check.
-  let face: QueryFace;
-  let reason: string | undefined;
-  try {
-    face = await engine.analyzeQuery(bytes, q.fiqaLevel);
-  } catch (err) {
-    if (!(err instanceof ContractError) || err.code !== 'LOW_QUALITY_ERROR') throw err;
-    reason = err.message;
-    face = await engine.analyzeQuery(bytes, 'no');
-  }
+  // The gate is search's own; a face that fails it is an answer here, with the reason naming the failed check.
+  const face = await engine.analyzeQuery(bytes, q.fiqaLevel);
+  const reason = failedCheck(face.quality, q.fiqaLevel) ?? undefined;
   const { faces } = await engine.detectAll(bytes);
   return {
     faces: [...faces]

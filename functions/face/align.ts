@@ -1,4 +1,4 @@
-import type { Point } from './types';
+import type { Point } from '../core/face';
 import type { RgbImage } from './image';
 
 /** The standard 5-point template of a 112×112 aligned face (eyes, nose tip, mouth corners). */

@@ -1,4 +1,4 @@
-import type { AgeBand } from './types';
+import type { AgeBand } from '../core/face';
 
 /** Output names of the SSR-Net style age and gender models, in the order the merge expects. */
 export const SSR_OUTPUTS = [

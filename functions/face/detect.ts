@@ -1,4 +1,4 @@
-import type { Box, DetectedFace } from './types';
+import type { Box, DetectedFace } from '../core/face';
 
 /** UltraFace RFB-320 input size. */
 export const DETECT_WIDTH = 320;

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { ContractError } from '../core/errors';
+import type { Region } from './cropGeometry';
 
 /** Interleaved 8-bit RGB pixels. */
 export interface RgbImage {
@@ -15,8 +16,6 @@ export interface ImageWindow extends RgbImage {
   fullWidth: number;
   fullHeight: number;
 }
-
-type Region = { left: number; top: number; width: number; height: number };
 
 /** A photo whose header has been checked; pixels are decoded on demand, only where they are needed. */
 export interface OpenedPhoto {

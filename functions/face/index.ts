@@ -1,9 +1,9 @@
 import { config } from '../shared/config';
 import { DEFAULT_ENGINE, OnnxFaceEngine } from './engine';
 import { ModelSessions } from './sessions';
-import type { FaceEngine } from './types';
+import type { FaceEngine } from '../core/face';
 
-export type * from './types';
+export type * from '../core/face';
 
 let engine: FaceEngine | undefined;
 

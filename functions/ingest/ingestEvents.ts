@@ -3,7 +3,7 @@ import { isContractError } from '../core/errors';
 import { type EventDoc, type IngestRequest, parseIngestBody } from '../core/event';
 import { encodeEmbedding } from '../core/embeddingCodec';
 import { expiresAtSeconds, imageRetentionDays, refuseFutureTime } from '../core/retention';
-import type { FaceEngine } from '../face/types';
+import type { FaceEngine } from '../core/face';
 import { logger } from '../shared/logger';
 import { readImageSource } from '../store/imageSource';
 import type { Services } from '../store/services';

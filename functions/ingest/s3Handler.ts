@@ -71,10 +71,12 @@ export function createS3IngestHandler(deps: () => IngestDeps & { s3: S3Client })
         continue;
       }
       if (bucket !== c.IMAGE_BUCKET || !key.startsWith(c.UPLOAD_PREFIX)) continue;
-      const obj = await d.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((err) => {
-        if (err?.name === 'NoSuchKey') return undefined; // already ingested and removed
-        throw err;
-      });
+      const obj = await d.s3
+        .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+        .catch((err: unknown) => {
+          if (err instanceof Error && err.name === 'NoSuchKey') return undefined; // already ingested and removed
+          throw err;
+        });
       if (!obj) continue;
       if ((obj.ContentLength ?? 0) > c.MAX_IMAGE_BYTES) {
         logger.warn({ size: obj.ContentLength }, 'upload too large, left in place');

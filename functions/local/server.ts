@@ -207,7 +207,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     keepAliveTimeout: c.LOCAL_KEEP_ALIVE_TIMEOUT_MS,
     connectionsCheckingInterval: Math.max(50, Math.floor(headersTimeout / 10)),
   };
-  const server = createServer(timeouts, async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
       // The API wants the key, as the stack's API-key option does; the console's files do not.
@@ -292,7 +292,9 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
           jsonError('INTERNAL_ERROR', DEFAULT_MESSAGES.INTERNAL_ERROR),
         );
     }
-  });
+  };
+  // Detached on purpose: `handle` answers every failure itself (its catch), so nothing is left to reject.
+  const server = createServer(timeouts, (req, res) => void handle(req, res));
   server.maxConnections = c.LOCAL_MAX_CONNECTIONS;
   // Requests Node cannot parse (request line and headers over 16 KB, broken HTTP) get an error body too.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -381,8 +383,9 @@ async function main(): Promise<void> {
     await server.close();
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // Detached: the process exits at the end of stop; a failed close has no one left to report to.
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 if (require.main === module) {

@@ -3,7 +3,8 @@ import { decodeEmbedding } from '../core/embeddingCodec';
 import { ContractError, isContractError } from '../core/errors';
 import { cosineShift } from '../core/score';
 import { meanTemplate } from '../core/template';
-import type { FaceEngine, FiqaLevel, QueryFace } from '../face/types';
+import type { FaceEngine, FiqaLevel, QueryFace } from '../core/face';
+import { assertPassesGate } from '../core/qualityGate';
 import type { ImagePathPolicy } from '../core/imagePath';
 import { readImageSource } from '../store/imageSource';
 import type { Services } from '../store/services';
@@ -57,7 +58,9 @@ export async function embedQuery(
   // One after another: the engine already uses the process's cores for each photo.
   for (const [i, bytes] of input.photos.entries()) {
     try {
-      faces.push(await engine.analyzeQuery(bytes, fiqaLevel));
+      const face = await engine.analyzeQuery(bytes, fiqaLevel);
+      assertPassesGate(face.quality, fiqaLevel);
+      faces.push(face);
     } catch (err) {
       if (!input.listed || !isContractError(err)) throw err;
       throw new ContractError(err.code, `face_images_base64[${i}]: ${err.message}`);

@@ -9,7 +9,8 @@ import { capResponse } from '../core/responseCap';
 import { type ScanOutcome, scanHistory } from '../core/scan';
 import { compareScore, cosineForScore } from '../core/score';
 import { endOfCall, remainingRange } from '../core/timeWindow';
-import type { FaceEngine } from '../face/types';
+import type { FaceEngine } from '../core/face';
+import { round } from '../core/round';
 import type { Services } from '../store/services';
 import { embedQuery, type QueryEmbedding, readQueryInput } from './queryEmbedding';
 
@@ -43,7 +44,6 @@ export interface SearchResponse {
   query_faces?: QueryFaceJson[];
 }
 
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 /** Kept between the budget and the platform's own end: the answer still has to be built and sent. */
 const PLATFORM_MARGIN_MS = 2_000;
 
@@ -123,7 +123,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
           JSON.parse(m.record.doc) as EventDoc,
           m.record.eventId,
           round(compareScore(m.cosine, face.cosineShift), 4),
-        ) as Record<string, unknown>,
+        ),
       }));
       const capped = capResponse(events, c.MAX_RESPONSE_BYTES);
       const end = endOfCall(
@@ -153,9 +153,11 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
 
 /** The promise's outcome, or the signal's abort, whichever comes first (the engine cannot be stopped). */
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  // Every abort here carries an AbortError (a DOMException, an Error): the platform's end or a disconnect.
+  const reason = () => signal.reason as Error;
+  if (signal.aborted) return Promise.reject(reason());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(reason());
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

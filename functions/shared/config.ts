@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { UPLOAD_PREFIX } from '../store/keys';
 
 /**
  * All configuration, parsed and validated once from the environment. Nothing else reads process.env.
@@ -90,7 +91,7 @@ const schema = z.object({
   COMPACTION_BUDGET_SECONDS: z.coerce.number().int().min(1).max(900).default(180),
 
   /** S3-triggered ingest: photos dropped under this prefix of IMAGE_BUCKET become events. */
-  UPLOAD_PREFIX: z.string().default('incoming/'),
+  UPLOAD_PREFIX: z.string().default(UPLOAD_PREFIX),
   /** The search console's static files, served by the local server at `/`. */
   WEB_DIR: z.string().default(join(REPO_ROOT, 'web/public')),
   /** Browser origins allowed to read API answers (the console's CloudFront origin); none: no CORS header. */

@@ -18,6 +18,17 @@ import { BUCKET_MS, hourLabel, hourOf, sortKey } from '../core/timeWindow';
  */
 export const POINTER_SK = 'EVENT';
 export const LEASE_PK = 'LEASE#search';
+/** Partition-key prefixes of event records and of event pointers (IAM conditions name them with `*`). */
+export const EVENT_PK_PREFIX = 'EV#';
+export const POINTER_PK_PREFIX = 'EVENT#';
+
+/**
+ * Bucket layout (IMAGE_BUCKET): `incoming/<file>` uploads that trigger ingest (S3 notifications filter on
+ * it; deleted once stored), `images/<imageId>` stored face crops and scene images. Infra grants and filters
+ * on these same constants.
+ */
+export const UPLOAD_PREFIX = 'incoming/';
+export const IMAGE_PREFIX = 'images/';
 
 /** FNV-1a: a stable, cheap spread of event ids over shards. */
 export function shardOf(eventId: string, shards: number): number {
@@ -30,7 +41,7 @@ export function shardOf(eventId: string, shards: number): number {
 }
 
 export function eventPk(hour: number, shard: number): string {
-  return `EV#${hourLabel(hour)}#${shard}`;
+  return `${EVENT_PK_PREFIX}${hourLabel(hour)}#${shard}`;
 }
 
 export function eventKey(timestampMs: number, eventId: string, shards: number): { pk: string; sk: string } {
@@ -75,7 +86,7 @@ export function intentKey(eventId: string): { pk: string; sk: string } {
 }
 
 export function pointerPk(eventId: string): string {
-  return `EVENT#${eventId}`;
+  return `${POINTER_PK_PREFIX}${eventId}`;
 }
 
 /** Sort-key bounds selecting every event in [fromMs, toMs] (inclusive ms). */

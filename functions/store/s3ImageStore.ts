@@ -8,10 +8,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { RETENTION_TAG } from '../core/retention';
 import { StorageUnavailableError } from './errors';
+import { IMAGE_PREFIX } from './keys';
 import type { ImageStore, ListedImage, StoredImage } from './types';
-
-/** Stored images live under this prefix: `images/<imageId>`. */
-export const IMAGE_PREFIX = 'images/';
 
 /** User metadata (x-amz-meta-event-ts): the event's time in ms, the key of its record with the id. */
 const EVENT_TS = 'event-ts';

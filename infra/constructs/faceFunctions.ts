@@ -11,17 +11,23 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+// The bucket and table layout is the store's (keys.ts): grants and filters name the same prefixes and keys.
+import {
+  EVENT_PK_PREFIX,
+  IMAGE_PREFIX,
+  LEASE_PK,
+  POINTER_PK_PREFIX,
+  UPLOAD_PREFIX,
+} from '../../functions/store/keys';
 import type { Settings } from '../settings';
 import { REPO_ROOT, layerAssetDir } from './modelLayer';
-
 import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
-import { IMAGE_PREFIX, UPLOAD_PREFIX } from './storage';
 
-export { IMAGE_PREFIX, UPLOAD_PREFIX };
-/** Partition key of the search-slot lease items (functions/store/keys.ts); the search role writes only these. */
-export const LEASE_PK = 'LEASE#search';
-/** Partition keys of event records and of event pointers (functions/store/keys.ts). */
-const EVENT_KEYS = ['EV#*', 'EVENT#*'];
+// Still importable from here for the constructs that did (reconcileSchedule.ts); keys.ts defines it.
+export { IMAGE_PREFIX };
+
+/** Partition keys of event records and of event pointers. */
+const EVENT_KEYS = [`${EVENT_PK_PREFIX}*`, `${POINTER_PK_PREFIX}*`];
 
 /**
  * Sizing, from measurements on this code (docs/deploy.md, "Memory and timeout"). Lambda gives CPU in
@@ -93,7 +99,7 @@ export class FaceFunctions extends Construct {
 
     // Each grant is exactly what functions/store calls for that function (see docs/deploy.md).
     // search: queries hour buckets, reads the query photo; writes only its lease items.
-    this.allowOnKeys(this.search, ['dynamodb:Query'], table.tableArn, ['EV#*']);
+    this.allowOnKeys(this.search, ['dynamodb:Query'], table.tableArn, [`${EVENT_PK_PREFIX}*`]);
     this.search.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
@@ -103,7 +109,7 @@ export class FaceFunctions extends Construct {
     );
     // Cached hour buckets are validated by their write versions (HV#...) and a match's event JSON is
     // fetched by key (EV#...): batch reads bound to those partitions (docs/speed.md).
-    this.allowOnKeys(this.search, ['dynamodb:BatchGetItem'], table.tableArn, ['EV#*']);
+    this.allowOnKeys(this.search, ['dynamodb:BatchGetItem'], table.tableArn, [`${EVENT_PK_PREFIX}*`]);
     // face_image_path may name any key of the image bucket or an allow-listed bucket.
     const readable = [images.arnForObjects('*'), ...this.allowedBucketObjects()];
     this.allow(this.search, ['s3:GetObject'], readable);

@@ -6,10 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RETENTION_TAG, retentionTagValues } from '../../functions/core/retention';
 import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
-
-/** Prefixes of the image bucket (functions/store): stored images, uploads that trigger ingest. */
-export const IMAGE_PREFIX = 'images/';
-export const UPLOAD_PREFIX = 'incoming/';
+import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
 
 export interface StorageProps {
   /** Days an event (and its images) is kept; DynamoDB TTL and the S3 lifecycle both enforce it. */

@@ -1,5 +1,5 @@
 /** Part 1: query embedding latency per photo size, split by stage (the engine's own stage timings). */
-import type { FaceEngine, FiqaLevel, StageTimings } from '../../functions/face/types';
+import type { FaceEngine, FiqaLevel, StageTimings } from '../../functions/core/face';
 import type { QueryPhoto } from './photos';
 import { type Summary, summarize } from './stats';
 

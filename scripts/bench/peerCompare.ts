@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isContractError } from '../../functions/core/errors';
-import type { FaceEngine } from '../../functions/face/types';
+import type { FaceEngine } from '../../functions/core/face';
 import { type LabelledImage, listLabelled } from '../lib/faceSet';
 import { dot, pairScores, sortedDesc, tarAtFar } from '../lib/metrics';
 import type { HumanPeer } from './peer';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeEmbedding, encodeEmbedding } from '../../functions/core/embeddingCodec';
 import { compareScore, cosineForScore, cosineShift } from '../../functions/core/score';
 import { meanTemplate } from '../../functions/core/template';
-import type { FaceEngine } from '../../functions/face/types';
+import type { FaceEngine } from '../../functions/core/face';
 import { embedAll, listLabelled } from './faceSet';
 import { dot, pairScores, ratesAt, rocCurve, sortedDesc, tarAtFar, type RocPoint } from './metrics';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { dirname, join, relative } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { isContractError } from '../../functions/core/errors';
-import type { FaceEngine } from '../../functions/face/types';
+import type { FaceEngine } from '../../functions/core/face';
 
 export interface LabelledImage {
   path: string;

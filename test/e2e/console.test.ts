@@ -342,7 +342,7 @@ describe('search console', () => {
       await pressAndWait(page, 'Search');
       expect(await page.getByRole('alert').innerText()).toContain('Other searches are running right now.');
     } finally {
-      await Promise.all(held.map((l) => l?.release()));
+      await Promise.all(held.flatMap((l) => (l ? [l.release()] : [])));
     }
     await pressAndWait(page, 'Search');
     expect(await page.getByRole('alert').isVisible()).toBe(false);

@@ -3,7 +3,7 @@
  * the console's face box and quality verdict on upload, before any search.
  */
 import sharp from 'sharp';
-import type { Box } from '../../../functions/face/types';
+import type { Box } from '../../../functions/core/face';
 import { b64, faceCrop, facesOf, photo, post, type Reply, startTestServer } from './helpers';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;

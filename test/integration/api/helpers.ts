@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { getFaceEngine } from '../../../functions/face';
-import type { Box } from '../../../functions/face/types';
+import type { Box } from '../../../functions/core/face';
 import { type LocalServer, startLocalServer } from '../../../functions/local/server';
 import { createAwsClients } from '../../../functions/store/clients';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';

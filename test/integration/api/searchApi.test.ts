@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { cosineForScore } from '../../../functions/core/score';
 import { createAwsClients } from '../../../functions/store/clients';
 import { LEASE_PK } from '../../../functions/store/keys';
-import type { Box } from '../../../functions/face/types';
+import type { Box } from '../../../functions/core/face';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
 import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
 import { ATTRIBUTE_CAPS, FIELD_CAPS } from '../../../functions/core/eventFields';

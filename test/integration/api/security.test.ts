@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import type { Box } from '../../../functions/face/types';
+import type { Box } from '../../../functions/core/face';
 import { reapplyErasures } from '../../../functions/store/reapplyErasures';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
 

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DEFAULT_ENGINE, OnnxFaceEngine, neighbourhood } from '../../../functions/face/engine';
+import { neighbourhood } from '../../../functions/face/cropGeometry';
+import { DEFAULT_ENGINE, OnnxFaceEngine } from '../../../functions/face/engine';
 import {
   decodeWhole,
   decodeWindow,

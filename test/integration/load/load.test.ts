@@ -7,7 +7,7 @@
  */
 import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
-import type { Box } from '../../../functions/face/types';
+import type { Box } from '../../../functions/core/face';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from '../api/helpers';
 
 const CONNECTIONS = 8;

@@ -2,7 +2,7 @@ import { parseDetectRequest } from '../../../functions/core/detectRequest';
 import { ContractError } from '../../../functions/core/errors';
 import { toQueryFaceJson } from '../../../functions/core/queryFace';
 import { detectFace, type DetectDeps } from '../../../functions/detect/detectFace';
-import type { FaceEngine, QualityReport } from '../../../functions/face/types';
+import type { FaceEngine, QualityReport } from '../../../functions/core/face';
 
 const code = (fn: () => unknown) => {
   try {

@@ -6,7 +6,7 @@ import {
   similarityTransform,
   warpAffine,
 } from '../../../functions/face/align';
-import type { Point } from '../../../functions/face/types';
+import type { Point } from '../../../functions/core/face';
 
 describe('similarityTransform', () => {
   it('recovers a known rotation, scale and translation exactly', () => {

@@ -1,5 +1,5 @@
 import { facesFromOutputs, iou, largestFace, nms, detectorTensor } from '../../../functions/face/detect';
-import type { DetectedFace } from '../../../functions/face/types';
+import type { DetectedFace } from '../../../functions/core/face';
 
 describe('iou', () => {
   it('is 1 for the same box, 0 for disjoint boxes, and the overlap share otherwise', () => {

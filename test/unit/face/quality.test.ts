@@ -1,5 +1,6 @@
-import { failedCheck, insideShare, laplacianVariance, meanLuma } from '../../../functions/face/quality';
-import type { QualityReport } from '../../../functions/face/types';
+import { failedCheck } from '../../../functions/core/qualityGate';
+import { insideShare, laplacianVariance, meanLuma } from '../../../functions/face/quality';
+import type { QualityReport } from '../../../functions/core/face';
 
 const good: QualityReport = {
   faceSize: 200,

@@ -74,9 +74,9 @@ export interface EventFace extends QueryFace {
 
 export interface FaceEngine {
   /**
-   * Query path: decode, take the largest face, gate it on fiqaLevel, embed it. At 'no' the pose is not
-   * measured (the quality report's angles are NaN).
-   * Throws ContractError IMAGE_NOT_OPENED, NO_FACE_ERROR or LOW_QUALITY_ERROR (message: the failed check).
+   * Query path: decode, take the largest face, embed it and measure what the gate at fiqaLevel checks; at
+   * 'no' the pose is not measured (the quality report's angles are NaN). The gate itself is the caller's
+   * (core/qualityGate.ts). Throws ContractError IMAGE_NOT_OPENED or NO_FACE_ERROR.
    */
   analyzeQuery(image: Buffer, fiqaLevel: FiqaLevel): Promise<QueryFace>;
   /** Ingest path: as analyzeQuery with no gate, plus attributes and a face crop. `box` picks the face. */
