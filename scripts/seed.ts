@@ -15,6 +15,7 @@ import { createAwsClients } from '../functions/store/clients';
 import { DynamoEventStore } from '../functions/store/dynamoEventStore';
 import { randomUnit, syntheticEvent } from './seed/synthetic';
 import { findLocalServer, findServerFor, isLoopbackEndpoint, type LocalEndpoints } from './lib/localServer';
+import { displayName } from './lib/displayName';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 const DEMO_PHOTOS = resolve(__dirname, '../build/fixtures/photos');
@@ -44,7 +45,8 @@ function photosOf(folder: string): Planned[] {
     for (const f of readdirSync(dir).sort()) {
       if (!IMAGE_EXT.has(extname(f).toLowerCase())) continue;
       const file = join(dir, f);
-      out.push({ file, identity, key: relative(folder, file) });
+      // The folder is the person; the stored name is how people write it (Vladimir_Putin → Vladimir Putin).
+      out.push({ file, identity: displayName(identity), key: relative(folder, file) });
     }
   }
   return out;

@@ -75,6 +75,8 @@ export function summaryLine(r: BenchReport): Record<string, number | null> {
     peer_embed_1920_ms: v(p1920?.peer.median),
     warm_search_50k_ms: v(r.search?.warm.totalTimeMs.median),
     warm_search_50k_low_ms: v(r.search?.warmLow.totalTimeMs.median),
+    event_search_50k_ms: v(r.search?.warmEvent?.totalTimeMs.median),
+    event_search_50k_http_ms: v(r.search?.warmEvent?.httpMs.median),
     cold_search_50k_ms: v(r.search?.cold.totalTimeMs.median),
     warm_search_50k_http_ms: v(r.search?.warm.httpMs.median),
     warm_search_50k_scan_ms: v(r.search?.warm.scanMs.median),
@@ -142,6 +144,11 @@ export function markdown(r: BenchReport): string {
         : []),
       `| warm (hour buckets cached) | ${ms(s.warm.totalTimeMs)} | ${ms(s.warm.faceMs)} | ${ms(s.warm.scanMs)} | ${ms(s.warm.httpMs)} | ${s.warm.httpMs.runs} |`,
       `| warm, fiqa_level low (the default: pose model run) | ${ms(s.warmLow.totalTimeMs)} | ${ms(s.warmLow.faceMs)} | ${ms(s.warmLow.scanMs)} | ${ms(s.warmLow.httpMs)} | ${s.warmLow.httpMs.runs} |`,
+      ...(s.warmEvent
+        ? [
+            `| warm, from a stored event (event_id: the stored embedding, no photo, no model) | ${ms(s.warmEvent.totalTimeMs)} | ${ms(s.warmEvent.faceMs)} | ${ms(s.warmEvent.scanMs)} | ${ms(s.warmEvent.httpMs)} | ${s.warmEvent.httpMs.runs} |`,
+          ]
+        : []),
       '',
       'Cold and warm rows: fiqa_level `no`. The face engine runs beside the search slot and the first history reads, so face and scan need not add up to total_time.',
       '',

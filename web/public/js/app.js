@@ -10,15 +10,31 @@ import { wireApiKeyPanel } from './apiKeyPanel.js';
 import { ensureSignedIn } from './signIn.js';
 import { formatDuration, formatTime } from './format.js';
 import { explain } from './messages.js';
+import { downloadCsv, printReport } from './export.js';
+import { showStoredImage } from './images.js';
 import {
+  clearPhoto,
+  detectVerdict,
   showDetected,
+  showEventFace,
+  showListedVerdict,
   showPending,
   showPhoto,
+  showPhotoList,
   showPhotoProblem,
   showQueryFace,
   wirePhotoInput,
 } from './photo.js';
-import { appendResults, clearResults, wireSceneDialog } from './results.js';
+import {
+  appendResults,
+  clearResults,
+  deviceLabel,
+  identityLabel,
+  openResult,
+  shownEvents,
+  wireSceneDialog,
+} from './results.js';
+import { addToTimeline, resetTimeline, wireTimeline } from './timeline.js';
 import { readSearchParams, wireThreshold, wireWindowPresets } from './searchForm.js';
 
 // The cloud console: a person signs in first (Cognito's hosted page); elsewhere this returns at once.
@@ -32,14 +48,16 @@ const form = /** @type {HTMLFormElement} */ ($('search-form'));
  *   scanned: number | null, totalTime: number, stopped: boolean }} Session
  */
 const state = {
-  /** @type {{ dataUrl: string, name: string } | null} */ photo: null,
+  /** One photo, or 2 to 5 of one person. @type {{ dataUrl: string, name: string }[] | null} */ photos: null,
+  /** A stored event whose face is the query ("Search with this face"). @type {Record<string, any> | null} */
+  faceEvent: null,
   /** @type {Session | null} */ session: null,
   /** @type {AbortController | null} */ running: null,
   /** @type {number} */ runningSince: 0,
   /** @type {ReturnType<typeof setInterval> | undefined} */ ticker: undefined,
   detect: {
     /** @type {AbortController | null} */ running: null,
-    /** The last answer, for which photo and level. @type {{ photo: object, level: string, res: any } | null} */
+    /** The last answer, for which photos and level. @type {{ photos: object, level: string, res: any } | null} */
     result: null,
     /** The service has no detect endpoint (an older version): stop asking. */
     unavailable: false,
@@ -58,19 +76,29 @@ const keyPanel = wireApiKeyPanel({
 
 wireWindowPresets(form);
 wireThreshold(form);
-wireSceneDialog();
+wireSceneDialog({ onSearchFace: searchWithFace });
+wireTimeline({ onOpen: openResult });
 wirePhotoInput({
-  onPhoto(photo, problem) {
-    if (!photo) {
-      showError(new ApiError(problem ?? 'UNREADABLE_FILE'));
+  onPhotos(photos, problem, name) {
+    if (!photos) {
+      // The previous photo is no longer what the page searches: nothing is, until a good one comes.
+      dropPhotos();
+      showError(new ApiError(problem ?? 'UNREADABLE_FILE', name ? `${name}: cannot be opened` : ''));
       return;
     }
     hideError();
-    state.photo = photo;
-    showPhoto(photo.dataUrl, photo.name, pendingText());
+    state.photos = photos;
+    state.faceEvent = null;
+    $('search-button').disabled = false;
+    if (photos.length === 1) showPhoto(photos[0].dataUrl, photos[0].name, pendingText());
+    else showPhotoList(photos, pendingText());
     checkPhoto();
   },
 });
+$('csv-button').addEventListener('click', () => downloadCsv(shownEvents()));
+$('report-button').addEventListener('click', () =>
+  printReport(shownEvents(), reportSummary(), (img, id) => showStoredImage(img, id)),
+);
 $('fiqa').addEventListener('change', () => checkPhoto());
 
 form.addEventListener('submit', (e) => {
@@ -87,29 +115,94 @@ function pendingText() {
   return 'Checking the face…';
 }
 
+/** No photo to search: a file that could not be opened replaced it. Search is off until a good one. */
+function dropPhotos() {
+  state.detect.running?.abort();
+  state.detect.result = null;
+  state.photos = null;
+  state.faceEvent = null;
+  clearPhoto();
+  $('search-button').disabled = true;
+}
+
+/** "Search with this face": the query is a stored event's face (event_id), searched at once. */
+function searchWithFace(event) {
+  state.detect.running?.abort();
+  state.detect.result = null;
+  state.photos = null;
+  state.faceEvent = event;
+  $('search-button').disabled = false;
+  showEventFace(
+    event,
+    `${identityLabel(event)} at ${formatTime(eventMillisOf(event))}, ${deviceLabel(event.media_device_info)}`,
+  );
+  startSearch();
+}
+
+const eventMillisOf = (event) => Math.round(Number(event.timestamp) * 1000);
+
+/** Several photos: each checked on its own, each with its own verdict. */
+async function checkPhotoList(photos, level) {
+  const controller = new AbortController();
+  state.detect.running = controller;
+  await Promise.all(
+    photos.map(async (photo, i) => {
+      try {
+        const res = await detectFace(
+          { face_image_base64: photo.dataUrl, fiqa_level: level },
+          controller.signal,
+        );
+        if (state.photos !== photos) return;
+        showListedVerdict(i, detectVerdict({ ...res, fiqa_level: res.fiqa_level ?? level }));
+      } catch (err) {
+        if (state.photos !== photos) return;
+        const code = err instanceof ApiError ? err.code : 'INTERNAL_ERROR';
+        if (code === 'NO_FACE_ERROR') showListedVerdict(i, { kind: 'bad', text: 'no face found.' });
+        else if (code === 'IMAGE_NOT_OPENED')
+          showListedVerdict(i, { kind: 'bad', text: 'this file could not be opened as a photo.' });
+        else if (code === 'INVALID_ARGUMENTS')
+          showListedVerdict(i, { kind: 'bad', text: 'the photo is too large or damaged.' });
+        else {
+          if (NO_DETECT.includes(code)) state.detect.unavailable = true;
+          showListedVerdict(i, { kind: 'pending', text: 'the face will be checked when you search.' });
+        }
+      }
+    }),
+  );
+  if (state.detect.running === controller) state.detect.running = null;
+}
+
 /** Asks the service for the photo's face box and quality verdict at the chosen level, before any search. */
 async function checkPhoto() {
   state.detect.running?.abort();
   state.detect.result = null;
-  const photo = state.photo;
-  if (!photo) return;
+  const photos = state.photos;
+  if (!photos) return;
+  if (photos.length > 1) {
+    if (state.detect.unavailable || (apiKeyRequired && !apiKey())) return;
+    return checkPhotoList(photos, String(new FormData(form).get('fiqa') ?? 'low'));
+  }
+  const photo = photos[0];
   showPending(pendingText());
   if (state.detect.unavailable || (apiKeyRequired && !apiKey())) return;
   const level = String(new FormData(form).get('fiqa') ?? 'low');
   const controller = new AbortController();
   state.detect.running = controller;
-  const current = () => state.detect.running === controller && state.photo === photo;
+  const current = () => state.detect.running === controller && state.photos === photos;
   try {
     const res = await detectFace({ face_image_base64: photo.dataUrl, fiqa_level: level }, controller.signal);
     if (!current()) return;
-    state.detect.result = { photo, level, res };
+    state.detect.result = { photos, level, res };
     showDetected({ ...res, fiqa_level: res.fiqa_level ?? level });
   } catch (err) {
     if (!current()) return;
     const code = err instanceof ApiError ? err.code : 'INTERNAL_ERROR';
     if (code === 'NO_FACE_ERROR') showPhotoProblem('No face found in this photo.');
-    else if (code === 'IMAGE_NOT_OPENED') showPhotoProblem('This file could not be opened as a photo.');
-    else if (code === 'INVALID_ARGUMENTS') showPhotoProblem('The photo is too large or damaged.');
+    else if (code === 'IMAGE_NOT_OPENED') {
+      // A file that is not a photo (a renamed document, a cut-off download): nothing to search.
+      dropPhotos();
+      showError(err);
+    } else if (code === 'INVALID_ARGUMENTS') showPhotoProblem('The photo is too large or damaged.');
     else if (code === 'NOT_SUPPORT_IN_GRAB_MODE') showPhotoProblem(explain(err).title);
     else if (isKeyRefusal(err)) {
       keyPanel.ask('This key was not accepted. Enter it again.');
@@ -126,7 +219,7 @@ async function checkPhoto() {
 
 function startSearch() {
   hideError();
-  if (!state.photo) return showError(new ApiError('NO_PHOTO'));
+  if (!state.photos && !state.faceEvent) return showError(new ApiError('NO_PHOTO'));
   if (apiKeyRequired && !apiKey()) {
     keyPanel.ask();
     return showError(new ApiError('NO_API_KEY'));
@@ -135,15 +228,21 @@ function startSearch() {
   if (!read.ok) return showError(new ApiError(read.code));
   state.running?.abort();
   clearResults();
-  // The Search button is at the bottom of a long form (and on a phone the results are below it):
-  // bring the results' progress into view.
+  resetTimeline(read.params.starttime, read.params.endtime);
+  $('no-match').hidden = true;
+  $('result-tools').hidden = true;
+  // The Search button is at the bottom of a long form (and on a phone the results are below it, some
+  // 1,100 px down): move focus to the results, which brings them to the top of the screen.
   const results = $('results');
+  // On one column (a phone) the results move above the form once there is a search (styles.css).
+  document.querySelector('main.layout')?.classList.add('searched');
   const top = results.getBoundingClientRect().top;
-  if (top < 0 || top > window.innerHeight - 120) results.scrollIntoView({ block: 'start' });
+  if (top < 0 || top > 160) results.scrollIntoView({ block: 'start' });
+  $('results-heading').focus({ preventScroll: true });
   // Indeterminate until the first page says how far the search got.
   $('progress').removeAttribute('value');
   state.session = {
-    request: { face_image_base64: state.photo.dataUrl, ...read.params },
+    request: { ...queryFields(), ...read.params },
     lastEnd: null,
     haveMore: false,
     found: 0,
@@ -152,6 +251,14 @@ function startSearch() {
     stopped: false,
   };
   return runRound(true);
+}
+
+/** The query's contract fields: one photo, several photos of one person, or a stored event's face. */
+function queryFields() {
+  if (state.faceEvent) return { event_id: state.faceEvent.event_id };
+  const photos = state.photos ?? [];
+  if (photos.length > 1) return { face_images_base64: photos.map((p) => p.dataUrl) };
+  return { face_image_base64: photos[0].dataUrl };
 }
 
 /** Fetches pages until one brings matches, the window is exhausted, or the user stops. */
@@ -170,10 +277,11 @@ async function runRound(first) {
       const body = { ...session.request, last_end_timestamp: session.lastEnd };
       const res = await searchByImage(body, controller.signal);
       if (state.session !== session) return;
-      if (first) showQueryFace(queryFaceOf(res), session.request.fiqa_level);
+      if (first) showSearchedFaces(res, session.request);
       first = false;
       const events = Array.isArray(res.events) ? res.events : [];
       appendResults(events);
+      addToTimeline(events);
       rememberDevices(events);
       const previousEnd = session.lastEnd;
       session.found += events.length;
@@ -195,12 +303,21 @@ async function runRound(first) {
     } else {
       showError(apiErr);
       if (isKeyRefusal(apiErr)) keyPanel.ask('This key was not accepted. Enter it again.');
-      if (first && apiErr.code === 'NO_FACE_ERROR') showPhotoProblem('No face found in this photo.');
-      if (first && apiErr.code === 'LOW_QUALITY_ERROR') {
+      if (first && session.request.face_images_base64) markFailedPhoto(apiErr);
+      const single = Boolean(session.request.face_image_base64);
+      if (first && single && apiErr.code === 'NO_FACE_ERROR')
+        showPhotoProblem('No face found in this photo.');
+      if (first && single && apiErr.code === 'IMAGE_NOT_OPENED') dropPhotos();
+      if (first && single && apiErr.code === 'LOW_QUALITY_ERROR') {
         const level = session.request.fiqa_level;
         const checked = state.detect.result;
         // The upload check already outlined the face and said why; keep that rather than lose the box.
-        if (checked && checked.photo === state.photo && checked.level === level && !checked.res.fiqa_passed) {
+        if (
+          checked &&
+          checked.photos === state.photos &&
+          checked.level === level &&
+          !checked.res.fiqa_passed
+        ) {
           showDetected(checked.res);
         } else {
           const { reason } = explain(apiErr);
@@ -217,6 +334,29 @@ async function runRound(first) {
       showSummary(state.session);
     }
   }
+}
+
+/** What the first page says about the searched face(s): boxes and verdicts over the photos. */
+function showSearchedFaces(res, request) {
+  if (request.event_id) return;
+  if (!request.face_images_base64) {
+    showQueryFace(queryFaceOf(res), request.fiqa_level);
+    return;
+  }
+  const faces = Array.isArray(res.query_faces) ? res.query_faces : [];
+  faces.forEach((face, i) =>
+    showListedVerdict(
+      i,
+      detectVerdict({ fiqa_level: request.fiqa_level, fiqa_passed: true, query_face: face }),
+    ),
+  );
+}
+
+/** The service names a refused photo of a list by index (`face_images_base64[2]: ...`): mark that one. */
+function markFailedPhoto(err) {
+  const m = /^face_images_base64\[(\d+)\]:\s*(.*)$/.exec(err.message ?? '');
+  if (!m) return;
+  showListedVerdict(Number(m[1]), { kind: 'bad', text: `${m[2]}.`.replace(/\.\.$/, '.') });
 }
 
 /** The query face's box and quality, if this API version reports them (CONTRACT.md allows extras). */
@@ -280,7 +420,35 @@ function showSummary(session) {
   if (session.totalTime > 0) parts.push(`${session.totalTime.toFixed(2)} s`);
   if (session.stopped) parts.unshift('Stopped');
   $('status').textContent = `${parts.join(' · ')}.`;
+  $('result-tools').hidden = session.found === 0;
+  const none = $('no-match');
+  none.hidden = !(session.found === 0 && !session.haveMore && session.lastEnd !== null);
+  if (!none.hidden) none.textContent = noMatchAdvice(session.request);
   more.hidden = !(session.haveMore || (session.stopped && session.lastEnd === null));
+}
+
+/** What to try when a whole window had no match, in the form's words and with the values used. */
+function noMatchAdvice(request) {
+  const tips = [];
+  if (request.threshold > 60) tips.push(`lower the minimum similarity (it was ${request.threshold})`);
+  tips.push('widen the time window');
+  if (request.media_device_ids) tips.push('search all devices');
+  if (request.fiqa_level !== 'no' && !request.event_id) {
+    tips.push(`check the photo quality level (it was "${request.fiqa_level}")`);
+  }
+  return `No match. Try to ${tips.join(', ').replace(/, ([^,]*)$/, ' or $1')}.`;
+}
+
+/** The report's first line: what was searched, over which window. */
+function reportSummary() {
+  const s = state.session;
+  if (!s) return '';
+  const what = s.request.event_id
+    ? `the face of event ${s.request.event_id}`
+    : s.request.face_images_base64
+      ? `${s.request.face_images_base64.length} photos of one person`
+      : 'one photo';
+  return `Search for ${what}, ${windowLabel(s)}, minimum similarity ${s.request.threshold}: ${plural(s.found, 'match', 'matches')}. Printed ${formatTime(Date.now())}.`;
 }
 
 function reachLabel(session) {

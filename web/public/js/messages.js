@@ -79,6 +79,14 @@ const PLAIN = {
     title: 'The time window is not valid.',
     advice: 'Pick both a start and an end, with the start before the end.',
   },
+  TOO_MANY_PHOTOS: {
+    title: 'Too many photos.',
+    advice: 'Choose one photo, or 2 to 5 photos of the same person.',
+  },
+  NOT_FOUND: {
+    title: 'This event is no longer stored.',
+    advice: 'It may have been erased; search with a photo instead.',
+  },
   UNREADABLE_FILE: {
     title: 'This file could not be read.',
     advice: 'Use a JPEG, PNG or WebP picture.',
@@ -104,6 +112,8 @@ const FALLBACK = {
 const FIELD_REASONS = {
   face_image_base64: 'the photo is too large or damaged',
   face_image_path: 'the photo cannot be used',
+  face_images_base64: 'give 2 to 5 photos of one person',
+  event_id: 'the event to search from is not valid',
   starttime: 'the start of the time window is not valid',
   endtime: 'the end of the time window is not valid',
   last_end_timestamp: 'the point to continue from is not valid; start a new search',
@@ -121,6 +131,10 @@ export function explain(err) {
   const plain = PLAIN[err.code] ?? FALLBACK;
   const message = (err.message ?? '').trim();
   let reason = '';
+  // Several photos: the service names the refused one by its index; people count from 1.
+  const listed = /^face_images_base64\[(\d+)\]:\s*(.*)$/.exec(message);
+  if (listed) return { ...plain, reason: clip(`photo ${Number(listed[1]) + 1}: ${listed[2]}`) };
+  if (err.code === 'IMAGE_NOT_OPENED' && message) reason = clip(message);
   if (err.code === 'LOW_QUALITY_ERROR' && message) reason = clip(message);
   if (err.code === 'INVALID_ARGUMENTS' && message) {
     const key = message.split(':')[0];

@@ -1,4 +1,6 @@
-// The result grid: one card per event, and the scene dialog a card opens.
+// The result grid: one card per event, and the scene dialog a card opens. The grid keeps the events it
+// shows (shownEvents) for the timeline's clicks and the exports; events arrive in pages from any source
+// (search pages now, search jobs later) and are appended as they come.
 
 import { drawFaceBox } from './faceBox.js';
 import { eventMillis, formatScore, formatTime, formatUserType } from './format.js';
@@ -6,16 +8,58 @@ import { release, releaseAll, showStoredImage } from './images.js';
 
 const grid = () => /** @type {HTMLOListElement} */ (document.getElementById('result-grid'));
 
+/** @type {Record<string, any>[]} */
+const shown = [];
+/** @type {(event: Record<string, any>) => void} */
+let searchFace = () => {};
+
 export function clearResults() {
   releaseAll(grid());
   grid().replaceChildren();
+  shown.length = 0;
+}
+
+/** The events on screen, in grid order. */
+export function shownEvents() {
+  return shown;
 }
 
 /** Appends events (in the order the service returned them) to the grid. */
 export function appendResults(events) {
   const list = grid();
-  const start = list.children.length;
-  events.forEach((event, i) => list.append(card(event, start + i + 1)));
+  events.forEach((event) => {
+    shown.push(event);
+    list.append(card(event, shown.length));
+  });
+}
+
+/** Opens the scene of the `index`th shown event (0-based), as clicking its card does. */
+export function openResult(index) {
+  const button = /** @type {HTMLButtonElement | undefined} */ (
+    grid().querySelectorAll('.result-card')[index]
+  );
+  button?.click();
+}
+
+/** The crop, or a labelled placeholder where the event has no stored image (synthetic events). */
+function cropOf(event) {
+  const placeholder = () => {
+    const box = document.createElement('span');
+    box.className = 'crop crop-placeholder';
+    box.setAttribute('role', 'img');
+    box.setAttribute('aria-label', 'No face image stored for this event');
+    box.textContent = 'No image stored';
+    return box;
+  };
+  if (!event.recognize_face_image_id) return placeholder();
+  const crop = document.createElement('img');
+  crop.className = 'crop';
+  crop.alt = '';
+  showStoredImage(crop, event.recognize_face_image_id, {
+    lazy: true,
+    onMissing: () => crop.replaceWith(placeholder()),
+  });
+  return crop;
 }
 
 function card(event, position) {
@@ -32,13 +76,7 @@ function card(event, position) {
     `Result ${position}: similarity ${formatScore(event.compare_score)}, ${name}, ${formatTime(when)}, ${device}. Open the scene.`,
   );
 
-  const crop = document.createElement('img');
-  crop.className = 'crop';
-  crop.alt = '';
-  const missing = () => crop.classList.add('missing');
-  if (event.recognize_face_image_id) {
-    showStoredImage(crop, event.recognize_face_image_id, { lazy: true, onMissing: missing });
-  } else missing();
+  const crop = cropOf(event);
 
   const score = document.createElement('span');
   score.className = 'score';
@@ -58,7 +96,13 @@ function card(event, position) {
 
   button.append(crop, score, meta);
   button.addEventListener('click', () => openScene(event, button));
-  li.append(button);
+  const again = document.createElement('button');
+  again.type = 'button';
+  again.className = 'button secondary search-face';
+  again.textContent = 'Search with this face';
+  again.setAttribute('aria-label', `Search with this face: result ${position}, ${name}, ${formatTime(when)}`);
+  again.addEventListener('click', () => searchFace(event));
+  li.append(button, again);
   return li;
 }
 
@@ -69,12 +113,12 @@ function line(cls, text, extra) {
   return span;
 }
 
-function identityLabel(event) {
+export function identityLabel(event) {
   const name = event.identity_name;
   return name && name !== 'stranger' ? name : 'Unknown person';
 }
 
-function deviceLabel(info) {
+export function deviceLabel(info) {
   return info?.media_device_name || info?.media_device_id || 'Unknown device';
 }
 
@@ -121,6 +165,7 @@ function openScene(event, opener) {
     dd.textContent = value;
     details.append(dt, dd);
   }
+  /** @type {any} */ (dialog).currentEvent = event;
   dialog.addEventListener(
     'close',
     () => {
@@ -132,10 +177,20 @@ function openScene(event, opener) {
   dialog.showModal();
 }
 
-/** The dialog's Close button and a click on the backdrop close it; Escape does natively. */
-export function wireSceneDialog() {
+/**
+ * The dialog's Close button and a click on the backdrop close it; Escape does natively. "Search with
+ * this face" (on each card and in the dialog) calls `onSearchFace` with the event.
+ * @param {{ onSearchFace: (event: Record<string, any>) => void }} handlers
+ */
+export function wireSceneDialog({ onSearchFace }) {
+  searchFace = onSearchFace;
   const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('scene-dialog'));
   document.getElementById('scene-close').addEventListener('click', () => dialog.close());
+  document.getElementById('scene-search').addEventListener('click', () => {
+    const event = /** @type {any} */ (dialog).currentEvent;
+    dialog.close();
+    if (event) onSearchFace(event);
+  });
   dialog.addEventListener('click', (e) => {
     if (e.target === dialog) dialog.close();
   });
