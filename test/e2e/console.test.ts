@@ -161,11 +161,20 @@ describe('search console', () => {
     const progress = Number(await page.locator('#progress').getAttribute('value'));
     expect(progress).toBeGreaterThan(0.2);
     expect(progress).toBeLessThan(1);
+    // The timeline holds what the grid holds, and fills in as pages arrive.
+    expect(await page.locator('#timeline .mark').count()).toBe(3);
     await screenshot(page, 'desktop-first-page');
 
     await pressAndWait(page, 'Load more');
     cards = await resultCards(page);
     expect(cards.map((c) => c.datetime)).toEqual(expected.map((t) => new Date(t.timestampMs).toISOString()));
+    expect(
+      await page
+        .locator('#timeline .mark')
+        .evaluateAll((marks) =>
+          marks.map((m) => Number((m as HTMLElement).dataset.time)).sort((a, b) => b - a),
+        ),
+    ).toEqual(expected.map((t) => t.timestampMs));
     for (const [i, card] of cards.entries()) {
       expect(card.identity).toBe(TARGET_NAME);
       expect(card.score).toBeGreaterThanOrEqual(82);

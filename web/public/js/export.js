@@ -17,10 +17,9 @@ export const CSV_COLUMNS = [
   'scene_image_url',
 ];
 
-/**
- * One cell: quoted, quotes doubled, and a cell a spreadsheet would run as a formula (starting with
- * = + - @, a tab or a carriage return) prefixed with ' so it stays text (OWASP's CSV injection advice).
- */
+// One cell: quoted, quotes doubled, and a cell a spreadsheet would run as a formula (one starting with
+// "=", "+", "-", "@", a tab or a carriage return) prefixed with ' so it stays text (OWASP's advice on
+// CSV injection).
 export function csvCell(value) {
   let text = value === null || value === undefined ? '' : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
