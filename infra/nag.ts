@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { ERASURE_PREFIX } from '../functions/store/erasureLog';
-import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../functions/store/keys';
+import { UPLOAD_PREFIX } from '../functions/store/keys';
+import { FUNCTION_STORE_USES, objectPatterns } from './constructs/storeAccess';
 import type { Settings } from './settings';
 
 /**
@@ -18,15 +18,17 @@ interface Acknowledgement {
 
 const BASIC_EXECUTION =
   'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
-const objects = (prefix: string) => `IAM5[Resource::<StorageImagesCFC0E004.Arn>/${prefix}*]`;
+const objects = (pattern: string) => `IAM5[Resource::<StorageImagesCFC0E004.Arn>/${pattern}]`;
 const FUNCTIONS = ['Search', 'Detect', 'Ingest', 'IngestS3', 'Images'];
-/** The object-key patterns each function's role names (infra/constructs/faceFunctions.ts). */
+/** The object-key patterns a function's role names: its store rows (infra/constructs/storeAccess.ts). */
+const objectsOf = (fn: keyof typeof FUNCTION_STORE_USES) =>
+  objectPatterns(FUNCTION_STORE_USES[fn]).map(objects);
 const OBJECT_PATTERNS: Record<string, string[]> = {
-  Search: [objects('')],
-  Detect: [objects('')],
-  Ingest: [objects(IMAGE_PREFIX), objects(UPLOAD_PREFIX)],
-  IngestS3: [objects(IMAGE_PREFIX), objects(UPLOAD_PREFIX)],
-  Images: [objects(IMAGE_PREFIX), objects(ERASURE_PREFIX)],
+  Search: objectsOf('search'),
+  Detect: objectsOf('detect'),
+  Ingest: objectsOf('ingest'),
+  IngestS3: objectsOf('ingestS3'),
+  Images: objectsOf('images'),
 };
 /** Only these read face_image_path from anywhere in the bucket or an allow-listed bucket. */
 const QUERY_READERS = ['Search', 'Detect'];
@@ -59,7 +61,8 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       rules: [...OBJECT_PATTERNS[f], ...(QUERY_READERS.includes(f) ? allowed : [])],
       reason:
         'Object-level S3 actions need an object ARN pattern. Writes and deletes are limited to the prefix ' +
-        'they belong to (images/, incoming/, erasures/); ingest reads only incoming/ (its uploads); reads ' +
+        'they belong to (images/, incoming/, erasures/); ingest reads only incoming/ (its uploads), search ' +
+        'the segments/ of settled hours; reads ' +
         'of the whole bucket are only for the query photo of search and detect (face_image_path), which ' +
         'the contract lets name any key of the service bucket or of an allow-listed bucket (read only). ' +
         'Actions are listed one by one (no s3:*). DynamoDB statements carry dynamodb:LeadingKeys conditions.',
@@ -73,7 +76,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
     },
     {
       path: 'Compactor/Role/DefaultPolicy/Resource',
-      rules: [objects('segments/')],
+      rules: objectsOf('compactor'),
       reason:
         'Object-level S3 actions need an object ARN pattern: the compactor writes and removes only the ' +
         'history segments under segments/ (listing is conditioned on that prefix too).',
@@ -102,7 +105,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
   if (settings.profile === 'aws') {
     list.push({
       path: 'Storage/Uploader/DefaultPolicy/Resource',
-      rules: [objects(UPLOAD_PREFIX)],
+      rules: [objects(`${UPLOAD_PREFIX}*`)],
       reason:
         'Cameras upload photos under incoming/ with any file name: an object ARN pattern of that prefix, ' +
         'PutObject only; the bucket policy denies this role every other key and every read.',
@@ -118,7 +121,7 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       },
       {
         path: 'Reconcile/Role/DefaultPolicy/Resource',
-        rules: [objects(IMAGE_PREFIX)],
+        rules: objectsOf('reconcile'),
         reason:
           'Reconcile reads (HeadObject) and deletes orphan images: object actions need an object ARN pattern, ' +
           'limited to the images/ prefix; its listing is limited to that prefix by condition.',

@@ -6,14 +6,15 @@
  *   npm run reconcile -- --grace-minutes 15   # images younger than this are left alone (default 60)
  *   npm run reconcile -- --aws                # the configured table and bucket in AWS (default credentials)
  *
- * Prints one JSON line: the counts of ReconcileReport.
+ * Prints one JSON line: the counts of ReconcileReport, and partialObjectsRemoved (DATA_DIR's object store).
  */
 import { Command } from 'commander';
 import { startLocalServer, type LocalServer } from '../functions/local/server';
 import { config, loadConfig } from '../functions/shared/config';
 import { type ReconcileReport, reconcile } from '../functions/store/reconcile';
 import { createServices, type Services } from '../functions/store/services';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { sweepPartialObjects } from '../functions/local/standIns';
 import { findLocalServer, findServerFor, isLoopbackEndpoint } from './lib/localServer';
 
 /** The counts of the pages finished, printed if the run fails part-way. */
@@ -77,7 +78,16 @@ async function main(): Promise<void> {
         console.log(`reconcile: so far ${JSON.stringify(r)}`);
       },
     });
-    console.log(JSON.stringify(report));
+    // Partial objects of the local object store (a crash or a full disk mid-write): never listed, so the
+    // pass above cannot see them; removed from DATA_DIR's files, with the same grace period.
+    const local = !o.aws && !o.url && !process.env.S3_ENDPOINT;
+    const partialObjectsRemoved = local
+      ? sweepPartialObjects(join(dataDir, 's3'), {
+          minAgeMs: o.graceMinutes * 60_000,
+          dryRun: Boolean(o.dryRun),
+        })
+      : 0;
+    console.log(JSON.stringify({ ...report, partialObjectsRemoved }));
   } finally {
     await server?.close();
   }

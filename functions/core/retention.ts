@@ -1,4 +1,4 @@
-import { ContractError } from './errors';
+import { invalidArgument } from './errors';
 
 /**
  * Epoch seconds at which an event expires: retention counts from the earlier of its event time and the
@@ -19,7 +19,7 @@ export function refuseFutureTime(
   field: string,
 ) {
   if (ms !== undefined && ms > nowMs + maxFutureSeconds * 1000)
-    throw new ContractError('INVALID_ARGUMENTS', field);
+    throw invalidArgument(field, `must not be more than ${maxFutureSeconds} s in the future`);
 }
 
 /**

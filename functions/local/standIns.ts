@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,19 +17,53 @@ export interface StandIns {
 
 /** What s3rver (patched, scripts/patch-s3rver.mjs) writes before renaming into place: `<file>.<pid>.<hex>.tmp`. */
 const PARTIAL = /\.\d+\.[0-9a-f]{8}\.tmp$/;
+const OBJECT = '._S3rver_object';
+const METADATA = '._S3rver_metadata.json';
 
 /**
- * Removes the partial files a killed process or a full disk left under the object store (never listed or
- * served: only a rename makes an object visible). Returns how many.
+ * Removes the partial objects a killed process or a full disk left under the object store, never listed
+ * or served (the listing and the image endpoint answer as if they were absent): the patched s3rver's
+ * temporary files (only a rename makes an object visible), and an older s3rver's torn objects, whose
+ * metadata file is empty or missing. Only files untouched for `minAgeMs` (a write in flight is younger);
+ * with `dryRun`, counts only. Returns how many objects. Run at start (no other process holds the data)
+ * and by `npm run reconcile` (with its grace period).
  */
-export function sweepPartialObjects(s3Dir: string): number {
+export function sweepPartialObjects(
+  s3Dir: string,
+  opts: { minAgeMs?: number; dryRun?: boolean } = {},
+): number {
+  const cutoff = Date.now() - (opts.minAgeMs ?? 0);
+  const old = (path: string) => {
+    try {
+      return statSync(path).mtimeMs <= cutoff;
+    } catch {
+      return false; // gone meanwhile
+    }
+  };
+  const remove = (paths: string[]) => {
+    if (!opts.dryRun) for (const p of paths) rmSync(p, { force: true });
+  };
   let removed = 0;
   for (const entry of readdirSync(s3Dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && PARTIAL.test(entry.name)) {
-      // parentPath from Node 20.12; path before it.
-      const parent =
-        (entry as { parentPath?: string }).parentPath ?? (entry as { path?: string }).path ?? s3Dir;
-      rmSync(join(parent, entry.name), { force: true });
+    if (!entry.isFile()) continue;
+    // parentPath from Node 20.12; path before it.
+    const parent =
+      (entry as { parentPath?: string }).parentPath ?? (entry as { path?: string }).path ?? s3Dir;
+    const path = join(parent, entry.name);
+    if (PARTIAL.test(entry.name)) {
+      if (!old(path)) continue;
+      remove([path]);
+      removed++;
+    } else if (entry.name.endsWith(OBJECT)) {
+      const meta = path.slice(0, -OBJECT.length) + METADATA;
+      let torn: boolean;
+      try {
+        torn = statSync(meta).size === 0;
+      } catch {
+        torn = true;
+      }
+      if (!torn || !old(path)) continue;
+      remove([path, `${path}.md5`, meta]); // the .md5 s3rver keeps beside an object, if any
       removed++;
     }
   }

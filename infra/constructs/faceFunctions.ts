@@ -1,33 +1,21 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The bucket and table layout is the store's (keys.ts): grants and filters name the same prefixes and keys.
-import {
-  EVENT_PK_PREFIX,
-  IMAGE_PREFIX,
-  LEASE_PK,
-  POINTER_PK_PREFIX,
-  UPLOAD_PREFIX,
-} from '../../functions/store/keys';
+import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
 import type { Settings } from '../settings';
-import { REPO_ROOT, layerAssetDir } from './modelLayer';
-import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
+import { functionIdentity, nodeFunction } from './lambdaFunction';
+import { layerAssetDir } from './modelLayer';
+import { FUNCTION_STORE_USES, grantStore } from './storeAccess';
 
-// Still importable from here for the constructs that did (reconcileSchedule.ts); keys.ts defines it.
-export { IMAGE_PREFIX };
-
-/** Partition keys of event records and of event pointers. */
-const EVENT_KEYS = [`${EVENT_PK_PREFIX}*`, `${POINTER_PK_PREFIX}*`];
+export { IMAGE_PREFIX, UPLOAD_PREFIX };
 
 /**
  * Sizing, from measurements on this code (docs/deploy.md, "Memory and timeout"). Lambda gives CPU in
@@ -97,54 +85,15 @@ export class FaceFunctions extends Construct {
     this.ingestS3 = this.fn('ingestS3', 'IngestS3', SIZING.ingestS3, 'Recognition event ingest (S3 upload)');
     this.images = this.fn('images', 'Images', SIZING.images, 'Stored image read and event delete');
 
-    // Each grant is exactly what functions/store calls for that function (see docs/deploy.md).
-    // search: queries hour buckets, reads the query photo; writes only its lease items.
-    this.allowOnKeys(this.search, ['dynamodb:Query'], table.tableArn, [`${EVENT_PK_PREFIX}*`]);
-    this.search.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [table.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LEASE_PK] } },
-      }),
-    );
-    // Cached hour buckets are validated by their write versions (HV#...) and a match's event JSON is
-    // fetched by key (EV#...): batch reads bound to those partitions (docs/speed.md).
-    this.allowOnKeys(this.search, ['dynamodb:BatchGetItem'], table.tableArn, [`${EVENT_PK_PREFIX}*`]);
-    // face_image_path may name any key of the image bucket or an allow-listed bucket.
-    const readable = [images.arnForObjects('*'), ...this.allowedBucketObjects()];
-    this.allow(this.search, ['s3:GetObject'], readable);
-    // detect: the query analysis only. No table at all (no history, no search slot); it reads a photo only
-    // when face_image_path names one, from the same places search may read.
-    this.allow(this.detect, ['s3:GetObject'], readable);
-
-    // ingest (both doors): idempotent event + pointer writes (a losing duplicate removes its copy),
-    // stored images under images/ with their retention tag (and their removal when the ingest fails),
-    // the source photo from the upload prefix only, and (S3 door) the processed upload's removal.
-    for (const f of [this.ingest, this.ingestS3]) {
-      this.allowOnKeys(
-        f,
-        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        table.tableArn,
-        EVENT_KEYS,
-      );
-      this.allowOnKeys(f, ['dynamodb:UpdateItem'], table.tableArn, ['HV#*']); // the hour's write version
-      // Delete: a failed ingest removes the images it stored (functions/ingest/undoIngest.ts).
-      this.allow(
-        f,
-        ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
-        [images.arnForObjects(`${IMAGE_PREFIX}*`)],
-      );
-      // face_image_path of an ingest names an upload (functions/ingest/ingestEvents.ts), never any key.
-      this.allow(f, ['s3:GetObject'], [images.arnForObjects(`${UPLOAD_PREFIX}*`)]);
-    }
-    this.allow(this.ingestS3, ['s3:DeleteObject'], [images.arnForObjects(`${UPLOAD_PREFIX}*`)]);
-
-    // images: serves stored images; deletes an event (pointer + event item) with its images, after
-    // recording its id in the erasure list (erasures/, functions/store/erasureLog.ts).
-    this.allowOnKeys(this.images, ['dynamodb:GetItem', 'dynamodb:DeleteItem'], table.tableArn, EVENT_KEYS);
-    this.allow(this.images, ['s3:PutObject'], [images.arnForObjects(`${ERASURE_PREFIX}*`)]);
-    this.allowOnKeys(this.images, ['dynamodb:UpdateItem'], table.tableArn, ['HV#*']); // a delete bumps it
-    this.allow(this.images, ['s3:GetObject', 's3:DeleteObject'], [images.arnForObjects(`${IMAGE_PREFIX}*`)]);
+    // Each role is the store rows of the uses its function serves (infra/constructs/storeAccess.ts).
+    const store = { table, images };
+    for (const name of Object.keys(ENTRIES) as FunctionName[])
+      grantStore(this[name].role!, store, FUNCTION_STORE_USES[name]);
+    // face_image_path of a query may also name an object of an allow-listed bucket.
+    const allowed = this.allowedBucketObjects();
+    if (allowed.length > 0)
+      for (const f of [this.search, this.detect])
+        f.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: allowed }));
 
     // Uploads under incoming/ drive ingest; what fails after retries lands in a queue, not in the void.
     this.ingestFailures = new sqs.Queue(this, 'IngestFailures', {
@@ -161,21 +110,6 @@ export class FaceFunctions extends Construct {
     images.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.ingestS3), {
       prefix: UPLOAD_PREFIX,
     });
-  }
-
-  private allow(f: lambda.Function, actions: string[], resources: string[]): void {
-    f.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-  }
-
-  /** DynamoDB actions on items whose partition key matches one of `patterns` only. */
-  private allowOnKeys(f: lambda.Function, actions: string[], tableArn: string, patterns: string[]): void {
-    f.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions,
-        resources: [tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
-      }),
-    );
   }
 
   private allowedBucketObjects(): string[] {
@@ -228,70 +162,42 @@ export class FaceFunctions extends Construct {
     description: string,
   ): lambda.Function {
     const { settings, layer } = this.props;
-    const architecture = settings.arch === 'x64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64;
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // Its own role, writing only its own log group (instead of the managed basic-execution policy,
-    // which may write to any log group in the account).
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${description}: least privilege`,
-    });
-    logGroup.grantWrite(role);
+    const { logGroup, role } = functionIdentity(this, id, description);
     this.props.onRole?.(role);
-    const common = {
-      description,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture,
-      memorySize: sizing.memoryMb,
-      timeout: sizing.timeout,
-      // A flood of one route cannot take the account's whole concurrency (nor one function all of ours).
-      reservedConcurrentExecutions: settings.reservedConcurrency,
-      environment: this.environment(name),
-      layers: layer ? [layer] : [],
-      logGroup,
-      role,
-    };
-    if (settings.bundling !== 'esbuild') {
-      // Tests of the template: prebuilt bundles, so a synth costs no esbuild run.
-      return new lambda.Function(this, id, {
-        ...common,
-        handler: 'index.handler',
-        code: lambda.Code.fromAsset(join(settings.bundling, name)),
-      });
-    }
     const bundleNative = !layer;
-    return new NodejsFunction(this, id, {
-      ...common,
-      entry: join(REPO_ROOT, ENTRIES[name]),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        format: OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // esbuild's per-bundle size warnings (a 1.2 MB bundle is expected: the AWS SDK is in it) would
-        // fill `npm run synth`'s output; errors still show.
-        logLevel: LogLevel.ERROR,
-        // Native code comes from the layer (or is copied in below); the local stand-ins never ship.
-        externalModules: ['onnxruntime-node', 'sharp', 'dynalite', 's3rver'],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) =>
-            bundleNative
-              ? [
-                  `cp -R "${layerAssetDir(settings.arch)}/nodejs/node_modules" "${outputDir}/node_modules"`,
-                  `cp -R "${layerAssetDir(settings.arch)}/models" "${outputDir}/models"`,
-                ]
-              : [],
+    return nodeFunction(
+      this,
+      id,
+      settings,
+      {
+        entry: ENTRIES[name],
+        bundle: name,
+        bundling: {
+          // Native code comes from the layer, or, without one (LocalStack), is copied in here.
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_inputDir: string, outputDir: string) =>
+              bundleNative
+                ? [
+                    `cp -R "${layerAssetDir(settings.arch)}/nodejs/node_modules" "${outputDir}/node_modules"`,
+                    `cp -R "${layerAssetDir(settings.arch)}/models" "${outputDir}/models"`,
+                  ]
+                : [],
+          },
         },
       },
-    });
+      {
+        description,
+        memorySize: sizing.memoryMb,
+        timeout: sizing.timeout,
+        // A flood of one route cannot take the account's whole concurrency (nor one function all of ours).
+        reservedConcurrentExecutions: settings.reservedConcurrency,
+        environment: this.environment(name),
+        layers: layer ? [layer] : [],
+        logGroup,
+        role,
+      },
+    );
   }
 }

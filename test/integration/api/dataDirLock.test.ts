@@ -5,7 +5,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataDirLockedError, lockPath } from '../../../functions/local/dataDirLock';
@@ -55,6 +55,10 @@ it('reconcile acts on the store of its DATA_DIR, not on the server at PORT', asy
   const mine = await start(newDir());
   const other = await start(newDir());
   await other.services.images.put('x.face', Buffer.from([0xff, 0xd8]), 'image/jpeg', { eventTimestampMs: 1 });
+  // A partial object a crash left in this store two hours ago: reconcile counts it (a dry run removes nothing).
+  const partial = join(mine.config.DATA_DIR, 's3', 'half.face._S3rver_object.4242.0a1b2c3d.tmp');
+  writeFileSync(partial, 'x');
+  utimesSync(partial, new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
   // Not spawnSync: the servers answer from this process's event loop.
   const run = await promisify(execFile)(
     process.execPath,
@@ -66,5 +70,10 @@ it('reconcile acts on the store of its DATA_DIR, not on the server at PORT', asy
     },
   );
   expect(run.stderr).toContain(`served by process ${process.pid} at ${mine.url}`);
-  expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({ imagesListed: 0, dryRun: true });
+  expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({
+    imagesListed: 0,
+    dryRun: true,
+    partialObjectsRemoved: 1,
+  });
+  expect(existsSync(partial)).toBe(true);
 });

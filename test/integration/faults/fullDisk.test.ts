@@ -5,7 +5,7 @@
  * objects through): a real small filesystem needs root mounts. scripts/patch-s3rver.mjs makes writes
  * atomic (temporary name, renamed into place) and turns a write error into a 500 for the SDK.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createRequire } from 'node:module';
@@ -75,7 +75,7 @@ it('an ingest on a full disk answers 503 SERVICE_UNAVAILABLE; the server stays u
   expect((await ingest('on-full-disk')).status).toBe(201);
 });
 
-it('a partial object a crash left (temporary file, or a 0-byte metadata file) is never listed or served, and the next start removes the temporary one', async () => {
+it('a partial object a crash left (temporary file, or a 0-byte metadata file) is never listed or served, and reconcile and the next start remove them', async () => {
   const dir = join(server.dataDir, 's3', server.config.IMAGE_BUCKET, 'images');
   mkdirSync(dir, { recursive: true });
   // An older s3rver killed mid-write: the object file and an empty metadata file.
@@ -94,6 +94,18 @@ it('a partial object a crash left (temporary file, or a 0-byte metadata file) is
   const report = await reconcile(server.services, { graceMs: 0 });
   expect(report).toMatchObject({ imagesListed: 4, kept: 4 });
 
-  expect(sweepPartialObjects(join(server.dataDir, 's3'))).toBe(1);
-  expect(filesUnder(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
+  // Reconcile's sweep (npm run reconcile) leaves what is younger than its grace period (a write in flight),
+  // counts in a dry run, then removes the temporary file and the torn object with its metadata.
+  const s3Dir = join(server.dataDir, 's3');
+  expect(sweepPartialObjects(s3Dir, { minAgeMs: 3_600_000 })).toBe(0);
+  const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+  for (const f of filesUnder(dir)) utimesSync(join(dir, f), hourAgo, hourAgo);
+  expect(sweepPartialObjects(s3Dir, { minAgeMs: 3_600_000, dryRun: true })).toBe(2);
+  expect(sweepPartialObjects(s3Dir, { minAgeMs: 3_600_000 })).toBe(2);
+  expect(filesUnder(dir).filter((f) => /\.tmp$|torn\.face/.test(f))).toEqual([]);
+  // Whole objects stay, listed and served.
+  const after: string[] = [];
+  for await (const page of server.services.images.list()) after.push(...page.map((p) => p.imageId));
+  expect(after.sort()).toEqual(listed);
+  expect((await fetch(`${server.url}/sophon/v2/face/images/before-full.face`)).status).toBe(200);
 });

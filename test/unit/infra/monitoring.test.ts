@@ -1,4 +1,6 @@
 import { METRICS } from '../../../functions/observability/metricNames';
+import { STORE_ACCESS } from '../../../infra/constructs/storeAccess';
+import { allows, grantsOfRole } from './roleGrants';
 import {
   asArray,
   cleanUp,
@@ -120,31 +122,26 @@ describe('scheduled reconcile', () => {
     );
   });
 
-  it("has docs/store.md's reconcile role and nothing more", () => {
+  it("has the store's reconcile rows and nothing more: what reconcile calls on the intents included", () => {
     const fn = s.json.Resources[reconcileId()].Properties;
     expect(fn.Layers).toBeUndefined();
     const roleId = fn.Role['Fn::GetAtt'][0];
     expect(s.json.Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
-    const st = statementsOfRole(s.json, roleId).filter(
-      (x: Cfn) => !asArray(x.Action).some((a: string) => a.startsWith('logs:')),
+    const grants = grantsOfRole(s.json, roleId, { table: tableId(), bucket: bucketId() });
+    const rows = STORE_ACCESS.reconcile.flatMap((r) =>
+      r.on === 'table'
+        ? r.actions.flatMap((action) => r.partitions.map((pattern) => ({ action, pattern })))
+        : r.on === 'objects'
+          ? r.actions.flatMap((action) => r.keys.map((pattern) => ({ action, pattern })))
+          : r.prefixes.map((pattern) => ({ action: 's3:ListBucket', pattern })),
     );
-    const table = { 'Fn::GetAtt': [tableId(), 'Arn'] };
-    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, '/images/*']] };
-    expect(st).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], Resource: table },
-      {
-        Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: table,
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HV#*'] } },
-      },
-      {
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: { 'Fn::GetAtt': [bucketId(), 'Arn'] },
-        Condition: { StringLike: { 's3:prefix': ['images/*', 'erasures/*'] } },
-      },
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: objects },
-    ]);
+    expect(grants).toEqual(rows);
+    // The gap this role once had (test/unit/infra/storeAccess.test.ts checks every call reconcile makes).
+    for (const action of ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'])
+      expect(allows(grants, { action, key: 'INTENT#3' })).toBe(true);
+    // Nothing beyond the store's prefixes: no upload, no segment, no lease, no write of an event.
+    expect(allows(grants, { action: 'dynamodb:PutItem', key: 'EV#2025060108#0' })).toBe(false);
+    expect(allows(grants, { action: 's3:GetObject', key: 'incoming/x.jpg' })).toBe(false);
+    expect(allows(grants, { action: 'dynamodb:DeleteItem', key: 'LEASE#search' })).toBe(false);
   });
 });

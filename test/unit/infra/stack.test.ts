@@ -167,18 +167,18 @@ describe('least privilege', () => {
       Effect: 'Allow',
       Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       Resource: table,
-      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['LEASE#search'] } },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEASE#search'] } },
     });
     // Every write of search is bound to the lease partition.
     for (const x of st.filter((x) =>
       asArray(x.Action).some((a: string) => /Put|Update|Delete|Write/.test(a)),
     )) {
       if (asArray(x.Action).some((a: string) => a.startsWith('dynamodb:'))) {
-        expect(x.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys']).toEqual(['LEASE#search']);
+        expect(x.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']).toEqual(['LEASE#search']);
       }
     }
     const actions = actionsOf('Search');
-    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
+    expect([...new Set(actions.filter((a) => a.startsWith('s3:')))]).toEqual(['s3:GetObject']);
     expect(actions).not.toContain('dynamodb:Scan');
     expect(actions).not.toContain('dynamodb:BatchWriteItem');
   });
@@ -188,7 +188,8 @@ describe('least privilege', () => {
     expect(actions).toEqual(['s3:GetObject']);
     const reads = statementsOfRole(s.json, roleId('Detect')).filter((x) => x.Action === 's3:GetObject');
     const searchReads = statementsOfRole(s.json, roleId('Search')).filter((x) => x.Action === 's3:GetObject');
-    expect(reads.map((x) => x.Resource)).toEqual(searchReads.map((x) => x.Resource));
+    // The same query photos as search (which also reads segments/, already inside the whole-bucket read).
+    expect(searchReads.map((x) => x.Resource)).toEqual(expect.arrayContaining(reads.map((x) => x.Resource)));
   });
 
   it('lets ingest write (and undo) images only under images/ and delete uploads only under incoming/', () => {
@@ -282,13 +283,13 @@ describe('history compactor', () => {
         Resource: table(),
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EV#*'] } },
       },
-      { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: segments },
       {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: { 'Fn::GetAtt': [bucketId(), 'Arn'] },
-        Condition: { StringEquals: { 's3:prefix': 'segments/' } },
+        Condition: { StringLike: { 's3:prefix': ['segments/*'] } },
       },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: segments },
     ]);
     expect(s.json.Resources[compactorRole()].Properties.ManagedPolicyArns).toBeUndefined();
   });
