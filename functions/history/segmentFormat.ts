@@ -138,8 +138,9 @@ export function decodeSegment(
   // Copies of the sections (aligned, whatever the header's length) read as typed arrays: a few
   // milliseconds less per 5,000 records than a DataView per field. Segments are little-endian, as is
   // every platform this runs on (x86-64, Graviton).
-  const stamps = new Float64Array(bytes.slice(tsAt, tsAt + n * 8).buffer);
-  const devs = new Uint32Array(bytes.slice(devAt, devAt + n * 4).buffer);
+  // (new Uint8Array(view) copies; a Buffer's slice would not.)
+  const stamps = new Float64Array(new Uint8Array(bytes.subarray(tsAt, tsAt + n * 8)).buffer);
+  const devs = new Uint32Array(new Uint8Array(bytes.subarray(devAt, devAt + n * 4)).buffer);
   const devices = header.devices;
   const records: HistoryRecord[] = new Array(n);
   let last = -Infinity;
