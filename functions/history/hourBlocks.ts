@@ -226,6 +226,21 @@ export function blockStream(
   const edge = (first: number, last: number) =>
     q.reverse ? Math.max(fromMs, first * BUCKET_MS) : Math.min(toMs, (last + 1) * BUCKET_MS - 1);
 
+  /**
+   * The hours read ahead when the scan is at hours[k]: at least `lookahead` after it, more while they
+   * hold fewer than READ_AHEAD_RECORDS together (a sparse history is many small hours).
+   */
+  const aheadOf = (hours: Array<[number, HourEntry]>, k: number): number[] => {
+    const out: number[] = [];
+    let records = 0;
+    for (let j = k; j < hours.length && j <= k + MAX_READ_AHEAD_HOURS; j++) {
+      if (j > k + opts.lookahead && records >= READ_AHEAD_RECORDS) break;
+      records += hours[j][1].count ?? WHOLE_HOUR_RECORDS;
+      out.push(j);
+    }
+    return out;
+  };
+
   async function* blocks(): AsyncGenerator<RecordBlock> {
     const done = cache?.claim();
     try {
@@ -237,11 +252,8 @@ export function blockStream(
         const pending: Array<Promise<RecordBlock> | undefined> = [];
         let started = 0;
         const readAhead = (k: number) => {
-          let records = 0;
-          for (let j = k; j < hours.length && j <= k + MAX_READ_AHEAD_HOURS; j++) {
-            if (j > k + opts.lookahead && records >= READ_AHEAD_RECORDS) break;
+          for (const j of aheadOf(hours, k)) {
             const [hour, e] = hours[j];
-            records += e.count ?? WHOLE_HOUR_RECORDS;
             if (j < started || paged(hour, e)) continue;
             pending[j] = load(hour, e);
             pending[j]!.catch(() => undefined); // observed when its turn comes
@@ -268,12 +280,13 @@ export function blockStream(
     }
   }
 
-  /** The first year's listing, and table reads of its first hours the cache lacks. */
+  /** The first year's listing, and reads of the hours the scan will read ahead first that the cache lacks. */
   const prefetch = (): void => {
     if (years.length === 0) return;
     listing(0).then(
       (hours) =>
-        hours.slice(0, opts.lookahead + 1).forEach(([hour, e]) => {
+        aheadOf(hours, 0).forEach((j) => {
+          const [hour, e] = hours[j];
           if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) readTable(hour, e);
         }),
       () => undefined, // the scan meets the error itself
