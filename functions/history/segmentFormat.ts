@@ -142,7 +142,7 @@ export function decodeSegment(
   const stamps = new Float64Array(new Uint8Array(bytes.subarray(tsAt, tsAt + n * 8)).buffer);
   const devs = new Uint32Array(new Uint8Array(bytes.subarray(devAt, devAt + n * 4)).buffer);
   const devices = header.devices;
-  const records: HistoryRecord[] = new Array(n);
+  const records = new Array<HistoryRecord>(n);
   let last = -Infinity;
   for (let i = 0; i < n; i++) {
     const d = devs[i];

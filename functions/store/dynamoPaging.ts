@@ -97,7 +97,7 @@ export async function batchGetAll(
           }),
         );
         for (const item of r.Responses?.[table] ?? []) out.push(item);
-        pending = (r.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+        pending = r.UnprocessedKeys?.[table]?.Keys ?? [];
       }
       return out;
     }),
