@@ -14,13 +14,14 @@ import { getFaceEngine } from '../functions/face';
 import { DEFAULT_ENGINE, OnnxFaceEngine } from '../functions/face/engine';
 import { ModelSessions } from '../functions/face/sessions';
 import { config } from '../functions/shared/config';
-import { dropSearchCaches } from '../functions/history/bucketCache';
+import { dropSearchCaches } from '../functions/history/hourCache';
 import { benchStages, partialDecodeAgreement } from './bench/engineStages';
 import { HumanPeer } from './bench/peer';
 import { type PeerFigures, accuracy, benchPeerLatency, devSubset } from './bench/peerCompare';
 import { queryPhotos } from './bench/photos';
 import { type BenchReport, chartSpec, markdown, summaryLine } from './bench/report';
 import { benchScoring } from './bench/scoring';
+import { benchLongWindow } from './bench/longWindow';
 import { benchSearch } from './bench/search';
 import { renderPng } from './lib/plot';
 
@@ -129,6 +130,15 @@ async function main(): Promise<void> {
       coldRuns: plan.coldRuns,
       warmRuns: plan.warmRuns,
       load: plan.load,
+      dropCaches: dropSearchCaches,
+    });
+    log('4c. a 10-year window over one week of history');
+    report.longWindow = await benchLongWindow({
+      photo: q1920.bytes,
+      query: (await engine.analyzeQuery(q1920.bytes, 'no')).embedding,
+      perHour: 100,
+      dataDir: join(REPO, 'build/bench/store-week'),
+      coldRuns: plan.coldRuns,
       dropCaches: dropSearchCaches,
     });
   }

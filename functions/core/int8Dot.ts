@@ -65,10 +65,11 @@ export class Int8DotKernel {
   }
 
   /**
-   * A zeroed view of `bytes` bytes in kernel memory, or undefined when the 2 GiB address space is full.
+   * A view of `bytes` bytes in kernel memory, or undefined when the 2 GiB address space is full; zeroed
+   * unless `zero` is false (a caller about to overwrite it all saves a pass over the bytes).
    * Free it with `release` when done; until then it stays valid even as the memory grows.
    */
-  alloc(bytes: number): Uint8Array | undefined {
+  alloc(bytes: number, zero = true): Uint8Array | undefined {
     const size = Math.ceil(Math.max(1, bytes) / 16) * 16;
     let offset = -1;
     const i = this.free.findIndex((b) => b.bytes >= size);
@@ -89,7 +90,7 @@ export class Int8DotKernel {
     }
     this.sizes.set(offset, size);
     const view = new Uint8Array(this.memory.buffer, offset, bytes);
-    view.fill(0);
+    if (zero) view.fill(0);
     return view;
   }
 

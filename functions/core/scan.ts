@@ -73,7 +73,7 @@ export interface RecordBlock {
 /**
  * The history of a window as the scan reads it: blocks of packed codes in scan order, each ascending (a
  * reverse scan walks each backwards). The one interface between the scan and where history lives
- * (DynamoDB hours today; packed segments later).
+ * (functions/history/: DynamoDB hours, their segments, the hour cache).
  */
 export interface HistoryReader {
   blocks(): AsyncIterable<RecordBlock>;
@@ -87,6 +87,11 @@ export interface HistoryReader {
   prefetch?(): void;
   /** Records read from storage so far (cache hits not counted). */
   readonly recordsRead?: number;
+  /**
+   * Ends the reader's hold on the memory of the blocks it handed out (they must not be used after);
+   * the end of `blocks()` does it too. A caller that may never iterate calls it when done.
+   */
+  close?(): void;
 }
 
 /**
@@ -96,7 +101,7 @@ export interface HistoryReader {
  * call's first millisecond may exceed the caps (otherwise a crowd in one millisecond would stall
  * iteration).
  *
- * @example const out = await scanHistory(store.records(query), { query, minCosine: cosineForScore(82) });
+ * @example const out = await scanHistory(history.records(query), { query, minCosine: cosineForScore(82) });
  */
 export async function scanHistory(history: HistoryReader, req: ScanRequest): Promise<ScanOutcome> {
   const state = new ScanState(req.limits ?? CONTRACT_LIMITS, req.minCosine);

@@ -1,7 +1,7 @@
 import { ENCODED_BYTES } from '../core/embeddingCodec';
 import type { HistoryReader, HistoryRecord, RecordBlock } from '../core/scan';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
-import type { BucketCache } from './bucketCache';
+import type { HourCache } from './hourCache';
 import { directoryYears } from '../store/keys';
 import { pagedBlocks } from './pagedHour';
 import type { HistoryQuery } from '../store/types';
@@ -11,7 +11,7 @@ export interface HourSource {
   /**
    * The shards of `hour` (`shards`, or all) as pages of records within [fromMs, toMs], ascending (or
    * descending with `reverse`), of at most `limit` items, optionally only some devices'; without their
-   * event JSON (doc '') unless `withDocs`; `consistent` for reads that fill the cache.
+   * event JSON (doc ''); `consistent` for reads that fill the cache.
    */
   shardPages(hour: number, fromMs: number, toMs: number, opts: ReadOptions): AsyncIterable<HistoryRecord[]>[];
   /** The event JSON of these records (undefined where the event is gone). */
@@ -32,7 +32,6 @@ export interface ReadOptions {
   reverse?: boolean;
   limit?: number;
   consistent?: boolean;
-  withDocs?: boolean;
 }
 
 const before = (a: HistoryRecord, b: HistoryRecord) =>
@@ -44,19 +43,23 @@ async function drain(pages: AsyncIterable<HistoryRecord[]>): Promise<HistoryReco
   return out;
 }
 
-/** All shards of an hour, merged in (timestamp, id) order, with their codes packed into one matrix. */
+/**
+ * All shards of an hour, merged in (timestamp, id) order, with their codes packed into one matrix (from
+ * `alloc`: the hour cache's kernel memory).
+ */
 async function readBlock(
   source: HourSource,
   hour: number,
   fromMs: number,
   toMs: number,
   opts: ReadOptions,
+  alloc: (bytes: number) => Uint8Array,
 ): Promise<RecordBlock> {
   const shards = await Promise.all(source.shardPages(hour, fromMs, toMs, opts).map(drain));
-  // A damaged item (no 516-byte code) never breaks a search: it is left out, as the record path does.
+  // A damaged item (no 516-byte code) never breaks a search: it is left out.
   const records = shards.flat().filter((r) => r.code.length === ENCODED_BYTES);
   records.sort(before);
-  const codes = new Uint8Array(records.length * ENCODED_BYTES);
+  const codes = alloc(records.length * ENCODED_BYTES);
   records.forEach((r, i) => {
     codes.set(r.code, i * ENCODED_BYTES);
     r.code = codes.subarray(i * ENCODED_BYTES, (i + 1) * ENCODED_BYTES);
@@ -91,11 +94,13 @@ export function sliceBlock(block: RecordBlock, fromMs: number, toMs: number): Re
  * never throws), and the hour is read from its items.
  */
 export interface HourSegments {
-  readHour(hour: number, version: string): Promise<RecordBlock | undefined>;
+  /** With `alloc`, the block's codes are copied once into what it hands out. */
+  readHour(
+    hour: number,
+    version: string,
+    alloc?: (bytes: number) => Uint8Array,
+  ): Promise<RecordBlock | undefined>;
 }
-
-/** A history reader that can also be read record by record (tests, tools), each with its event JSON. */
-export interface HourReader extends HistoryReader, AsyncIterable<HistoryRecord> {}
 
 /** An hour's directory entry: its write version, the shards that hold its events, how many it holds. */
 export interface HourEntry {
@@ -128,8 +133,8 @@ const MAX_READ_AHEAD_HOURS = 32;
 export function blockStream(
   q: HistoryQuery,
   source: HourSource,
-  opts: { cache?: BucketCache; segments?: HourSegments; lookahead: number; blockRecords?: number },
-): HourReader {
+  opts: { cache?: HourCache; segments?: HourSegments; lookahead: number; blockRecords?: number },
+): HistoryReader {
   const { fromMs, toMs } = q.range;
   const years = directoryYears(hourOf(fromMs), hourOf(toMs), q.reverse);
   const cache = opts.cache;
@@ -140,6 +145,14 @@ export function blockStream(
   const keyOf = (hour: number) => `${source.cacheKey}#${hour}`;
   const readOpts = { deviceIds: q.deviceIds, signal: q.signal };
   let recordsRead = 0;
+  // Whole hours are read into the cache's kernel memory and kept there without a copy, so the reader
+  // holds a claim from its first read (the prefetch) until it is closed or its scan ends.
+  let held = cache?.claim();
+  const close = () => {
+    held?.();
+    held = undefined;
+  };
+  const alloc = (bytes: number) => cache!.alloc(bytes);
   const counted = (b: RecordBlock) => {
     recordsRead += b.records.length;
     return b;
@@ -170,12 +183,15 @@ export function blockStream(
     if (!read) {
       const { from, to } = clip(hour);
       const items = () =>
-        readBlock(source, hour, hour * BUCKET_MS, (hour + 1) * BUCKET_MS - 1, {
-          consistent: true,
-          signal: q.signal,
-          shards: e.shards,
-        });
-      const segment = opts.segments?.readHour(hour, e.version) ?? Promise.resolve(undefined);
+        readBlock(
+          source,
+          hour,
+          hour * BUCKET_MS,
+          (hour + 1) * BUCKET_MS - 1,
+          { consistent: true, signal: q.signal, shards: e.shards },
+          alloc,
+        );
+      const segment = opts.segments?.readHour(hour, e.version, alloc) ?? Promise.resolve(undefined);
       read = segment
         .then((b) => b ?? items())
         .then((b) => sliceBlock(cache!.set(keyOf(hour), e.version, counted(b)), from, to));
@@ -210,6 +226,21 @@ export function blockStream(
   const edge = (first: number, last: number) =>
     q.reverse ? Math.max(fromMs, first * BUCKET_MS) : Math.min(toMs, (last + 1) * BUCKET_MS - 1);
 
+  /**
+   * The hours read ahead when the scan is at hours[k]: at least `lookahead` after it, more while they
+   * hold fewer than READ_AHEAD_RECORDS together (a sparse history is many small hours).
+   */
+  const aheadOf = (hours: Array<[number, HourEntry]>, k: number): number[] => {
+    const out: number[] = [];
+    let records = 0;
+    for (let j = k; j < hours.length && j <= k + MAX_READ_AHEAD_HOURS; j++) {
+      if (j > k + opts.lookahead && records >= READ_AHEAD_RECORDS) break;
+      records += hours[j][1].count ?? WHOLE_HOUR_RECORDS;
+      out.push(j);
+    }
+    return out;
+  };
+
   async function* blocks(): AsyncGenerator<RecordBlock> {
     const done = cache?.claim();
     try {
@@ -221,11 +252,8 @@ export function blockStream(
         const pending: Array<Promise<RecordBlock> | undefined> = [];
         let started = 0;
         const readAhead = (k: number) => {
-          let records = 0;
-          for (let j = k; j < hours.length && j <= k + MAX_READ_AHEAD_HOURS; j++) {
-            if (j > k + opts.lookahead && records >= READ_AHEAD_RECORDS) break;
+          for (const j of aheadOf(hours, k)) {
             const [hour, e] = hours[j];
-            records += e.count ?? WHOLE_HOUR_RECORDS;
             if (j < started || paged(hour, e)) continue;
             pending[j] = load(hour, e);
             pending[j]!.catch(() => undefined); // observed when its turn comes
@@ -248,15 +276,17 @@ export function blockStream(
       }
     } finally {
       done?.();
+      close();
     }
   }
 
-  /** The first year's listing, and table reads of its first hours the cache lacks. */
+  /** The first year's listing, and reads of the hours the scan will read ahead first that the cache lacks. */
   const prefetch = (): void => {
     if (years.length === 0) return;
     listing(0).then(
       (hours) =>
-        hours.slice(0, opts.lookahead + 1).forEach(([hour, e]) => {
+        aheadOf(hours, 0).forEach((j) => {
+          const [hour, e] = hours[j];
           if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) readTable(hour, e);
         }),
       () => undefined, // the scan meets the error itself
@@ -267,24 +297,10 @@ export function blockStream(
     reverse: q.reverse,
     blocks,
     prefetch,
+    close,
     docs: (records) => source.docs(records),
     get recordsRead() {
       return recordsRead;
-    },
-    // Record by record (for readers other than the scan): every record with its event JSON, no cache.
-    async *[Symbol.asyncIterator]() {
-      for (let y = 0; y < years.length; y++) {
-        for (const [hour, e] of await listing(y)) {
-          const { from, to } = clip(hour);
-          const b = await readBlock(source, hour, from, to, {
-            ...readOpts,
-            shards: e.shards,
-            withDocs: true,
-          });
-          const n = b.records.length;
-          for (let k = 0; k < n; k++) yield b.records[q.reverse ? n - 1 - k : k];
-        }
-      }
     },
   };
 }

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { ENCODED_BYTES } from '../core/embeddingCodec';
 import type { HistoryRecord, RecordBlock } from '../core/scan';
@@ -24,6 +25,7 @@ import type { HistoryRecord, RecordBlock } from '../core/scan';
 export const SEGMENT_MAGIC = 'SFSG';
 export const SEGMENT_FORMAT = 1;
 const PREFIX_BYTES = 12;
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** What a segment says about itself. */
 export interface SegmentHeader {
@@ -102,16 +104,26 @@ export function segmentHeader(bytes: Uint8Array): SegmentHeader {
 }
 
 /**
- * The segment's records as one block (codes in place: records[i].code is a view of the segment's
- * bytes, event JSON empty as in every scan block) and its header. Throws SegmentDamagedError on any
- * inconsistency: a reader then reads the hour's items instead.
+ * The segment's records as one block (event JSON empty as in every scan block) and its header. The
+ * codes stay in place (records[i].code is a view of the segment's bytes) unless `alloc` is given: then
+ * they are copied once into what it hands out (the hour cache's kernel memory), after every check
+ * passed. Throws SegmentDamagedError on any inconsistency, or when the header is not `expect`'s hour
+ * and version: a reader then reads the hour's items instead.
  *
  * @example const { header, block } = decodeSegment(bytes);
  */
-export function decodeSegment(bytes: Uint8Array): { header: SegmentHeader; block: RecordBlock } {
+export function decodeSegment(
+  bytes: Uint8Array,
+  opts: { alloc?: (bytes: number) => Uint8Array; expect?: { hour: number; version: string } } = {},
+): { header: SegmentHeader; block: RecordBlock } {
+  const { alloc, expect } = opts;
   const { header, view, codesAt } = parse(bytes);
+  if (!LITTLE_ENDIAN) throw new Error('segments are read on little-endian platforms only');
+  if (expect && (header.hour !== expect.hour || header.version !== expect.version)) {
+    throw new SegmentDamagedError(`of hour ${header.hour} version ${header.version}, not the one asked for`);
+  }
   const n = header.count;
-  const codes = bytes.subarray(codesAt, codesAt + n * ENCODED_BYTES);
+  const stored = bytes.subarray(codesAt, codesAt + n * ENCODED_BYTES);
   const tsAt = codesAt + n * ENCODED_BYTES;
   const devAt = tsAt + n * 8;
   const idsAt = devAt + n * 4;
@@ -123,21 +135,31 @@ export function decodeSegment(bytes: Uint8Array): { header: SegmentHeader; block
     throw new SegmentDamagedError('event ids are not UTF-8');
   }
   if (ids.length !== n) throw new SegmentDamagedError(`${ids.length} event ids for ${n} records`);
-  const records: HistoryRecord[] = new Array(n);
+  // Copies of the sections (aligned, whatever the header's length) read as typed arrays: a few
+  // milliseconds less per 5,000 records than a DataView per field. Segments are little-endian, as is
+  // every platform this runs on (x86-64, Graviton).
+  // (new Uint8Array(view) copies; a Buffer's slice would not.)
+  const stamps = new Float64Array(new Uint8Array(bytes.subarray(tsAt, tsAt + n * 8)).buffer);
+  const devs = new Uint32Array(new Uint8Array(bytes.subarray(devAt, devAt + n * 4)).buffer);
+  const devices = header.devices;
+  const records = new Array<HistoryRecord>(n);
+  let last = -Infinity;
   for (let i = 0; i < n; i++) {
-    const d = view.getUint32(devAt + i * 4, true);
-    if (d >= header.devices.length) throw new SegmentDamagedError(`record ${i}: device index out of range`);
-    records[i] = {
-      timestamp: view.getFloat64(tsAt + i * 8, true),
-      eventId: ids[i],
-      deviceId: header.devices[d],
-      code: codes.subarray(i * ENCODED_BYTES, (i + 1) * ENCODED_BYTES),
-      doc: '',
-    };
-    if (i > 0 && before(records[i - 1], records[i]) >= 0) {
+    const d = devs[i];
+    if (d >= devices.length) throw new SegmentDamagedError(`record ${i}: device index out of range`);
+    const t = stamps[i];
+    if (!(t >= last) || (t === last && ids[i - 1] >= ids[i])) {
       throw new SegmentDamagedError(`record ${i}: out of (timestamp, id) order`);
     }
+    last = t;
+    records[i] = { timestamp: t, eventId: ids[i], deviceId: devices[d], code: stored, doc: '' };
   }
+  let codes = stored;
+  if (alloc) {
+    codes = alloc(stored.byteLength);
+    codes.set(stored);
+  }
+  for (let i = 0; i < n; i++) records[i].code = codes.subarray(i * ENCODED_BYTES, (i + 1) * ENCODED_BYTES);
   return { header, block: { records, codes } };
 }
 

@@ -76,11 +76,15 @@ export class SegmentStore {
    * segment built at `currentVersion` (the hour's `HV#` version, read strongly consistent) exists;
    * otherwise undefined and the caller reads the hour's items. Never throws: a missing, damaged or
    * unreadable segment, an hour not settled yet (no request made) or one reaching the end of its
-   * retention, is undefined.
+   * retention, is undefined. With `alloc`, the codes are copied once into what it hands out.
    *
    * @example const block = await segments.readHour(hour, versions.get(hour) ?? '0') ?? await readItems(hour);
    */
-  async readHour(hour: number, currentVersion: string): Promise<RecordBlock | undefined> {
+  async readHour(
+    hour: number,
+    currentVersion: string,
+    alloc?: (bytes: number) => Uint8Array,
+  ): Promise<RecordBlock | undefined> {
     if (currentVersion === '0' || !this.retained(hour) || !this.settled(hour)) return undefined;
     let bytes: Uint8Array;
     try {
@@ -94,12 +98,7 @@ export class SegmentStore {
       return undefined;
     }
     try {
-      const { header, block } = decodeSegment(bytes);
-      if (header.hour !== hour || header.version !== currentVersion) {
-        logger.warn({ hour, version: currentVersion }, 'segment of another hour or version: items read');
-        return undefined;
-      }
-      return block;
+      return decodeSegment(bytes, { alloc, expect: { hour, version: currentVersion } }).block;
     } catch (err) {
       logger.warn(
         { hour, version: currentVersion, err: (err as Error).message },

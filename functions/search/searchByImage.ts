@@ -91,59 +91,63 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
   try {
     return await withSearchSlot(deps.services.slots, async () => {
       const history = range
-        ? deps.services.events.records({ range, reverse: q.reverse, deviceIds: q.deviceIds, signal })
+        ? deps.services.history.records({ range, reverse: q.reverse, deviceIds: q.deviceIds, signal })
         : undefined;
       history?.prefetch?.();
-      let faceMs = 0;
-      const face = await untilAborted(
-        (async (): Promise<QueryEmbedding> => {
-          const ready = await input;
-          const t = performance.now();
-          const f = await embedQuery(ready, deps.engine(), q.fiqaLevel);
-          faceMs = performance.now() - t;
-          return f;
-        })(),
-        signal,
-      );
-      const tScan = performance.now();
-      const outcome: ScanOutcome = history
-        ? await scanHistory(history, {
-            query: face.embedding,
-            minCosine: cosineForScore(q.threshold, face.cosineShift),
-            deviceIds: q.deviceIds && new Set(q.deviceIds),
-            outOfTime: () => performance.now() - t0 > budgetMs,
-            signal,
-          })
-        : { matches: [], examined: 0, haveMore: false };
-      const scanMs = performance.now() - tScan;
+      try {
+        let faceMs = 0;
+        const face = await untilAborted(
+          (async (): Promise<QueryEmbedding> => {
+            const ready = await input;
+            const t = performance.now();
+            const f = await embedQuery(ready, deps.engine(), q.fiqaLevel);
+            faceMs = performance.now() - t;
+            return f;
+          })(),
+          signal,
+        );
+        const tScan = performance.now();
+        const outcome: ScanOutcome = history
+          ? await scanHistory(history, {
+              query: face.embedding,
+              minCosine: cosineForScore(q.threshold, face.cosineShift),
+              deviceIds: q.deviceIds && new Set(q.deviceIds),
+              outOfTime: () => performance.now() - t0 > budgetMs,
+              signal,
+            })
+          : { matches: [], examined: 0, haveMore: false };
+        const scanMs = performance.now() - tScan;
 
-      const events = outcome.matches.map((m) => ({
-        timestamp: m.record.timestamp,
-        event: toContractEvent(
-          JSON.parse(m.record.doc) as EventDoc,
-          m.record.eventId,
-          round(compareScore(m.cosine, face.cosineShift), 4),
-        ),
-      }));
-      const capped = capResponse(events, c.MAX_RESPONSE_BYTES);
-      const end = endOfCall(
-        q,
-        outcome.haveMore || capped.cut !== undefined,
-        capped.cut ?? outcome.through,
-        range,
-      );
-      return {
-        events: capped.events,
-        have_more: end.haveMore,
-        total_time: (performance.now() - t0) / 1000,
-        endtimestamp: end.endtimestamp,
-        records_examined: outcome.examined,
-        records_read: history?.recordsRead ?? 0,
-        timings: { face_ms: Math.round(faceMs), scan_ms: Math.round(scanMs) },
-        // An event's face has no photo to describe; a template's first photo stands for it.
-        ...(face.faces.length > 0 && { query_face: toQueryFaceJson(face.faces[0]) }),
-        ...(face.faces.length > 1 && { query_faces: face.faces.map(toQueryFaceJson) }),
-      };
+        const events = outcome.matches.map((m) => ({
+          timestamp: m.record.timestamp,
+          event: toContractEvent(
+            JSON.parse(m.record.doc) as EventDoc,
+            m.record.eventId,
+            round(compareScore(m.cosine, face.cosineShift), 4),
+          ),
+        }));
+        const capped = capResponse(events, c.MAX_RESPONSE_BYTES);
+        const end = endOfCall(
+          q,
+          outcome.haveMore || capped.cut !== undefined,
+          capped.cut ?? outcome.through,
+          range,
+        );
+        return {
+          events: capped.events,
+          have_more: end.haveMore,
+          total_time: (performance.now() - t0) / 1000,
+          endtimestamp: end.endtimestamp,
+          records_examined: outcome.examined,
+          records_read: history?.recordsRead ?? 0,
+          timings: { face_ms: Math.round(faceMs), scan_ms: Math.round(scanMs) },
+          // An event's face has no photo to describe; a template's first photo stands for it.
+          ...(face.faces.length > 0 && { query_face: toQueryFaceJson(face.faces[0]) }),
+          ...(face.faces.length > 1 && { query_faces: face.faces.map(toQueryFaceJson) }),
+        };
+      } finally {
+        history?.close?.(); // the blocks' memory is the cache's again
+      }
     });
   } finally {
     clearTimeout(platformEnd);

@@ -1,83 +1,53 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   ScanCommand,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { expiresAtSeconds } from '../core/retention';
 import { BUCKET_MS, hourOf } from '../core/timeWindow';
-import type { BucketCache } from '../history/bucketCache';
+import { queryPages } from './dynamoPaging';
 import { StorageUnavailableError, isConditionFailure } from './errors';
-import {
-  type HourEntry,
-  type HourReader,
-  type HourSegments,
-  type ReadOptions,
-  blockStream,
-} from '../history/hourBlocks';
 import { backoffDelay } from './retryPolicy';
 import {
   INTENT_SHARDS,
   POINTER_SK,
   eventKey,
-  eventPk,
   hourDirectoryPk,
   hourDirectorySk,
-  hourFromDirectorySk,
   intentKey,
   intentPk,
-  parseSk,
   pointerPk,
   shardOf,
-  skBounds,
 } from './keys';
-import type {
-  EventIntent,
-  EventLocation,
-  EventPointer,
-  EventStore,
-  HistoryQuery,
-  StoredEvent,
-} from './types';
-import type { HistoryRecord } from '../core/scan';
+import type { EventIntent, EventLocation, EventPointer, EventStore, StoredEvent } from './types';
 
 export interface DynamoEventStoreOptions {
   table: string;
   shards: number;
   retentionDays: number;
-  /** Hours whose first page is fetched ahead of the one being read. */
-  lookaheadHours: number;
   /** Parallel BatchWriteItem calls in putMany. */
   writeConcurrency: number;
-  /** Hour buckets kept in memory between searches (validated by their write versions); none: no cache. */
-  cache?: BucketCache;
-  /** Settled hours as segments, read instead of their items while current (only with a cache). */
-  segments?: HourSegments;
 }
 
 const defaults: Omit<DynamoEventStoreOptions, 'table'> = {
   shards: 4,
   retentionDays: 90,
-  lookaheadHours: 2,
   writeConcurrency: 4,
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** DynamoDB's limit on the operands of one IN; dynalite has none (docs/store.md, Conformance). */
-const MAX_IN_OPERANDS = 100;
 /** Before re-sending the unprocessed part of a batch (attempt ≥ 1): 25..1000 ms, growing, with jitter. */
 const batchBackoff = (attempt: number) => sleep(backoffDelay(attempt - 1, 50, 1000));
 
 /**
- * The history in DynamoDB: hour-bucket partitions split into shards (keys.ts has the layout). A search
- * reads each hour's shards in parallel and merges them in exact (timestamp, id) order.
+ * The history's writes in DynamoDB: hour partitions split into shards (keys.ts has the layout), the hour
+ * directory, pointers and intents. Searches read it through functions/history/.
  *
  * Changing BUCKET_SHARDS only affects new writes if it grows; shrinking it hides older events in the
  * dropped shards, so only ever raise it.
@@ -315,20 +285,13 @@ export class DynamoEventStore implements EventStore {
 
   async *intents(): AsyncIterable<EventIntent[]> {
     for (let shard = 0; shard < INTENT_SHARDS; shard++) {
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const r = await this.db.send(
-          new QueryCommand({
-            TableName: this.opts.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: intentPk(shard) } },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        yield (r.Items ?? []).map((item) => this.parseIntent(item));
-        start = r.LastEvaluatedKey;
-      } while (start);
+      const pages = queryPages(this.db, {
+        TableName: this.opts.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: intentPk(shard) } },
+        ConsistentRead: true,
+      });
+      for await (const items of pages) yield items.map((item) => this.parseIntent(item));
     }
   }
 
@@ -379,70 +342,6 @@ export class DynamoEventStore implements EventStore {
       }
     };
     await Promise.all(Array.from({ length: Math.min(todo.length, this.opts.writeConcurrency) }, worker));
-  }
-
-  /** The stored event JSON of these records, in order; undefined for an event no longer there. */
-  private async docs(records: HistoryRecord[]): Promise<Array<string | undefined>> {
-    const keys = records.map((r) => eventKey(r.timestamp, r.eventId, this.opts.shards));
-    const found = new Map<string, string>();
-    // A key twice in one BatchGetItem call fails the whole call.
-    const unique = [...new Map(keys.map((k) => [`${k.pk}|${k.sk}`, k])).values()];
-    const batches: Record<string, AttributeValue>[][] = [];
-    for (let i = 0; i < unique.length; i += 100) {
-      batches.push(unique.slice(i, i + 100).map((k) => ({ pk: { S: k.pk }, sk: { S: k.sk } })));
-    }
-    await Promise.all(
-      batches.map(async (batch) => {
-        let pending = batch;
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 8)
-            throw new StorageUnavailableError('BatchGetItem left keys unprocessed after retries');
-          if (attempt > 0) await batchBackoff(attempt);
-          const r = await this.db.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.opts.table]: { Keys: pending, ProjectionExpression: 'pk, sk, d' } },
-            }),
-          );
-          for (const item of r.Responses?.[this.opts.table] ?? []) {
-            found.set(`${item.pk.S}|${item.sk.S}`, item.d?.S ?? '{}');
-          }
-          pending = (r.UnprocessedKeys?.[this.opts.table]?.Keys ?? []) as Record<string, AttributeValue>[];
-        }
-      }),
-    );
-    return keys.map((k) => found.get(`${k.pk}|${k.sk}`));
-  }
-
-  /** The directory's hours in [first, last] (one UTC year at most) with their versions, consistent. */
-  private async hours(first: number, last: number, signal?: AbortSignal): Promise<Map<number, HourEntry>> {
-    const out = new Map<number, HourEntry>();
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const r = await this.db.send(
-        new QueryCommand({
-          TableName: this.opts.table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-          ExpressionAttributeValues: {
-            ':pk': { S: hourDirectoryPk(first) },
-            ':lo': { S: hourDirectorySk(first) },
-            ':hi': { S: hourDirectorySk(last) },
-          },
-          ProjectionExpression: 'sk, v, s, n',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-        { abortSignal: signal },
-      );
-      for (const item of r.Items ?? []) {
-        out.set(hourFromDirectorySk(item.sk.S ?? ''), {
-          version: item.v?.N ?? '0',
-          shards: item.s?.NS?.map(Number),
-          count: item.n?.N === undefined ? undefined : Number(item.n.N),
-        });
-      }
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return out;
   }
 
   async find(eventId: string): Promise<EventPointer | undefined> {
@@ -518,75 +417,6 @@ export class DynamoEventStore implements EventStore {
       }),
     );
     return Boolean(r.Item);
-  }
-
-  /**
-   * The records of a range in scan order, readable block by block (one hour per block, its shards merged
-   * in exact (timestamp, id) order); closed hours come from the cache while their version stands.
-   */
-  records(q: HistoryQuery): HourReader {
-    return blockStream(
-      q,
-      {
-        cacheKey: `${this.opts.table}#${this.opts.shards}`,
-        shardPages: (hour, fromMs, toMs, o) =>
-          (o.shards ?? Array.from({ length: this.opts.shards }, (_, s) => s))
-            .filter((s) => s < this.opts.shards)
-            .map((s) => this.pages(eventPk(hour, s), fromMs, toMs, o)),
-        hours: (first, last, signal) => this.hours(first, last, signal),
-        docs: (records) => this.docs(records),
-      },
-      { cache: this.opts.cache, segments: this.opts.segments, lookahead: this.opts.lookaheadHours },
-    );
-  }
-
-  private async *pages(
-    pk: string,
-    fromMs: number,
-    toMs: number,
-    { deviceIds, consistent = false, withDocs = false, signal, reverse = false, limit }: ReadOptions,
-  ): AsyncGenerator<HistoryRecord[]> {
-    const { lo, hi } = skBounds(fromMs, toMs);
-    const values: Record<string, AttributeValue> = { ':pk': { S: pk }, ':lo': { S: lo }, ':hi': { S: hi } };
-    // No device: no record (`IN ()` is a syntax error). Past IN's operand limit the devices are
-    // filtered here instead of by DynamoDB.
-    if (deviceIds?.length === 0) return;
-    const here = deviceIds && deviceIds.length > MAX_IN_OPERANDS ? new Set(deviceIds) : undefined;
-    let filter: string | undefined;
-    if (deviceIds && !here) {
-      deviceIds.forEach((d, i) => (values[`:d${i}`] = { S: d }));
-      filter = `dev IN (${deviceIds.map((_, i) => `:d${i}`).join(', ')})`;
-    }
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const r = await this.db.send(
-        new QueryCommand({
-          TableName: this.opts.table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-          FilterExpression: filter,
-          ExpressionAttributeValues: values,
-          // A search fetches the event JSON of its matches only (docs()): a third of the bytes otherwise.
-          ProjectionExpression: withDocs ? 'sk, e, dev, d' : 'sk, e, dev',
-          ScanIndexForward: !reverse,
-          ConsistentRead: consistent,
-          ExclusiveStartKey: start,
-          Limit: limit,
-        }),
-        { abortSignal: signal },
-      );
-      const items = here ? (r.Items ?? []).filter((i) => here.has(i.dev?.S ?? '')) : (r.Items ?? []);
-      yield items.map((item) => {
-        const { timestampMs, eventId } = parseSk(item.sk.S ?? '');
-        return {
-          timestamp: timestampMs,
-          eventId,
-          deviceId: item.dev?.S ?? '',
-          code: item.e?.B ?? new Uint8Array(0),
-          doc: withDocs ? (item.d?.S ?? '{}') : '',
-        };
-      });
-      start = r.LastEvaluatedKey;
-    } while (start);
   }
 
   async isEmpty(): Promise<boolean> {

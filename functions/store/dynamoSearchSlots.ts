@@ -1,13 +1,12 @@
 import {
-  type AttributeValue,
   type DynamoDBClient,
-  QueryCommand,
   DeleteItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { type LeaseHandle, type SearchSlots, slotOrder } from '../core/lease';
+import { queryPages } from './dynamoPaging';
 import { isConditionFailure } from './errors';
 import { LEASE_PK } from './keys';
 
@@ -42,23 +41,18 @@ export class DynamoSearchSlots implements SearchSlots {
   private async freeSlots(): Promise<Set<number>> {
     const held = new Set<number>();
     const now = this.now();
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const r = await this.db.send(
-        new QueryCommand({
-          TableName: this.opts.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: LEASE_PK } },
-          ProjectionExpression: 'sk, leaseUntil',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of r.Items ?? []) {
+    const pages = queryPages(this.db, {
+      TableName: this.opts.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: LEASE_PK } },
+      ProjectionExpression: 'sk, leaseUntil',
+      ConsistentRead: true,
+    });
+    for await (const items of pages) {
+      for (const item of items) {
         if (Number(item.leaseUntil?.N ?? 0) >= now) held.add(Number((item.sk?.S ?? '').slice(5)));
       }
-      start = r.LastEvaluatedKey;
-    } while (start);
+    }
     return new Set(slotOrder(this.opts.slots).filter((s) => !held.has(s)));
   }
 

@@ -1,12 +1,11 @@
 import {
-  type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { hourOf } from '../core/timeWindow';
+import { scanPages } from './dynamoPaging';
 import { hourDirectoryPk, hourDirectorySk, parseSk } from './keys';
 
 /** Written once a table's hour directory is known complete (new tables, or after a backfill). */
@@ -23,26 +22,21 @@ export async function backfillHourDirectory(db: DynamoDBClient, table: string): 
   const marker = await db.send(new GetItemCommand({ TableName: table, Key: MARKER, ConsistentRead: true }));
   if (marker.Item) return 0;
   const hours = new Map<number, { shards: Set<string>; n: number }>();
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const r = await db.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'begins_with(pk, :ev)',
-        ExpressionAttributeValues: { ':ev': { S: 'EV#' } },
-        ProjectionExpression: 'pk, sk',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of r.Items ?? []) {
+  const pages = scanPages(db, {
+    TableName: table,
+    FilterExpression: 'begins_with(pk, :ev)',
+    ExpressionAttributeValues: { ':ev': { S: 'EV#' } },
+    ProjectionExpression: 'pk, sk',
+  });
+  for await (const items of pages) {
+    for (const item of items) {
       const hour = hourOf(parseSk(item.sk.S ?? '').timestampMs);
       const entry = hours.get(hour) ?? { shards: new Set<string>(), n: 0 };
       entry.shards.add((item.pk.S ?? '').split('#')[2]);
       entry.n++;
       hours.set(hour, entry);
     }
-    start = r.LastEvaluatedKey;
-  } while (start);
+  }
   for (const [hour, { shards, n }] of hours) {
     await db.send(
       new UpdateItemCommand({

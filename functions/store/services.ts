@@ -1,7 +1,8 @@
 import { Int8DotKernel } from '../core/int8Dot';
 import { createSegmentStore } from '../history/services';
 import { config, type Config } from '../shared/config';
-import { createBucketCache } from '../history/bucketCache';
+import { createHourCache } from '../history/hourCache';
+import { HistoryStore } from '../history/historyStore';
 import { type AwsClients, createAwsClients } from './clients';
 import { DynamoEventStore } from './dynamoEventStore';
 import { DynamoSearchSlots } from './dynamoSearchSlots';
@@ -14,6 +15,8 @@ import type { SearchSlots } from '../core/lease';
 export interface Services {
   config: Config;
   events: EventStore;
+  /** What searches read: the history's blocks (functions/history/). */
+  history: HistoryStore;
   images: ImageStore;
   slots: SearchSlots;
   /** Erased event ids, kept outside the table so a restore cannot resurrect them (erasureLog.ts). */
@@ -34,9 +37,13 @@ export function createServices(c: Config, opts: { localCredentials?: boolean } =
       table: c.EVENTS_TABLE,
       shards: c.BUCKET_SHARDS,
       retentionDays: c.RETENTION_DAYS,
+    }),
+    history: new HistoryStore(dynamo, {
+      table: c.EVENTS_TABLE,
+      shards: c.BUCKET_SHARDS,
       cache:
         c.EMBEDDING_CACHE_MB > 0
-          ? createBucketCache({
+          ? createHourCache({
               budgetBytes: c.EMBEDDING_CACHE_MB * 2 ** 20,
               memory: Int8DotKernel.instance(),
             })

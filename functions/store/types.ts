@@ -1,5 +1,4 @@
 import type { EventDoc } from '../core/event';
-import type { HistoryReader, HistoryRecord } from '../core/scan';
 import type { ScanRange } from '../core/timeWindow';
 
 /** What a search reads: records of a time range, in order, optionally only some devices'. */
@@ -89,8 +88,6 @@ export interface EventStore {
   embeddingOf(event: EventLocation): Promise<Uint8Array | undefined>;
   /** Whether the record exists (strongly consistent). */
   recordExists(event: EventLocation): Promise<boolean>;
-  /** The history of a window in scan order: block by block for the scan, record by record for tools. */
-  records(query: HistoryQuery): HistoryReader & AsyncIterable<HistoryRecord>;
   /** True when the store holds no event at all (the local server's first-run hint). */
   isEmpty(): Promise<boolean>;
 }

@@ -1,3 +1,4 @@
+import type { LongWindowFigures } from './longWindow';
 import type { PartialDecodeAgreement, StageFigures } from './engineStages';
 import type { Accuracy, PeerFigures } from './peerCompare';
 import type { ScoringFigures } from './scoring';
@@ -16,6 +17,8 @@ export interface BenchReport {
   noPose?: StageFigures[];
   scoring: ScoringFigures[];
   search?: SearchFigures;
+  /** A 10-year window over one week of history, segments built (longWindow.ts). */
+  longWindow?: LongWindowFigures;
   peer?: PeerFigures;
   durationSeconds: number;
 }
@@ -85,6 +88,8 @@ export function summaryLine(r: BenchReport): Record<string, number | null> {
     compaction_50k_ms: v(r.search?.segments?.compactionMs.median),
     segments_read_50k_ms: v(r.search?.segments?.segmentsReadMs.median),
     segments_dynamodb_read_50k_ms: v(r.search?.segments?.segmentsDynamoReadMs.median),
+    cold_10y_week_ms: v(r.longWindow?.restartedMs),
+    cold_10y_week_dropped_ms: v(r.longWindow?.coldMs.median),
     items_read_50k_ms: v(r.search?.segments?.itemsReadMs.median),
     ours_tar_at_far_1e4: v(r.peer?.ours?.tarAtFar1e4),
     peer_tar_at_far_1e4: v(r.peer?.peer?.tarAtFar1e4),

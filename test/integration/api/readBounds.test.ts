@@ -3,7 +3,7 @@
  * store adapter; a search reads about what it may examine, however many events the hour holds.
  */
 import { encodeEmbedding } from '../../../functions/core/embeddingCodec';
-import { dropSearchCaches } from '../../../functions/history/bucketCache';
+import { dropSearchCaches } from '../../../functions/history/hourCache';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, photo, startTestServer } from './helpers';
 

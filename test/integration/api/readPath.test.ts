@@ -9,7 +9,7 @@ import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { request } from 'node:http';
 import { encodeEmbedding } from '../../../functions/core/embeddingCodec';
 import { getFaceEngine } from '../../../functions/face';
-import { dropSearchCaches } from '../../../functions/history/bucketCache';
+import { dropSearchCaches } from '../../../functions/history/hourCache';
 import { LEASE_PK } from '../../../functions/store/keys';
 import { near, randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, faceCrop, facesOf, photo, startTestServer } from './helpers';

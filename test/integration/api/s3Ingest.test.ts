@@ -5,6 +5,7 @@ import { getFaceEngine } from '../../../functions/face';
 import { createS3IngestHandler } from '../../../functions/ingest/s3Handler';
 import { createAwsClients } from '../../../functions/store/clients';
 import { faceCrop, facesOf, photo, startTestServer } from './helpers';
+import { readRecords } from '../../support/history';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
@@ -46,10 +47,11 @@ it('ingests a photo dropped under the upload prefix, once, and removes the uploa
   expect(await handler(notification(bucket, 'images/x.face'))).toEqual({ ingested: 0, rejected: 0 });
 
   const found = [];
-  for await (const r of server.services.events.records({
+  const history = server.services.history.records({
     range: { fromMs: 1764000000000, toMs: 1764000000000 },
     reverse: true,
-  })) {
+  });
+  for (const r of await readRecords(history, { docs: true })) {
     found.push(JSON.parse(r.doc));
   }
   expect(found).toEqual([

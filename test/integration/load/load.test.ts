@@ -9,6 +9,7 @@ import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
 import type { Box } from '../../../functions/core/face';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from '../api/helpers';
+import { readRecords } from '../../support/history';
 
 const CONNECTIONS = 8;
 const SECONDS = 15;
@@ -157,10 +158,11 @@ it(`holds ${CONNECTIONS} connections of searches and ingests for ${SECONDS} s: n
   const recordTimes = new Map<string, number>();
   const storedIds = async () => {
     const counts = new Map<string, number>();
-    for await (const r of server.services.events.records({
+    const history = server.services.history.records({
       range: { fromMs: now - 25 * HOUR, toMs: now + HOUR },
       reverse: false,
-    })) {
+    });
+    for (const r of await readRecords(history)) {
       counts.set(r.eventId, (counts.get(r.eventId) ?? 0) + 1);
       recordTimes.set(r.eventId, r.timestamp);
     }

@@ -13,16 +13,18 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanHistory, type HistoryRecord } from '../../../functions/core/scan';
+import { scanHistory } from '../../../functions/core/scan';
 import { BUCKET_MS } from '../../../functions/core/timeWindow';
 import { startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
 import { createAwsClients } from '../../../functions/store/clients';
+import { HistoryStore } from '../../../functions/history/historyStore';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { DynamoSearchSlots } from '../../../functions/store/dynamoSearchSlots';
 import { ensureEventsTable } from '../../../functions/store/eventsTable';
 import { eventPk } from '../../../functions/store/keys';
 import { near, randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
+import { readRecords } from '../../support/history';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
 
 const shared = sharedDynamoEndpoint();
@@ -44,11 +46,8 @@ async function freshTable(): Promise<string> {
   return table;
 }
 
-async function all(stream: AsyncIterable<HistoryRecord>): Promise<HistoryRecord[]> {
-  const out: HistoryRecord[] = [];
-  for await (const r of stream) out.push(r);
-  return out;
-}
+/** The history of a table as a search reads it (no cache: every read goes to the table). */
+const historyOf = (table: string, shards = 4) => new HistoryStore(db, { table, shards });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sfs-conf-'));
@@ -85,6 +84,7 @@ describe('the events table', () => {
   it('gives every item expiresAt in epoch seconds; where TTL runs, an expired event goes and the rest stays', async () => {
     const table = await freshTable();
     const store = new DynamoEventStore(db, { table, retentionDays: 1 });
+    const history = historyOf(table);
     const now = Date.now();
     await store.put(syntheticEvent(now, 'cam-1', randomUnit(), {}, 'fresh'));
     const lease = await new DynamoSearchSlots(db, { table, slots: 1, leaseSeconds: 30 }).tryAcquire();
@@ -109,15 +109,20 @@ describe('the events table', () => {
       expect(await store.find('expired')).toBeDefined(); // dynalite expires nothing
     }
     expect(await store.find('fresh')).toMatchObject({ eventId: 'fresh', timestampMs: now });
-    const fresh = await all(store.records({ range: { fromMs: now - 1, toMs: now + 1 }, reverse: false }));
+    const fresh = await readRecords(
+      history.records({ range: { fromMs: now - 1, toMs: now + 1 }, reverse: false }),
+    );
     expect(fresh.map((r) => r.eventId)).toEqual(['fresh']);
   }, 90_000);
 });
 
 describe('device filters', () => {
   let store: DynamoEventStore;
+  let history: HistoryStore;
   beforeAll(async () => {
-    store = new DynamoEventStore(db, { table: await freshTable(), retentionDays, shards: 2 });
+    const table = await freshTable();
+    store = new DynamoEventStore(db, { table, retentionDays, shards: 2 });
+    history = historyOf(table, 2);
     await store.putMany(
       Array.from({ length: 40 }, (_, i) =>
         syntheticEvent(at(i * 1000), `cam-${i * 5}`, randomUnit(), {}, `dev-${i}`),
@@ -125,7 +130,9 @@ describe('device filters', () => {
     );
   });
   const devicesOf = async (deviceIds: string[]) =>
-    (await all(store.records({ range: wholeHour, reverse: false, deviceIds }))).map((r) => r.deviceId);
+    (await readRecords(history.records({ range: wholeHour, reverse: false, deviceIds }))).map(
+      (r) => r.deviceId,
+    );
 
   it('takes up to 100 devices in one IN, as DynamoDB allows', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `cam-${i}`);
@@ -144,19 +151,21 @@ describe('device filters', () => {
 
 describe('batches', () => {
   it('writes an event given twice to putMany once (a key twice fails a whole BatchWriteItem)', async () => {
-    const store = new DynamoEventStore(db, { table: await freshTable(), retentionDays });
+    const table = await freshTable();
+    const store = new DynamoEventStore(db, { table, retentionDays });
     const e = syntheticEvent(at(5), 'cam-1', randomUnit(), {}, 'twice');
     await store.putMany([e, { ...e }, syntheticEvent(at(6), 'cam-1', randomUnit(), {}, 'once')]);
-    const read = await all(store.records({ range: wholeHour, reverse: false }));
+    const read = await readRecords(historyOf(table).records({ range: wholeHour, reverse: false }));
     expect(read.map((r) => r.eventId)).toEqual(['twice', 'once']);
     expect(await store.find('twice')).toMatchObject({ timestampMs: at(5) });
   });
 
   it('fetches the event JSON of one record asked twice (a key twice fails a whole BatchGetItem)', async () => {
-    const store = new DynamoEventStore(db, { table: await freshTable(), retentionDays });
+    const table = await freshTable();
+    const store = new DynamoEventStore(db, { table, retentionDays });
     await store.put(syntheticEvent(at(7), 'cam-1', randomUnit(), { identity_name: 'dora' }, 'dora-1'));
-    const stream = store.records({ range: wholeHour, reverse: true });
-    const [record] = await all(stream);
+    const stream = historyOf(table).records({ range: wholeHour, reverse: true });
+    const [record] = await readRecords(stream);
     const docs = await stream.docs([record, record]);
     expect(docs.map((d) => JSON.parse(d ?? 'null').identity_name)).toEqual(['dora', 'dora']);
   });
@@ -202,14 +211,14 @@ describe('batches', () => {
     });
 
     it('reads every record once, in (timestamp, id) order, both ways', async () => {
-      const forward = await all(store.records({ range: wholeHour, reverse: false }));
+      const forward = await readRecords(historyOf(table, 1).records({ range: wholeHour, reverse: false }));
       expect(forward.map((r) => r.eventId)).toEqual(ids);
-      const backward = await all(store.records({ range: wholeHour, reverse: true }));
+      const backward = await readRecords(historyOf(table, 1).records({ range: wholeHour, reverse: true }));
       expect(backward.map((r) => r.eventId)).toEqual([...ids].reverse());
     });
 
     it('scans the hour and fetches the event JSON of all 150 matches', async () => {
-      const out = await scanHistory(store.records({ range: wholeHour, reverse: true }), {
+      const out = await scanHistory(historyOf(table, 1).records({ range: wholeHour, reverse: true }), {
         query: face,
         minCosine: 0.8,
       });

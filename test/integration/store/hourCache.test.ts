@@ -12,8 +12,9 @@ import { scanHistory } from '../../../functions/core/scan';
 import { BUCKET_MS } from '../../../functions/core/timeWindow';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
-import { BucketCache } from '../../../functions/history/bucketCache';
+import { HourCache } from '../../../functions/history/hourCache';
 import { createAwsClients } from '../../../functions/store/clients';
+import { HistoryStore } from '../../../functions/history/historyStore';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { near, randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
@@ -28,8 +29,8 @@ let dir: string;
 let standIns: StandIns;
 let db: DynamoDBClient;
 let writer: DynamoEventStore;
-let searcher: DynamoEventStore;
-let cache: BucketCache;
+let searcher: HistoryStore;
+let cache: HourCache;
 let table: string;
 
 beforeAll(async () => {
@@ -43,13 +44,9 @@ beforeAll(async () => {
   db = createAwsClients(c, { localCredentials: true }).dynamo;
   table = shared ? uniqueTable('sfs-cache') : 'events';
   await ensureTable(db, table);
-  writer = new DynamoEventStore(db, {
-    table,
-    retentionDays,
-    cache: new BucketCache({ budgetBytes: 1e8, memory: Int8DotKernel.instance() }),
-  });
-  cache = new BucketCache({ budgetBytes: 1e8, memory: Int8DotKernel.instance() });
-  searcher = new DynamoEventStore(db, { table, retentionDays, cache });
+  writer = new DynamoEventStore(db, { table, retentionDays });
+  cache = new HourCache({ budgetBytes: 1e8, memory: Int8DotKernel.instance() });
+  searcher = new HistoryStore(db, { table, shards: 4, cache });
 });
 
 afterAll(async () => {
@@ -65,7 +62,7 @@ const search = () =>
     minCosine: 0.8,
   });
 
-describe('hour buckets cached between searches', () => {
+describe('hours cached between searches', () => {
   it('finds the matches with their event JSON, and caches the closed hour', async () => {
     const events = Array.from({ length: 60 }, (_, i) =>
       syntheticEvent(
@@ -104,7 +101,7 @@ describe('hour buckets cached between searches', () => {
 
   it('answers the same from the cache as from the table', async () => {
     const cold = await scanHistory(
-      new DynamoEventStore(db, { table, retentionDays }).records({
+      new HistoryStore(db, { table, shards: 4 }).records({
         range: { fromMs: at(0), toMs: at(60) - 1 },
         reverse: true,
       }),

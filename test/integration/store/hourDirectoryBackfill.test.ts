@@ -5,6 +5,7 @@ import { backfillHourDirectory } from '../../../functions/store/hourDirectoryBac
 import { eventKey } from '../../../functions/store/keys';
 import { randomUnit } from '../../../scripts/seed/synthetic';
 import { startTestServer } from '../api/helpers';
+import { readRecords } from '../../support/history';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 
@@ -41,7 +42,8 @@ describe('backfillHourDirectory', () => {
     const range = { fromMs: t0 - 1, toMs: t0 + 401 * 86_400_000 };
     const read = async () => {
       const ids: string[] = [];
-      for await (const r of server.services.events.records({ range, reverse: false })) ids.push(r.eventId);
+      for (const r of await readRecords(server.services.history.records({ range, reverse: false })))
+        ids.push(r.eventId);
       return ids;
     };
     expect(await read()).toEqual([]);

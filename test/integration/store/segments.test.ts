@@ -19,7 +19,8 @@ import { startLocalServer } from '../../../functions/local/server';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
 import { createAwsClients } from '../../../functions/store/clients';
-import { createBucketCache } from '../../../functions/history/bucketCache';
+import { createHourCache } from '../../../functions/history/hourCache';
+import { HistoryStore } from '../../../functions/history/historyStore';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
@@ -271,10 +272,10 @@ const countingSegments = {
   },
 };
 const searcher = (withSegments: boolean) =>
-  new DynamoEventStore(db, {
+  new HistoryStore(db, {
     table,
-    retentionDays: 36_500,
-    cache: createBucketCache({ budgetBytes: 64 * 2 ** 20, memory: Int8DotKernel.instance() }),
+    shards: 4,
+    cache: createHourCache({ budgetBytes: 64 * 2 ** 20, memory: Int8DotKernel.instance() }),
     segments: withSegments ? countingSegments : undefined,
   });
 const query = randomUnit();
@@ -286,7 +287,7 @@ const query = randomUnit();
  * `whole`: one call with the contract's caps.
  */
 async function iterate(
-  store: DynamoEventStore,
+  store: HistoryStore,
   w: { startMs: number; endMs: number; reverse: boolean; deviceIds?: string[] },
   style: 'ours' | 'original' | 'whole',
 ) {

@@ -1,19 +1,6 @@
 import { ENCODED_BYTES, encodeEmbedding as encode } from '../../../functions/core/embeddingCodec';
 import { type HistoryReader, type HistoryRecord, scanHistory } from '../../../functions/core/scan';
-
-const DIM = 512;
-function unit(seed: number): Float32Array {
-  // Deterministic pseudo-random unit vector (LCG): fixtures built in the test, no files.
-  const v = new Float32Array(DIM);
-  let s = seed >>> 0 || 1;
-  let norm = 0;
-  for (let i = 0; i < DIM; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[i] = s / 2 ** 32 - 0.5;
-    norm += v[i] * v[i];
-  }
-  return v.map((x) => x / Math.sqrt(norm));
-}
+import { unit } from '../../support/history';
 
 const target = unit(7);
 const other = unit(8);

@@ -24,6 +24,42 @@ const records = [
 ];
 
 describe('segment format', () => {
+  it('decodes the same from a Buffer inside a larger allocation and from a copy into alloc', () => {
+    const bytes = encodeSegment(HOUR, '17', records);
+    // A Buffer view at an odd offset of a larger buffer (as Buffer.concat or a pool hands out).
+    const pooled = Buffer.alloc(bytes.length + 3);
+    pooled.set(bytes, 3);
+    const inPool = decodeSegment(pooled.subarray(3));
+    const allocated: Uint8Array[] = [];
+    const copied = decodeSegment(bytes, {
+      alloc: (n) => {
+        allocated.push(new Uint8Array(n));
+        return allocated[0];
+      },
+    });
+    const plain = decodeSegment(bytes);
+    for (const b of [inPool.block, copied.block]) {
+      expect(b.records.map((r) => [r.timestamp, r.eventId, r.deviceId])).toEqual(
+        plain.block.records.map((r) => [r.timestamp, r.eventId, r.deviceId]),
+      );
+      expect(Buffer.from(b.codes).equals(Buffer.from(plain.block.codes))).toBe(true);
+    }
+    expect(copied.block.codes).toBe(allocated[0]);
+    expect(copied.block.records[1].code.buffer).toBe(allocated[0].buffer);
+  });
+
+  it('refuses a segment of another hour or version than the one expected, before allocating', () => {
+    const bytes = encodeSegment(HOUR, '17', records);
+    const alloc = jest.fn((n: number) => new Uint8Array(n));
+    expect(() => decodeSegment(bytes, { alloc, expect: { hour: HOUR, version: '18' } })).toThrow(
+      SegmentDamagedError,
+    );
+    expect(() => decodeSegment(bytes, { alloc, expect: { hour: HOUR + 1, version: '17' } })).toThrow(
+      SegmentDamagedError,
+    );
+    expect(alloc).not.toHaveBeenCalled();
+  });
+
   it('round-trips records in (timestamp, id) order with their devices and codes, and its header', () => {
     const bytes = encodeSegment(HOUR, '17', records);
     const { header, block } = decodeSegment(bytes);

@@ -1,7 +1,7 @@
 import { ENCODED_BYTES } from '../../../functions/core/embeddingCodec';
 import { Int8DotKernel } from '../../../functions/core/int8Dot';
 import type { RecordBlock } from '../../../functions/core/scan';
-import { BucketCache, createBucketCache, dropSearchCaches } from '../../../functions/history/bucketCache';
+import { HourCache, createHourCache, dropSearchCaches } from '../../../functions/history/hourCache';
 
 /** A block of n records with empty docs: n × (516 + 96 + 2 × id and device lengths) bytes. */
 function block(n: number, tag = 'x'): RecordBlock {
@@ -17,9 +17,9 @@ function block(n: number, tag = 'x'): RecordBlock {
 }
 const PER_RECORD = ENCODED_BYTES + 96 + 2 * (8 + 4);
 
-describe('BucketCache', () => {
+describe('HourCache', () => {
   it('serves a block while its version stands, and drops it when the version moved', () => {
-    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
+    const cache = new HourCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     const b = block(3);
     expect(cache.set('h1', '4', b)).toBe(b);
     expect(cache.get('h1', '4')?.records.map((r) => r.eventId)).toEqual(['x0------', 'x1------', 'x2------']);
@@ -29,7 +29,7 @@ describe('BucketCache', () => {
   });
 
   it('keeps within its byte budget by evicting the least recently used hours', () => {
-    const cache = new BucketCache({ budgetBytes: 10 * PER_RECORD, memory: Int8DotKernel.instance() });
+    const cache = new HourCache({ budgetBytes: 10 * PER_RECORD, memory: Int8DotKernel.instance() });
     cache.set('a', '1', block(4, 'a'));
     cache.set('b', '1', block(4, 'b'));
     expect(cache.get('a', '1')).toBeDefined(); // a is now the most recent
@@ -42,14 +42,14 @@ describe('BucketCache', () => {
   });
 
   it('does not keep a block larger than the whole budget, but still hands it back', () => {
-    const cache = new BucketCache({ budgetBytes: 2 * PER_RECORD, memory: Int8DotKernel.instance() });
+    const cache = new HourCache({ budgetBytes: 2 * PER_RECORD, memory: Int8DotKernel.instance() });
     const big = block(3);
     expect(cache.set('big', '1', big)).toBe(big);
     expect(cache.size).toBe(0);
   });
 
   it('replaces an hour stored again and counts its bytes once', () => {
-    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
+    const cache = new HourCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     cache.set('h', '1', block(2));
     cache.set('h', '2', block(3));
     expect(cache.bytes).toBe(3 * PER_RECORD);
@@ -57,7 +57,7 @@ describe('BucketCache', () => {
   });
 
   it('keeps a copy of the codes in the kernel memory, where they are scored without a copy', () => {
-    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
+    const cache = new HourCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     const b = block(3);
     cache.set('h', '1', b);
     const hit = cache.get('h', '1')!;
@@ -67,9 +67,38 @@ describe('BucketCache', () => {
     expect(Int8DotKernel.instance().owns(b.codes)).toBe(false); // the caller's block stays its own
   });
 
+  it('keeps a block whose codes it handed out (alloc) as it is, without a copy', () => {
+    const cache = new HourCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
+    const done = cache.claim();
+    const b = block(3);
+    const codes = cache.alloc(b.codes.byteLength);
+    codes.set(b.codes);
+    const adopted = { ...b, codes };
+    expect(cache.set('h', '1', adopted)).toBe(adopted);
+    expect(cache.get('h', '1')?.codes).toBe(codes);
+    done();
+  });
+
+  it('retires a handed-out block too large to keep, freed once the claims holding it end', () => {
+    const kernel = Int8DotKernel.instance();
+    const cache = new HourCache({ budgetBytes: 2 * PER_RECORD, memory: kernel });
+    const before = kernel.allocatedBytes;
+    const done = cache.claim();
+    const b = block(3);
+    const codes = cache.alloc(b.codes.byteLength);
+    codes.set(b.codes);
+    cache.set('big', '1', { ...b, codes });
+    expect(cache.size).toBe(0);
+    expect(cache.retiredBytes).toBe(3 * ENCODED_BYTES);
+    expect(Buffer.from(codes).equals(Buffer.from(b.codes))).toBe(true); // intact while claimed
+    done();
+    expect(cache.retiredBytes).toBe(0);
+    expect(kernel.allocatedBytes).toBe(before);
+  });
+
   it('frees an evicted block only once the claims that may hold it have ended', () => {
     const kernel = Int8DotKernel.instance();
-    const cache = new BucketCache({ budgetBytes: 4 * PER_RECORD, memory: Int8DotKernel.instance() });
+    const cache = new HourCache({ budgetBytes: 4 * PER_RECORD, memory: Int8DotKernel.instance() });
     cache.set('a', '1', block(3, 'a'));
     const done = cache.claim();
     const held = cache.get('a', '1')!;
@@ -90,7 +119,7 @@ describe('BucketCache', () => {
   });
 
   it('frees at once what no claim can hold', () => {
-    const cache = new BucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
+    const cache = new HourCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     cache.set('a', '1', block(3));
     cache.set('a', '2', block(3));
     cache.delete('a');
@@ -98,7 +127,7 @@ describe('BucketCache', () => {
   });
 
   it('is emptied by dropSearchCaches', () => {
-    const cache = createBucketCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
+    const cache = createHourCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
     cache.set('h', '1', block(2));
     dropSearchCaches();
     expect(cache.size).toBe(0);

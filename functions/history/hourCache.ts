@@ -3,13 +3,13 @@ import type { RecordBlock } from '../core/scan';
 
 /** Memory the scoring kernel scores in place (core/int8Dot.ts `Int8DotKernel` is one). */
 export interface CodeMemory {
-  /** A view of `bytes` of that memory, or undefined when it is full. */
-  alloc(bytes: number): Uint8Array | undefined;
+  /** A view of `bytes` of that memory (zeroed unless `zero` is false), or undefined when it is full. */
+  alloc(bytes: number, zero?: boolean): Uint8Array | undefined;
   owns(view: Uint8Array): boolean;
   release(view: Uint8Array): void;
 }
 
-export interface BucketCacheOptions {
+export interface HourCacheOptions {
   /** Bytes of records and codes kept; least recently used hours go first. */
   budgetBytes: number;
   /** Where cached codes are kept: the kernel's memory, so they are scored without a copy. */
@@ -31,7 +31,7 @@ function recordBytes(block: RecordBlock): number {
 }
 
 /**
- * Hour buckets of history kept in memory between searches (one Lambda container, one local server), each
+ * Hours of history kept in memory between searches (one Lambda container, one local server), each
  * with its codes packed for the scoring kernel. An entry is only served while the hour's write version is
  * unchanged, so a late ingest or a delete in any process is seen on the next search.
  *
@@ -44,7 +44,7 @@ function recordBytes(block: RecordBlock): number {
  * const done = cache.claim();
  * try { const hit = cache.get(key, version) ?? cache.set(key, version, await readHour()); ... } finally { done(); }
  */
-export class BucketCache {
+export class HourCache {
   /** Map order is recency: a hit is moved to the end, eviction takes from the front. */
   private readonly entries = new Map<string, Entry>();
   private used = 0;
@@ -55,7 +55,7 @@ export class BucketCache {
   /** Codes of entries no longer cached, in kernel memory, with the epoch they were retired at. */
   private retired: Array<{ codes: Uint8Array; epoch: number }> = [];
 
-  constructor(private readonly opts: BucketCacheOptions) {}
+  constructor(private readonly opts: HourCacheOptions) {}
 
   get bytes(): number {
     return this.used;
@@ -107,19 +107,33 @@ export class BucketCache {
   }
 
   /**
-   * Keeps a copy of `block` (unless it alone exceeds the budget) and returns `block` itself, which stays
-   * the caller's: it needs no claim.
+   * Room for `bytes` of codes in the kernel memory (not zeroed), or ordinary memory when that is full. A
+   * block whose codes are written there is kept by `set` without a copy.
+   */
+  alloc(bytes: number): Uint8Array {
+    return this.opts.memory.alloc(bytes, false) ?? new Uint8Array(bytes);
+  }
+
+  /**
+   * Keeps `block` (unless it alone exceeds the budget) and returns it. A block whose codes came from
+   * `alloc` is kept as it is: the caller must hold a claim while it uses it (its memory is freed once
+   * evicted and every claim taken before has ended; a block not kept is retired at once). Any other
+   * block is copied into kernel memory and stays the caller's, needing no claim.
    */
   set(key: string, version: string, block: RecordBlock): RecordBlock {
     this.delete(key);
     const bytes = recordBytes(block);
-    if (bytes > this.opts.budgetBytes) return block;
+    const adopt = this.opts.memory.owns(block.codes);
+    if (bytes > this.opts.budgetBytes) {
+      if (adopt) this.retire({ block, version, bytes: 0 });
+      return block;
+    }
     for (const [k, e] of this.entries) {
       if (this.used + bytes <= this.opts.budgetBytes) break;
       this.entries.delete(k);
       this.retire(e);
     }
-    this.entries.set(key, { block: inMemory(this.opts.memory, block), version, bytes });
+    this.entries.set(key, { block: adopt ? block : inMemory(this.opts.memory, block), version, bytes });
     this.used += bytes;
     return block;
   }
@@ -158,7 +172,7 @@ export class BucketCache {
 
 /** A copy of the block with its codes in kernel memory (the block itself when that memory is full). */
 function inMemory(memory: CodeMemory, block: RecordBlock): RecordBlock {
-  const codes = memory.alloc(block.codes.byteLength);
+  const codes = memory.alloc(block.codes.byteLength, false);
   if (!codes) return block;
   codes.set(block.codes);
   const records = block.records.map((r, i) => ({
@@ -168,16 +182,16 @@ function inMemory(memory: CodeMemory, block: RecordBlock): RecordBlock {
   return { records, codes };
 }
 
-const caches = new Set<BucketCache>();
+const caches = new Set<HourCache>();
 
 /** A cache that `dropSearchCaches` empties (the benchmark's cold runs). */
-export function createBucketCache(opts: BucketCacheOptions): BucketCache {
-  const c = new BucketCache(opts);
+export function createHourCache(opts: HourCacheOptions): HourCache {
+  const c = new HourCache(opts);
   caches.add(c);
   return c;
 }
 
-/** Empties every cache created by createBucketCache in this process. */
+/** Empties every cache created by createHourCache in this process. */
 export function dropSearchCaches(): void {
   for (const c of caches) c.clear();
 }
