@@ -180,7 +180,7 @@ describe('each role allows what its code calls', () => {
   it('search: its slot, the hour directory, the hours (segments or items) and the matches', async () => {
     const accesses = await accessesDuring(() =>
       withSearchSlot(services.slots, () =>
-        scanHistory(services.events.records({ range: { fromMs: at(0), toMs: at(60) - 1 }, reverse: true }), {
+        scanHistory(services.history.records({ range: { fromMs: at(0), toMs: at(60) - 1 }, reverse: true }), {
           query: face,
           minCosine: 0.8,
         }),
