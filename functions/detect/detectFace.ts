@@ -5,7 +5,7 @@ import { type QueryFaceJson, toQueryFaceJson } from '../core/queryFace';
 import { round } from '../core/round';
 import type { Box, FaceEngine, FiqaLevel } from '../core/face';
 import { failedCheck } from '../core/qualityGate';
-import type { Config } from '../shared/config';
+import { type Config, queryImagePolicy } from '../shared/config';
 import { readImageSource } from '../store/imageSource';
 import type { ImageStore } from '../store/types';
 
@@ -45,12 +45,7 @@ export async function detectFace(body: unknown, deps: DetectDeps): Promise<Detec
   // Grab mode turns searching off; saying so on upload beats saying so after Search.
   if (c.GRAB_MODE) throw new ContractError('NOT_SUPPORT_IN_GRAB_MODE');
   const q = parseDetectRequest(body, c.MAX_IMAGE_BYTES);
-  const bytes = await readImageSource(
-    q.image,
-    { imageBucket: c.IMAGE_BUCKET, allowedBuckets: c.ALLOWED_BUCKETS, imageRoot: c.IMAGE_ROOT },
-    deps.images,
-    c.MAX_IMAGE_BYTES,
-  );
+  const bytes = await readImageSource(q.image, queryImagePolicy(c), deps.images, c.MAX_IMAGE_BYTES);
   const engine = deps.engine();
   // The gate is search's own; a face that fails it is an answer here, with the reason naming the failed check.
   const face = await engine.analyzeQuery(bytes, q.fiqaLevel);

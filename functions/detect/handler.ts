@@ -1,4 +1,4 @@
-import { getFaceEngine } from '../face';
+import { detectDeps } from '../composition/faceLambda';
 import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
@@ -8,8 +8,6 @@ import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
-import { createAwsClients } from '../store/clients';
-import { S3ImageStore } from '../store/s3ImageStore';
 import { type DetectDeps, detectFace } from './detectFace';
 
 /** The detect Lambda for a set of dependencies (the local server and tests pass their own). */
@@ -29,22 +27,7 @@ export function createDetectHandler(
     .handler(async (event) => json(200, await detectFace(event.json, deps())));
 }
 
-let deps: DetectDeps | undefined;
-
-/** The function's dependencies: an S3 client for face_image_path only; no table, no search slots. */
-function defaultDeps(): DetectDeps {
-  if (!deps) {
-    const c = config();
-    deps = {
-      config: c,
-      images: new S3ImageStore(createAwsClients(c).s3, c.IMAGE_BUCKET),
-      engine: getFaceEngine,
-    };
-  }
-  return deps;
-}
-
 /** API Gateway REST proxy → POST /sophon/v2/face/detect. */
 export const handler = withRequestContext(
-  createDetectHandler(defaultDeps, () => config().CORS_ORIGINS, createMetrics('detect')),
+  createDetectHandler(detectDeps, () => config().CORS_ORIGINS, createMetrics('detect')),
 );

@@ -10,7 +10,8 @@ import { apiMetrics, createMetrics, type Metrics } from '../observability/metric
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
 import { eraseEvent } from '../store/eraseEvent';
-import { defaultServices, type Services } from '../store/services';
+import { lambdaServices } from '../composition/lambda';
+import type { Services } from '../store/services';
 
 const notFound = (what: string) =>
   json(404, { error: { code: 'NOT_FOUND', message: `id: no ${what} has this id` } });
@@ -77,5 +78,5 @@ export function createImagesHandler(
  * GET /sophon/v2/openapi.json (the API's description: small, and a read like the images).
  */
 export const handler = withRequestContext(
-  createImagesHandler(defaultServices, () => config().CORS_ORIGINS, createMetrics('images')),
+  createImagesHandler(lambdaServices, () => config().CORS_ORIGINS, createMetrics('images')),
 );

@@ -1,13 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { isContractError } from '../core/errors';
-import { getFaceEngine } from '../face';
+import { engineDeps } from '../composition/faceLambda';
 import { type ApiEvent, type ApiResult, json } from '../http/apiGateway';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics, recordIngest } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
-import { defaultServices } from '../store/services';
 import { type IngestDeps, ingestEvents } from './ingestEvents';
 
 /** Events stored and rejected in an ingest answer (one event, or a batch with per-event errors). */
@@ -46,9 +45,4 @@ export function createIngestHandler(deps: () => IngestDeps, metrics?: Metrics) {
 }
 
 /** API Gateway REST proxy → POST /sophon/v2/face/events. */
-export const handler = withRequestContext(
-  createIngestHandler(
-    () => ({ services: defaultServices(), engine: getFaceEngine }),
-    createMetrics('ingest'),
-  ),
-);
+export const handler = withRequestContext(createIngestHandler(engineDeps, createMetrics('ingest')));

@@ -4,6 +4,7 @@ import { type EventDoc, type IngestRequest, parseIngestBody } from '../core/even
 import { encodeEmbedding } from '../core/embeddingCodec';
 import { expiresAtSeconds, imageRetentionDays, refuseFutureTime } from '../core/retention';
 import type { FaceEngine } from '../core/face';
+import { uploadImagePolicy } from '../shared/config';
 import { logger } from '../shared/logger';
 import { readImageSource } from '../store/imageSource';
 import type { Services } from '../store/services';
@@ -52,14 +53,7 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
   const nowMs = (deps.now ?? Date.now)();
   refuseFutureTime(req.timestampMs, nowMs, c.MAX_FUTURE_SECONDS, 'timestamp');
   refuseFutureTime(req.outTimestampMs, nowMs, c.MAX_FUTURE_SECONDS, 'out_timestamp');
-  // Ingest republishes what it reads as the event's scene image, so it reads only uploads meant for it:
-  // keys under the upload prefix of the service's bucket (no allow-listed bucket, no local folder).
-  const bytes = await readImageSource(
-    req.image,
-    { imageBucket: c.IMAGE_BUCKET, allowedBuckets: [], keyPrefix: c.UPLOAD_PREFIX },
-    images,
-    c.MAX_IMAGE_BYTES,
-  );
+  const bytes = await readImageSource(req.image, uploadImagePolicy(c), images, c.MAX_IMAGE_BYTES);
   // A face_box picks among the detected faces; a photo without one is refused (NO_FACE_ERROR) either way.
   const face = await deps.engine().analyzeEvent(bytes, { box: req.faceBox });
   const doc: EventDoc = {

@@ -4,13 +4,11 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { isContractError } from '../core/errors';
 import { parseIngestEvent } from '../core/event';
-import { getFaceEngine } from '../face';
+import { s3IngestDeps } from '../composition/faceLambda';
 import { METRICS } from '../observability/metricNames';
 import { createMetrics, type Metrics, MetricUnit, recordIngest } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { logger } from '../shared/logger';
-import { createAwsClients } from '../store/clients';
-import { defaultServices } from '../store/services';
 import { type IngestDeps, ingestOne } from './ingestEvents';
 
 /**
@@ -103,8 +101,6 @@ export function createS3IngestHandler(deps: () => IngestDeps & { s3: S3Client })
   };
 }
 
-let s3: S3Client | undefined;
-
 /**
  * The S3 door's metrics: events ingested and rejected per notification and its duration, with the
  * cold start and the request id; a notification that throws (Lambda retries it) counts as a failure.
@@ -132,12 +128,5 @@ export function withIngestMetrics(
 
 /** S3 ObjectCreated notifications for IMAGE_BUCKET/UPLOAD_PREFIX. */
 export const handler = withRequestContext(
-  withIngestMetrics(
-    createS3IngestHandler(() => {
-      const services = defaultServices();
-      s3 ??= createAwsClients(services.config).s3;
-      return { services, engine: getFaceEngine, s3 };
-    }),
-    createMetrics('ingest-s3'),
-  ),
+  withIngestMetrics(createS3IngestHandler(s3IngestDeps), createMetrics('ingest-s3')),
 );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Context } from 'aws-lambda';
 import type { ApiEvent } from '../http/apiGateway';
 
 /**
@@ -53,12 +54,27 @@ export function toApiEvent(
  * A Lambda context stand-in: the remaining time (middy's early timeout, the search's budget) and, beyond
  * Lambda's, `abortSignal`: aborted when the client goes away, so a search stops working for nobody.
  */
-export function localContext(timeoutMs: number, abortSignal?: AbortSignal) {
+export function localContext(
+  timeoutMs: number,
+  abortSignal?: AbortSignal,
+): Context & { abortSignal?: AbortSignal } {
   const deadline = Date.now() + timeoutMs;
+  const gone = () => {
+    throw new Error('the local server answers with the returned promise, not callbacks');
+  };
   return {
     functionName: 'local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:local',
+    memoryLimitInMB: '0',
+    logGroupName: 'local',
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
     abortSignal,
     awsRequestId: `local-${randomUUID()}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: gone,
+    fail: gone,
+    succeed: gone,
   };
 }

@@ -132,8 +132,10 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     c.DYNAMODB_ENDPOINT ||= standIns.dynamodbEndpoint;
     c.S3_ENDPOINT ||= standIns.s3Endpoint;
   }
-  const services = createServices(c, { localCredentials: local });
-  await ensureTable(createAwsClients(c, { localCredentials: local }).dynamo, c.EVENTS_TABLE);
+  // This process's one pair of SDK clients: the adapters, the table check and the compactor share them.
+  const clients = createAwsClients(c, { localCredentials: local });
+  const services = createServices(c, { clients });
+  await ensureTable(clients.dynamo, c.EVENTS_TABLE);
   // The appliance has no EventBridge: the same compactor as the cloud's Lambda, on a timer.
   const compactor = createCompactor(c, services.clients);
   const compaction =
@@ -142,14 +144,14 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       : undefined;
 
   const deps = () => ({ services, engine: getFaceEngine });
-  const search = createSearchHandler(deps) as unknown as Handler;
-  const ingest = createIngestHandler(deps) as unknown as Handler;
-  const images = createImagesHandler(() => services) as unknown as Handler;
-  const detect = createDetectHandler(() => ({
+  const search: Handler = createSearchHandler(deps);
+  const ingest: Handler = createIngestHandler(deps);
+  const images: Handler = createImagesHandler(() => services);
+  const detect: Handler = createDetectHandler(() => ({
     config: c,
     images: services.images,
     engine: getFaceEngine,
-  })) as unknown as Handler;
+  }));
   const routes: Route[] = [
     {
       method: ['POST'],

@@ -4,7 +4,8 @@ import { createMetrics, type Metrics, MetricUnit } from '../observability/metric
 import { withRequestContext } from '../observability/requestContext';
 import { logger } from '../shared/logger';
 import { reconcile, type ReconcileReport } from '../store/reconcile';
-import { defaultServices, type Services } from '../store/services';
+import { lambdaServices } from '../composition/lambda';
+import type { Services } from '../store/services';
 
 /** Images younger than this may belong to an ingest still running (as `npm run reconcile`'s default). */
 const GRACE_MS = 60 * 60_000;
@@ -53,6 +54,4 @@ export function createReconcileHandler(
 }
 
 /** EventBridge schedule → reconcile the events table and the image bucket. */
-export const handler = withRequestContext(
-  createReconcileHandler(defaultServices, createMetrics('reconcile')),
-);
+export const handler = withRequestContext(createReconcileHandler(lambdaServices, createMetrics('reconcile')));

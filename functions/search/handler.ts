@@ -1,4 +1,4 @@
-import { getFaceEngine } from '../face';
+import { engineDeps } from '../composition/faceLambda';
 import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
@@ -8,7 +8,6 @@ import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics, recordSearch } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
-import { defaultServices } from '../store/services';
 import { type SearchDeps, searchByImage } from './searchByImage';
 
 /** What the search reads of its invocation's context; `abortSignal` is the local server's (client gone). */
@@ -48,9 +47,5 @@ export function createSearchHandler(
 
 /** API Gateway REST proxy → POST /sophon/v2/face/searchbyimage. */
 export const handler = withRequestContext(
-  createSearchHandler(
-    () => ({ services: defaultServices(), engine: getFaceEngine }),
-    () => config().CORS_ORIGINS,
-    createMetrics('search'),
-  ),
+  createSearchHandler(engineDeps, () => config().CORS_ORIGINS, createMetrics('search')),
 );

@@ -11,6 +11,7 @@ import { compareScore, cosineForScore } from '../core/score';
 import { endOfCall, remainingRange } from '../core/timeWindow';
 import type { FaceEngine } from '../core/face';
 import { round } from '../core/round';
+import { queryImagePolicy } from '../shared/config';
 import type { Services } from '../store/services';
 import { embedQuery, type QueryEmbedding, readQueryInput } from './queryEmbedding';
 
@@ -80,12 +81,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
   setMaxListeners(0, signal); // every storage request in flight listens to it
   if (deps.signal?.aborted) onAbort();
 
-  const input = readQueryInput(
-    q.query,
-    deps.services,
-    { imageBucket: c.IMAGE_BUCKET, allowedBuckets: c.ALLOWED_BUCKETS, imageRoot: c.IMAGE_ROOT },
-    c.MAX_IMAGE_BYTES,
-  );
+  const input = readQueryInput(q.query, deps.services, queryImagePolicy(c), c.MAX_IMAGE_BYTES);
   input.catch(() => undefined); // awaited once the slot is held; dropped for a 429
 
   try {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { ImagePathPolicy } from '../core/imagePath';
 import { UPLOAD_PREFIX } from '../store/keys';
 
 /**
@@ -148,4 +149,19 @@ export function config(): Config {
 /** For tests and the local server, which set the environment before first use. */
 export function resetConfig(): void {
   cached = undefined;
+}
+
+/** Where a query photo's face_image_path may be read (search, detect): core/imagePath.ts applies it. */
+export function queryImagePolicy(
+  c: Pick<Config, 'IMAGE_BUCKET' | 'ALLOWED_BUCKETS' | 'IMAGE_ROOT'>,
+): ImagePathPolicy {
+  return { imageBucket: c.IMAGE_BUCKET, allowedBuckets: c.ALLOWED_BUCKETS, imageRoot: c.IMAGE_ROOT };
+}
+
+/**
+ * Where ingest may read: it republishes what it reads as the event's scene image, so only uploads meant
+ * for it (keys under the upload prefix of the service's bucket; no allow-listed bucket, no local folder).
+ */
+export function uploadImagePolicy(c: Pick<Config, 'IMAGE_BUCKET' | 'UPLOAD_PREFIX'>): ImagePathPolicy {
+  return { imageBucket: c.IMAGE_BUCKET, allowedBuckets: [], keyPrefix: c.UPLOAD_PREFIX };
 }

@@ -1,6 +1,6 @@
 import { Int8DotKernel } from '../core/int8Dot';
 import { createSegmentStore } from '../history/services';
-import { config, type Config } from '../shared/config';
+import type { Config } from '../shared/config';
 import { createHourCache } from '../history/hourCache';
 import { HistoryStore } from '../history/historyStore';
 import { type AwsClients, createAwsClients } from './clients';
@@ -25,8 +25,15 @@ export interface Services {
   clients: AwsClients;
 }
 
-export function createServices(c: Config, opts: { localCredentials?: boolean } = {}): Services {
-  const { dynamo, s3 } = createAwsClients(c, opts);
+/**
+ * The adapters over a process's SDK clients: `clients` when the process built them (its composition
+ * root: composition/lambda.ts, the local server), else built here (scripts and tests).
+ */
+export function createServices(
+  c: Config,
+  opts: { localCredentials?: boolean; clients?: AwsClients } = {},
+): Services {
+  const { dynamo, s3 } = opts.clients ?? createAwsClients(c, opts);
   const encryption: ImageEncryption = c.IMAGE_KMS_KEY_ID
     ? { kind: 'aws:kms', keyId: c.IMAGE_KMS_KEY_ID }
     : { kind: 'AES256' };
@@ -58,12 +65,4 @@ export function createServices(c: Config, opts: { localCredentials?: boolean } =
       leaseSeconds: c.LEASE_SECONDS,
     }),
   };
-}
-
-let cached: Services | undefined;
-
-/** The Lambda's services: created on first use, reused by every invocation of the container. */
-export function defaultServices(): Services {
-  cached ??= createServices(config());
-  return cached;
 }

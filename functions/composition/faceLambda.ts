@@ -1,0 +1,32 @@
+import type { DetectDeps } from '../detect/detectFace';
+import { getFaceEngine } from '../face';
+import type { IngestDeps } from '../ingest/ingestEvents';
+import type { SearchDeps } from '../search/searchByImage';
+import { config } from '../shared/config';
+import type { AwsClients } from '../store/clients';
+import { S3ImageStore } from '../store/s3ImageStore';
+import { lambdaClients, lambdaServices } from './lambda';
+
+/** The use cases that run the face engine, as the Lambda process composes them (lambda.ts: the storage). */
+let detect: DetectDeps | undefined;
+
+/** Search and ingest: the storage adapters and the face engine. */
+export function engineDeps(): SearchDeps & IngestDeps {
+  return { services: lambdaServices(), engine: getFaceEngine };
+}
+
+/** The S3 ingest door also reads and removes the uploads: the same S3 client as the adapters. */
+export function s3IngestDeps(): IngestDeps & { s3: AwsClients['s3'] } {
+  return { ...engineDeps(), s3: lambdaClients().s3 };
+}
+
+/** Detect reads a face_image_path and nothing else: the S3 client, no table, no search slots. */
+export function detectDeps(): DetectDeps {
+  const c = config();
+  detect ??= {
+    config: c,
+    images: new S3ImageStore(lambdaClients().s3, c.IMAGE_BUCKET),
+    engine: getFaceEngine,
+  };
+  return detect;
+}
