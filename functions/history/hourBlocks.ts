@@ -245,7 +245,7 @@ export function blockStream(
     const done = cache?.claim();
     try {
       for (let y = 0; y < years.length; y++) {
-        if (y + 1 < years.length) listing(y + 1);
+        if (y + 1 < years.length) void listing(y + 1); // started early; listing() observes its rejection
         const hours = await listing(y);
         // Whole hours are read ahead of the one being scanned, so their round trips overlap: at least
         // `lookahead` hours, more while they are small (a sparse history is many small hours).
@@ -255,8 +255,9 @@ export function blockStream(
           for (const j of aheadOf(hours, k)) {
             const [hour, e] = hours[j];
             if (j < started || paged(hour, e)) continue;
-            pending[j] = load(hour, e);
-            pending[j]!.catch(() => undefined); // observed when its turn comes
+            const read = load(hour, e);
+            read.catch(() => undefined); // observed when its turn comes
+            pending[j] = read;
             started = j + 1;
           }
         };
@@ -287,7 +288,7 @@ export function blockStream(
       (hours) =>
         aheadOf(hours, 0).forEach((j) => {
           const [hour, e] = hours[j];
-          if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) readTable(hour, e);
+          if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) void readTable(hour, e); // readTable observes its rejection
         }),
       () => undefined, // the scan meets the error itself
     );

@@ -174,7 +174,9 @@ function parse(bytes: Uint8Array): { header: SegmentHeader; view: DataView; code
   if (PREFIX_BYTES + headerBytes > end) throw new SegmentDamagedError('header length');
   let header: SegmentHeader;
   try {
-    header = JSON.parse(fromUtf8.decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)));
+    header = JSON.parse(
+      fromUtf8.decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)),
+    ) as SegmentHeader;
   } catch {
     throw new SegmentDamagedError('header');
   }

@@ -12,7 +12,7 @@ const redirectUri = () => `${location.origin}/`;
 
 /** The signed-in person's ID token, or '' when there is none or it has expired. */
 export function idToken() {
-  let token = '';
+  let token;
   try {
     token = sessionStorage.getItem(TOKEN) ?? '';
   } catch {
