@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
 interface Task<I, O> {
@@ -12,6 +13,8 @@ interface Task<I, O> {
 interface Slot<I, O> {
   worker: Worker;
   task?: Task<I, O>;
+  /** When the task in hand was handed over (performance.now()). */
+  since?: number;
 }
 
 /** A worker thread died (or threw) with a task in hand: the task may be retried on another. */
@@ -26,7 +29,8 @@ export class WorkerFailedError extends Error {
  * A fixed number of worker threads running one task at a time each, tasks queued in order beyond that.
  * A task whose signal aborts leaves the queue, or, when running, has its worker terminated (and replaced
  * when needed), so a cancelled job frees its workers at once. A worker that dies fails its task with
- * WorkerFailedError. Emits 'dispatch' (task input, worker) as a worker takes a task.
+ * WorkerFailedError. Emits 'dispatch' (task input, worker) as a worker takes a task, and 'done' (input,
+ * output, ms in the worker) as it answers one.
  *
  * @example const pool = new WorkerPool(2, () => new Worker(file)); const out = await pool.run(input);
  */
@@ -81,6 +85,7 @@ export class WorkerPool<I, O> extends EventEmitter {
       }
       const task = this.queue.shift()!;
       slot.task = task;
+      slot.since = performance.now();
       this.emit('dispatch', task.input, slot.worker);
       slot.worker.postMessage(task.input);
     }
@@ -94,8 +99,10 @@ export class WorkerPool<I, O> extends EventEmitter {
       const task = slot.task;
       if (!task) return;
       slot.task = undefined;
-      if (msg.ok) this.settle(task, msg.out);
-      else this.settle(task, undefined, Object.assign(new Error(msg.error), { name: msg.name }));
+      if (msg.ok) {
+        this.emit('done', task.input, msg.out, performance.now() - (slot.since ?? 0));
+        this.settle(task, msg.out);
+      } else this.settle(task, undefined, Object.assign(new Error(msg.error), { name: msg.name }));
       this.pump();
     });
     const gone = (why: string) => {

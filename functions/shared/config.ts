@@ -106,8 +106,11 @@ const schema = z.object({
   JOB_PIECE_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   /** A job and its results are readable this long after it was created, then gone (TTL). */
   JOB_TTL_HOURS: z.coerce.number().min(0.001).max(720).default(24),
-  /** Each job worker's own hour cache (a worker reads settled hours from their segments through it). */
-  JOB_WORKER_CACHE_MB: z.coerce.number().int().min(1).max(4096).default(64),
+  /**
+   * Each job worker's own hour cache. Small: a job reads each hour once, so copying hours into the
+   * kernel's memory costs more than it saves (1M-record job: 9.9 s at 1 MB against 12.2 s at 64 MB).
+   */
+  JOB_WORKER_CACHE_MB: z.coerce.number().int().min(1).max(4096).default(1),
 
   /** S3-triggered ingest: photos dropped under this prefix of IMAGE_BUCKET become events. */
   UPLOAD_PREFIX: z.string().default(UPLOAD_PREFIX),

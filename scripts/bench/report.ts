@@ -1,3 +1,4 @@
+import type { JobFigures } from './jobs';
 import type { PartialDecodeAgreement, StageFigures } from './engineStages';
 import type { Accuracy, PeerFigures } from './peerCompare';
 import type { ScoringFigures } from './scoring';
@@ -17,6 +18,7 @@ export interface BenchReport {
   scoring: ScoringFigures[];
   search?: SearchFigures;
   peer?: PeerFigures;
+  job?: JobFigures;
   durationSeconds: number;
 }
 
@@ -84,6 +86,8 @@ export function summaryLine(r: BenchReport): Record<string, number | null> {
     segments_read_50k_ms: v(r.search?.segments?.segmentsReadMs.median),
     segments_dynamodb_read_50k_ms: v(r.search?.segments?.segmentsDynamoReadMs.median),
     items_read_50k_ms: v(r.search?.segments?.itemsReadMs.median),
+    job_1m_ms: v(r.job?.jobMs.median),
+    job_1m_records_per_s_per_worker: v(r.job?.recordsPerSecondPerWorker.median),
     ours_tar_at_far_1e4: v(r.peer?.ours?.tarAtFar1e4),
     peer_tar_at_far_1e4: v(r.peer?.peer?.tarAtFar1e4),
   };
@@ -190,6 +194,20 @@ export function markdown(r: BenchReport): string {
       '|---|---|---|---|---|---|',
       accuracyRow('ours', p.ours),
       accuracyRow('peer', p.peer),
+    );
+  }
+  if (r.job) {
+    const j = r.job;
+    L.push(
+      '',
+      `## 6. A search job over ${j.records.toLocaleString('en')} records (${j.hours} hours from their segments, ${j.pieces} pieces, ${j.workers} worker threads)`,
+      '',
+      '| what | median / p95 | runs |',
+      '|---|---|---|',
+      `| POST to done, ms | ${ms(j.jobMs)} | ${j.jobMs.runs} |`,
+      `| records per second per worker (pieces' records over the workers' time on them) | ${ms(j.recordsPerSecondPerWorker)} | ${j.recordsPerSecondPerWorker.runs} |`,
+      '',
+      `${j.matches} matches per job; load average after the runs ${j.loadAverage.map((x) => round(x, 2)).join(' / ')}.`,
     );
   }
   L.push('', '![chart](chart.png)', '');
