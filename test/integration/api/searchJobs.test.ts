@@ -34,6 +34,8 @@ beforeAll(async () => {
     // Small pages: the contract's calls and the job's pages both span several responses.
     MAX_RESPONSE_BYTES: String(64 * 1024),
     STORAGE_REQUEST_TIMEOUT_MS: '30000',
+    // One search slot: a job that took it would leave the contract's calls beside it a 429.
+    MAX_CONCURRENT_SEARCHES: '1',
   });
   const group = photo(2);
   const crop = await faceCrop(group, (await facesOf(group))[0]);
@@ -197,6 +199,19 @@ describe('failures', () => {
       server.jobRunner.pool.off('dispatch', onDispatch);
     }
   }, 120_000);
+
+  it("a running job takes no search slot: the contract's call beside it answers", async () => {
+    const started = await post(`${server.url}/sophon/v2/face/searchjobs`, {
+      face_image_base64: query,
+      ...window,
+    });
+    const search = await post(`${server.url}/sophon/v2/face/searchbyimage`, {
+      face_image_base64: query,
+      ...window,
+    });
+    expect(search.status).toBe(200);
+    await cancel(started.body.job_id as string);
+  }, 60_000);
 
   it('cancel stops the job and frees its workers; its results so far stay readable', async () => {
     const started = await post(`${server.url}/sophon/v2/face/searchjobs`, {
