@@ -10,7 +10,9 @@ import { cancelSearchJob, createSearchJob, type JobDeps, readSearchJob } from '.
 function onPost(m: ReturnType<typeof requireJson>): ReturnType<typeof requireJson> {
   return {
     name: m.name,
-    before: (request) => (request.event.httpMethod === 'POST' ? m.before?.(request) : undefined),
+    before: async (request) => {
+      if (request.event.httpMethod === 'POST') await m.before?.(request);
+    },
   };
 }
 

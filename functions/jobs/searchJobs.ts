@@ -3,7 +3,7 @@ import { parseSearchRequest, requireObject } from '../core/contract';
 import { ContractError, invalidArgument } from '../core/errors';
 import { cosineForScore } from '../core/score';
 import { remainingRange } from '../core/timeWindow';
-import type { FaceEngine } from '../face/types';
+import type { FaceEngine } from '../core/face';
 import { embedQuery, readQueryInput } from '../search/queryEmbedding';
 import type { Services } from '../store/services';
 import { settledPrefix } from './coordinator';

@@ -58,7 +58,8 @@ export class WorkerPool<I, O> extends EventEmitter {
 
   run(input: I, signal?: AbortSignal): Promise<O> {
     if (this.closed) return Promise.reject(new Error('worker pool closed'));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    // An abort's reason is an AbortError (a DOMException, an Error) unless a caller chose otherwise.
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise<O>((resolve, reject) => {
       const task: Task<I, O> = { input, resolve, reject, signal };
       if (signal) {
