@@ -20,6 +20,7 @@ import { HumanPeer } from './bench/peer';
 import { type PeerFigures, accuracy, benchPeerLatency, devSubset } from './bench/peerCompare';
 import { queryPhotos } from './bench/photos';
 import { type BenchReport, chartSpec, markdown, summaryLine } from './bench/report';
+import { benchJob } from './bench/jobs';
 import { benchScoring } from './bench/scoring';
 import { benchLongWindow } from './bench/longWindow';
 import { benchSearch } from './bench/search';
@@ -33,6 +34,7 @@ const program = new Command()
   .option('--faces <dir>', 'the labelled face sets (dev/ inside)', resolve(REPO, '../shared/faces'))
   .option('--no-search', 'skip the local-server searches (parts 3 and 4)')
   .option('--no-peer', 'skip the peer (part 5)')
+  .option('--no-job', 'skip the search job over 1,000,000 records (part 6)')
   .parse();
 
 const PLANS = {
@@ -63,7 +65,14 @@ const PLANS = {
 };
 
 async function main(): Promise<void> {
-  const o = program.opts<{ quick?: boolean; out: string; faces: string; search: boolean; peer: boolean }>();
+  const o = program.opts<{
+    quick?: boolean;
+    out: string;
+    faces: string;
+    search: boolean;
+    peer: boolean;
+    job: boolean;
+  }>();
   const mode = o.quick ? 'quick' : 'full';
   const plan = PLANS[mode];
   const t0 = performance.now();
@@ -162,6 +171,18 @@ async function main(): Promise<void> {
       log(`labelled faces not found at ${dev}: accuracy skipped`);
     }
     report.peer = figures;
+  }
+
+  if (o.job) {
+    log('6. a search job over 1,000,000 records');
+    const q1920 = photos.find((p) => p.name === '1920x1280')!;
+    report.job = await benchJob({
+      photo: q1920.bytes,
+      query: (await engine.analyzeQuery(q1920.bytes, 'no')).embedding,
+      dataDir: join(REPO, 'build/bench/store-job-1m'),
+      runs: o.quick ? 3 : 5,
+      log,
+    });
   }
 
   report.durationSeconds = (performance.now() - t0) / 1000;

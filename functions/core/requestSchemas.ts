@@ -124,6 +124,19 @@ export const SearchRequest = z.looseObject({
     .meta({ description: 'true/false, "true"/"false" or 1/0; default true (newest first)' }),
 });
 
+/**
+ * POST /sophon/v2/face/searchjobs: the search's body plus `max_results` (an extension: docs/api.md,
+ * "Search jobs"). The cap is a setting (JOB_MAX_RESULTS), checked by the parser.
+ */
+export const SearchJobRequest = SearchRequest.extend({
+  max_results: z
+    .number()
+    .int()
+    .min(1)
+    .nullish()
+    .meta({ description: 'results kept at most, in scan order; default 10,000, capped by JOB_MAX_RESULTS' }),
+});
+
 const attributeValue = z.union([
   z.null(),
   z.boolean(),

@@ -96,3 +96,36 @@ export const IngestBatchResponse = z.object({
 });
 
 export const DeleteResponse = z.object({ event_id: z.string(), deleted: z.literal(true) });
+
+const JOB_STATES = ['running', 'done', 'failed', 'cancelled'] as const;
+
+export const SearchJobAccepted = z.object({
+  job_id: z.string(),
+  state: z.literal('running'),
+  records_total: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'records of the window (hour directory counts)' }),
+});
+
+export const SearchJobPage = z.object({
+  job_id: z.string(),
+  state: z.enum(JOB_STATES),
+  records_examined: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'records of the window covered so far (of records_total)' }),
+  records_total: z.number().int().min(0),
+  events: z.array(Event).meta({
+    description:
+      "a page of the matches, in the search's order; while running, those of the time already covered",
+  }),
+  next_page_token: z.string().nullable().meta({
+    description: 'ask again with ?page_token= for the next page (or, while running, for what follows)',
+  }),
+  truncated: z.boolean().meta({ description: 'max_results was reached: matches beyond it were dropped' }),
+});
+
+export const SearchJobState = z.object({ job_id: z.string(), state: z.enum(JOB_STATES) });

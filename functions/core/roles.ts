@@ -12,6 +12,10 @@ export type Role = (typeof ROLES)[number];
 export const ROUTE_ROLES: Readonly<Record<string, Role>> = {
   'POST /sophon/v2/face/searchbyimage': 'searcher',
   'POST /sophon/v2/face/detect': 'searcher',
+  // Search jobs: a search over a long window, read and stopped by whoever may search.
+  'POST /sophon/v2/face/searchjobs': 'searcher',
+  'GET /sophon/v2/face/searchjobs/{id}': 'searcher',
+  'DELETE /sophon/v2/face/searchjobs/{id}': 'searcher',
   'GET /sophon/v2/face/images/{id}': 'searcher',
   'HEAD /sophon/v2/face/images/{id}': 'searcher',
   'POST /sophon/v2/face/events': 'operator',

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { ERROR_STATUS } from '../core/errors';
-import { DetectRequest, IngestEvent, IngestRequest, SearchRequest } from '../core/requestSchemas';
+import {
+  DetectRequest,
+  IngestEvent,
+  IngestRequest,
+  SearchJobRequest,
+  SearchRequest,
+} from '../core/requestSchemas';
 import {
   DeleteResponse,
   DetectResponse,
@@ -9,6 +15,9 @@ import {
   IngestBatchResponse,
   IngestResult,
   QueryFace,
+  SearchJobAccepted,
+  SearchJobPage,
+  SearchJobState,
   SearchResponse,
 } from '../core/responseSchemas';
 
@@ -26,6 +35,10 @@ const COMPONENTS = {
   IngestBatchResponse,
   DeleteResponse,
   ErrorBody,
+  SearchJobRequest,
+  SearchJobAccepted,
+  SearchJobPage,
+  SearchJobState,
 };
 
 const ref = (name: keyof typeof COMPONENTS) => ({ $ref: `#/components/schemas/${name}` });
@@ -106,6 +119,51 @@ export function openApiDocument(): Record<string, unknown> {
               'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
               ...ALWAYS,
             ]),
+          },
+        },
+      },
+      '/sophon/v2/face/searchjobs': {
+        post: {
+          summary: 'Start a search job: a whole window scanned in pieces, in the background (an extension)',
+          requestBody: jsonBody('SearchJobRequest'),
+          responses: {
+            '202': json('SearchJobAccepted', 'the query face was analysed and the job started'),
+            ...errors([
+              ...IMAGE_ERRORS,
+              'NO_FACE_ERROR',
+              'LOW_QUALITY_ERROR',
+              'NOT_FOUND',
+              'NOT_SUPPORT_IN_GRAB_MODE',
+              'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
+              ...ALWAYS,
+            ]),
+          },
+        },
+      },
+      '/sophon/v2/face/searchjobs/{id}': {
+        get: {
+          summary: "A search job's state and a page of its events",
+          parameters: [
+            ...idParameter('a job_id'),
+            {
+              name: 'page_token',
+              in: 'query',
+              required: false,
+              description: 'the next_page_token of the previous page',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': json('SearchJobPage', "state, progress and a page of events in the search's order"),
+            ...errors(['INVALID_ARGUMENTS', 'NOT_FOUND', ...ALWAYS]),
+          },
+        },
+        delete: {
+          summary: 'Cancel a search job (its results so far stay readable until it expires)',
+          parameters: idParameter('a job_id'),
+          responses: {
+            '200': json('SearchJobState', 'the state after the cancel'),
+            ...errors(['NOT_FOUND', ...ALWAYS]),
           },
         },
       },

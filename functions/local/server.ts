@@ -10,6 +10,9 @@ import { type Compactor, startCompactionTimer } from '../history/compactor';
 import { createCompactor } from '../history/services';
 import { createImagesHandler } from '../images/handler';
 import { createIngestHandler } from '../ingest/handler';
+import { createJobsHandler } from '../jobs/handler';
+import { LocalJobRunner, spawnPieceWorker } from '../jobs/localRunner';
+import { createJobStore } from '../jobs/services';
 import { createSearchHandler } from '../search/handler';
 import { type Config, loadConfig } from '../shared/config';
 import { consoleConfigScript } from '../shared/consoleConfig';
@@ -38,6 +41,8 @@ export interface LocalServer {
   services: Services;
   /** Builds the history segments; runs every COMPACTION_INTERVAL_SECONDS unless that is 0. */
   compactor: Compactor;
+  /** Runs the search jobs' pieces on JOB_WORKERS worker threads. */
+  jobRunner: LocalJobRunner;
   /** Where the SDK clients go: the embedded stand-ins, or the configured endpoints. */
   endpoints: { dynamodb?: string; s3?: string; table: string; bucket: string };
   close(): Promise<void>;
@@ -144,6 +149,17 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       : undefined;
 
   const deps = () => ({ services, engine: getFaceEngine });
+  const jobStore = createJobStore(c, services.clients);
+  const jobRunner = new LocalJobRunner(jobStore, {
+    workers: c.JOB_WORKERS,
+    attempts: c.JOB_PIECE_ATTEMPTS,
+    spawn: () => spawnPieceWorker(c, local),
+  });
+  const jobs: Handler = createJobsHandler(() => ({
+    ...deps(),
+    jobs: jobStore,
+    runner: jobRunner,
+  }));
   const search: Handler = createSearchHandler(deps);
   const ingest: Handler = createIngestHandler(deps);
   const images: Handler = createImagesHandler(() => services);
@@ -158,6 +174,18 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       pattern: /^\/sophon\/v2\/face\/searchbyimage\/?$/,
       resource: '/sophon/v2/face/searchbyimage',
       handler: search,
+    },
+    {
+      method: ['POST'],
+      pattern: /^\/sophon\/v2\/face\/searchjobs\/?$/,
+      resource: '/sophon/v2/face/searchjobs',
+      handler: jobs,
+    },
+    {
+      method: ['GET', 'DELETE'],
+      pattern: /^\/sophon\/v2\/face\/searchjobs\/([^/]+)$/,
+      resource: '/sophon/v2/face/searchjobs/{id}',
+      handler: jobs,
     },
     {
       method: ['POST'],
@@ -326,9 +354,11 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     config: c,
     services,
     compactor,
+    jobRunner,
     endpoints,
     close: async () => {
       await compaction?.stop();
+      await jobRunner.close();
       const closing = new Promise((r) => server.close(r));
       server.closeAllConnections();
       await closing;

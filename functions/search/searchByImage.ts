@@ -6,7 +6,7 @@ import { toContractEvent, type EventDoc } from '../core/event';
 import { withSearchSlot } from '../core/lease';
 import { type QueryFaceJson, toQueryFaceJson } from '../core/queryFace';
 import { capResponse } from '../core/responseCap';
-import { type ScanOutcome, scanHistory } from '../core/scan';
+import { type ScanMatch, type ScanOutcome, scanHistory } from '../core/scan';
 import { compareScore, cosineForScore } from '../core/score';
 import { endOfCall, remainingRange } from '../core/timeWindow';
 import type { FaceEngine } from '../core/face';
@@ -114,14 +114,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
           : { matches: [], examined: 0, haveMore: false };
         const scanMs = performance.now() - tScan;
 
-        const events = outcome.matches.map((m) => ({
-          timestamp: m.record.timestamp,
-          event: toContractEvent(
-            JSON.parse(m.record.doc) as EventDoc,
-            m.record.eventId,
-            round(compareScore(m.cosine, face.cosineShift), 4),
-          ),
-        }));
+        const events = resultEvents(outcome.matches, face.cosineShift);
         const capped = capResponse(events, c.MAX_RESPONSE_BYTES);
         const end = endOfCall(
           q,
@@ -149,6 +142,24 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
     clearTimeout(platformEnd);
     deps.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The scan's matches as the contract's events (with their timestamps, in scan order): one mapping for the
+ * contract's calls and the search jobs' pieces, so both answer the same events.
+ */
+export function resultEvents(
+  matches: ScanMatch[],
+  cosineShift: number,
+): Array<{ timestamp: number; event: Record<string, unknown> }> {
+  return matches.map((m) => ({
+    timestamp: m.record.timestamp,
+    event: toContractEvent(
+      JSON.parse(m.record.doc) as EventDoc,
+      m.record.eventId,
+      round(compareScore(m.cosine, cosineShift), 4),
+    ),
+  }));
 }
 
 /** The promise's outcome, or the signal's abort, whichever comes first (the engine cannot be stopped). */

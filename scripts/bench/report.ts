@@ -1,4 +1,5 @@
 import type { LongWindowFigures } from './longWindow';
+import type { JobFigures } from './jobs';
 import type { PartialDecodeAgreement, StageFigures } from './engineStages';
 import type { Accuracy, PeerFigures } from './peerCompare';
 import type { ScoringFigures } from './scoring';
@@ -20,6 +21,7 @@ export interface BenchReport {
   /** A 10-year window over one week of history, segments built (longWindow.ts). */
   longWindow?: LongWindowFigures;
   peer?: PeerFigures;
+  job?: JobFigures;
   durationSeconds: number;
 }
 
@@ -91,6 +93,8 @@ export function summaryLine(r: BenchReport): Record<string, number | null> {
     cold_10y_week_ms: v(r.longWindow?.restartedMs),
     cold_10y_week_dropped_ms: v(r.longWindow?.coldMs.median),
     items_read_50k_ms: v(r.search?.segments?.itemsReadMs.median),
+    job_1m_ms: v(r.job?.jobMs.median),
+    job_1m_records_per_s_per_worker: v(r.job?.recordsPerSecondPerWorker.median),
     ours_tar_at_far_1e4: v(r.peer?.ours?.tarAtFar1e4),
     peer_tar_at_far_1e4: v(r.peer?.peer?.tarAtFar1e4),
   };
@@ -202,6 +206,20 @@ export function markdown(r: BenchReport): string {
       '|---|---|---|---|---|---|',
       accuracyRow('ours', p.ours),
       accuracyRow('peer', p.peer),
+    );
+  }
+  if (r.job) {
+    const j = r.job;
+    L.push(
+      '',
+      `## 6. A search job over ${j.records.toLocaleString('en')} records (${j.hours} hours from their segments, ${j.pieces} pieces, ${j.workers} worker threads)`,
+      '',
+      '| what | median / p95 | runs |',
+      '|---|---|---|',
+      `| POST to done, ms | ${ms(j.jobMs)} | ${j.jobMs.runs} |`,
+      `| records per second per worker (pieces' records over the workers' time on them) | ${ms(j.recordsPerSecondPerWorker)} | ${j.recordsPerSecondPerWorker.runs} |`,
+      '',
+      `${j.matches} matches per job; load average after the runs ${j.loadAverage.map((x) => round(x, 2)).join(' / ')}.`,
     );
   }
   L.push('', '![chart](chart.png)', '');

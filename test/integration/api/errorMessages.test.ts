@@ -422,6 +422,8 @@ describe('GET /sophon/v2/openapi.json', () => {
       '/sophon/v2/face/events/{id}',
       '/sophon/v2/face/images/{id}',
       '/sophon/v2/face/searchbyimage',
+      '/sophon/v2/face/searchjobs',
+      '/sophon/v2/face/searchjobs/{id}',
       '/sophon/v2/openapi.json',
     ]);
   });
