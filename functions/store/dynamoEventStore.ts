@@ -85,6 +85,7 @@ export class DynamoEventStore implements EventStore {
       sk: { S: POINTER_SK },
       ts: { N: String(e.timestampMs) },
       images: { L: imageIds.map((S) => ({ S })) },
+      at: { N: String(e.ingestedAtMs ?? Date.now()) },
       expiresAt: { N: String(this.expiresAt(e.timestampMs, e.ingestedAtMs)) },
     };
   }
@@ -357,6 +358,7 @@ export class DynamoEventStore implements EventStore {
       eventId,
       timestampMs: Number(r.Item.ts.N),
       imageIds: (r.Item.images?.L ?? []).map((v) => v.S ?? '').filter(Boolean),
+      ingestedAtMs: r.Item.at?.N === undefined ? undefined : Number(r.Item.at.N),
     };
   }
 

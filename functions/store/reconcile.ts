@@ -1,4 +1,5 @@
 import { eraseEvent } from './eraseEvent';
+import { listedErasureState } from './reapplyErasures';
 import type { Services } from './services';
 import type { EventIntent, ListedImage } from './types';
 
@@ -40,6 +41,8 @@ export interface ReconcileReport {
   intentsErased: number;
   /** Ids of the erasure list whose event was still stored (a DELETE stopped after its marker): erased. */
   listedErasuresFinished: number;
+  /** Ids of the erasure list ingested again after their erasure (new data under the same id): kept. */
+  listedErasuresNewer: number;
   /** Intents younger than the grace period (an ingest or erasure may still be running): left alone. */
   intentsKept: number;
   dryRun: boolean;
@@ -83,17 +86,21 @@ export async function reconcile(
     intentsErased: 0,
     intentsKept: 0,
     listedErasuresFinished: 0,
+    listedErasuresNewer: 0,
     dryRun: o.dryRun,
   };
   const cutoff = o.now() - o.graceMs;
 
   // The erasure list first: a DELETE that stopped right after its marker left the event whole, its
-  // intent unmarked; erasing it is what the DELETE had begun (eraseEvent is safe to repeat).
+  // intent unmarked; erasing it is what the DELETE had begun (eraseEvent is safe to repeat). An event
+  // ingested after its erasure is new data and stays (erasureCovers).
   if (services.erasures) {
+    const withList = { events, erasures: services.erasures };
     for await (const page of services.erasures.ids()) {
       for (const id of page) {
-        const [pointer, intent] = await Promise.all([events.find(id), events.intent(id)]);
-        if (!pointer && !intent) continue;
+        const state = await listedErasureState(withList, id);
+        if (state === 'newer') report.listedErasuresNewer++;
+        if (state !== 'covered') continue;
         report.listedErasuresFinished++;
         if (!o.dryRun) await eraseEvent(services, id);
       }

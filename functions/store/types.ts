@@ -30,6 +30,11 @@ export interface EventLocation {
 /** Where an event lives, for delete-by-id and idempotency. */
 export interface EventPointer extends EventLocation {
   imageIds: string[];
+  /**
+   * When the ingest that wrote it began (ms, the ingesting process's clock); undefined for pointers
+   * written before it was kept. An erasure marker covers the event only if this is not after it.
+   */
+  ingestedAtMs?: number;
 }
 
 /**

@@ -76,12 +76,13 @@ export const STORE_ACCESS: Record<StoreUse, StoreAccessRow[]> = {
   // DELETE: the id in the erasure list first (functions/store/erasureLog.ts), then the erasure.
   erase: [{ on: 'objects', actions: ['s3:PutObject'], keys: [`${ERASURE_PREFIX}*`] }, ...ERASE_EVENT],
   // Reconcile (functions/store/reconcile.ts): the erasure list, the intents, the images; erasures of what
-  // failed ingests and stopped erasures left; records looked up by the time an image carries (HeadObject).
+  // failed ingests and stopped erasures left; records looked up by the time an image carries, and an
+  // erasure's time by its marker (HeadObject: a later ingest of the id stays).
   reconcile: [
     { on: 'listing', prefixes: [`${IMAGE_PREFIX}*`, `${ERASURE_PREFIX}*`] },
     { on: 'table', actions: ['dynamodb:Query'], partitions: [INTENTS] },
     { on: 'table', actions: ['dynamodb:GetItem'], partitions: [RECORDS] },
-    { on: 'objects', actions: ['s3:GetObject'], keys: [`${IMAGE_PREFIX}*`] },
+    { on: 'objects', actions: ['s3:GetObject'], keys: [`${IMAGE_PREFIX}*`, `${ERASURE_PREFIX}*`] },
     ...ERASE_EVENT,
   ],
   // The history compactor (functions/history/compactor.ts): hour versions and hour partitions read;

@@ -2,7 +2,8 @@
  * Issue 18 over HTTP against a real local server (dynalite, s3rver): ingest reads only its upload prefix,
  * a face_box never stands in for a detected face, future event times are refused, retention counts from
  * the earlier of event and ingest time (and the images' lifecycle tag follows), images are no-store, and
- * the erasure list re-applied after a simulated table restore erases the resurrected event again.
+ * the erasure list re-applied after a simulated table restore erases the resurrected event again, and an
+ * event ingested again after its erasure survives reconcile and reapply-erasures.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput } fr
 import sharp from 'sharp';
 import type { Box } from '../../../functions/core/face';
 import { reapplyErasures } from '../../../functions/store/reapplyErasures';
+import { reconcile } from '../../../functions/store/reconcile';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
 
 const run = promisify(execFile);
@@ -274,15 +276,93 @@ describe('erasure', () => {
       cwd: REPO,
       env: { ...process.env, LOG_LEVEL: 'warn' },
     });
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ listed: 1, erased: 1 });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ listed: 1, erased: 1, kept: 0 });
 
     expect(await server.services.events.find('erase-me')).toBeUndefined();
     expect(await server.services.events.find('keep-me')).toBeDefined();
     const after = await post(SEARCH(), { face_image_base64: b64(alice), threshold: 75 });
     expect((after.body.events as { event_id: string }[]).map((e) => e.event_id)).not.toContain('erase-me');
     // Run again: nothing left to erase, nothing else touched.
-    expect(await reapplyErasures(server.services)).toEqual({ listed: 1, erased: 0 });
+    expect(await reapplyErasures(server.services)).toEqual({ listed: 1, erased: 0, kept: 0 });
     expect(await server.services.events.find('keep-me')).toBeDefined();
+  }, 120_000);
+
+  const ids = async (body: Buffer) =>
+    (
+      (await post(SEARCH(), { face_image_base64: b64(body), threshold: 75 })).body.events as {
+        event_id: string;
+      }[]
+    ).map((e) => e.event_id);
+  const erase = async (id: string) =>
+    (await fetch(`${server.url}/sophon/v2/face/events/${id}`, { method: 'DELETE' })).status;
+
+  it('keeps an event ingested again after its erasure: reconcile leaves it searchable and deletable', async () => {
+    expect((await post(INGEST(), { event_id: 'again-me', face_image_base64: b64(bob) })).status).toBe(201);
+    expect(await erase('again-me')).toBe(200);
+    // The same event_id sent again after the erasure: new data.
+    expect((await post(INGEST(), { event_id: 'again-me', face_image_base64: b64(bob) })).status).toBe(201);
+    expect(await server.services.erasures.erasedAt('again-me')).toBeLessThan(
+      (await server.services.events.find('again-me'))!.ingestedAtMs!,
+    );
+
+    // Past the grace period, so every pass of reconcile runs in full.
+    const report = await reconcile(server.services, { now: () => Date.now() + 2 * 3_600_000 });
+    expect(report).toMatchObject({ listedErasuresFinished: 0, listedErasuresNewer: 1, intentsErased: 0 });
+    expect(await server.services.events.find('again-me')).toBeDefined();
+    expect(await ids(bob)).toContain('again-me');
+    const image = await fetch(`${server.url}/sophon/v2/face/images/again-me.face`);
+    expect(image.status).toBe(200);
+
+    expect(await erase('again-me')).toBe(200);
+    expect(await ids(bob)).not.toContain('again-me');
+    expect((await fetch(`${server.url}/sophon/v2/face/images/again-me.face`)).status).toBe(404);
+    expect(await server.services.events.find('again-me')).toBeUndefined();
+  }, 120_000);
+
+  it('after a restore, reapply-erasures erases the old copy and keeps an event ingested again after its erasure', async () => {
+    const { dynamo, s3 } = server.services.clients;
+    const table = server.config.EVENTS_TABLE;
+    for (const [id, face] of [
+      ['old-copy', alice],
+      ['new-copy', bob],
+    ] as const) {
+      expect((await post(INGEST(), { event_id: id, face_image_base64: b64(face) })).status).toBe(201);
+    }
+    expect(await erase('new-copy')).toBe(200);
+    expect((await post(INGEST(), { event_id: 'new-copy', face_image_base64: b64(bob) })).status).toBe(201);
+    // The restore point: new-copy as ingested after its erasure, old-copy not yet erased.
+    const snapshot = (await dynamo.send(new ScanCommand({ TableName: table }))).Items!;
+    expect(await erase('old-copy')).toBe(200);
+    for (let i = 0; i < snapshot.length; i += 25) {
+      const chunk: Record<string, AttributeValue>[] = snapshot.slice(i, i + 25);
+      await dynamo.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [table]: chunk.map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+    }
+    expect(await ids(alice)).toContain('old-copy');
+
+    const markers = await s3.send(
+      new ListObjectsV2Command({ Bucket: server.config.IMAGE_BUCKET, Prefix: 'erasures/' }),
+    );
+    const { stdout } = await run('npx', ['tsx', 'scripts/reapply-erasures.ts', '--url', server.url], {
+      cwd: REPO,
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({
+      listed: markers.Contents!.length,
+      erased: 1,
+      kept: 1,
+    });
+    expect(await server.services.events.find('old-copy')).toBeUndefined();
+    expect(await ids(alice)).not.toContain('old-copy');
+    expect(await server.services.events.find('new-copy')).toBeDefined();
+    expect(await ids(bob)).toContain('new-copy');
+    // Still deletable, and then gone.
+    expect(await erase('new-copy')).toBe(200);
+    expect(await ids(bob)).not.toContain('new-copy');
+    expect(await server.services.events.find('new-copy')).toBeUndefined();
   }, 120_000);
 });
 
