@@ -60,6 +60,38 @@ export async function searchByImage(body, signal) {
 }
 
 /**
+ * POST /sophon/v2/face/searchjobs (an extension of this service): a search over a long window run in the
+ * background. The photo is analysed at once, so photo errors come back here with the contract's codes.
+ *
+ * @param {Record<string, unknown>} body the search's fields plus max_results
+ * @returns {Promise<{ job_id: string, state: string, records_total?: number }>}
+ */
+export async function startSearchJob(body, signal) {
+  return /** @type {any} */ (postJson('/sophon/v2/face/searchjobs', body, signal));
+}
+
+/**
+ * GET /sophon/v2/face/searchjobs/{job_id}: the job's state, progress and one page of its events.
+ *
+ * @param {string} jobId
+ * @param {string | null} pageToken where the previous page ended (next_page_token), null for the first
+ */
+export async function readSearchJob(jobId, pageToken, signal) {
+  const query = pageToken ? `?page_token=${encodeURIComponent(pageToken)}` : '';
+  return requestJson(
+    'GET',
+    `/sophon/v2/face/searchjobs/${encodeURIComponent(jobId)}${query}`,
+    undefined,
+    signal,
+  );
+}
+
+/** DELETE /sophon/v2/face/searchjobs/{job_id}: stops the job; what it found stays readable. */
+export async function cancelSearchJob(jobId) {
+  return requestJson('DELETE', `/sophon/v2/face/searchjobs/${encodeURIComponent(jobId)}`);
+}
+
+/**
  * POST /sophon/v2/face/detect (an extension of this service; older ones answer 404 or 403): the face
  * boxes of a photo and the quality verdict of the face a search would use, without searching.
  *
@@ -124,12 +156,19 @@ function authHeaders(key = apiKey()) {
 }
 
 async function postJson(path, body, signal, key) {
+  return requestJson('POST', path, body, signal, key);
+}
+
+async function requestJson(method, path, body, signal, key) {
   let res;
   try {
     res = await fetch(`${apiBase}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...authHeaders(key) },
-      body: JSON.stringify(body),
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...authHeaders(key),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
   } catch (err) {

@@ -36,6 +36,7 @@ import {
 } from './results.js';
 import { addToTimeline, resetTimeline, wireTimeline } from './timeline.js';
 import { readSearchParams, wireThreshold, wireWindowPresets } from './searchForm.js';
+import { jobSummary, runSearchJob } from './jobs.js';
 
 // The cloud console: a person signs in first (Cognito's hosted page); elsewhere this returns at once.
 await ensureSignedIn();
@@ -240,7 +241,8 @@ function startSearch() {
   if (top < 0 || top > 160) results.scrollIntoView({ block: 'start' });
   $('results-heading').focus({ preventScroll: true });
   // Indeterminate until the first page says how far the search got.
-  $('progress').removeAttribute('value');
+  resetProgressBar();
+  if (read.job) return runJob({ ...queryFields(), ...read.params });
   state.session = {
     request: { ...queryFields(), ...read.params },
     lastEnd: null,
@@ -251,6 +253,84 @@ function startSearch() {
     stopped: false,
   };
   return runRound(true);
+}
+
+/** The <progress> back to a share of the window (the contract's call), indeterminate until a page. */
+function resetProgressBar() {
+  const bar = $('progress');
+  bar.removeAttribute('value');
+  bar.max = 1;
+  bar.setAttribute('aria-label', 'Share of the time window searched');
+  for (const a of ['aria-valuemin', 'aria-valuemax', 'aria-valuenow', 'aria-valuetext'])
+    bar.removeAttribute(a);
+}
+
+/** A long window as a search job (jobs.js): progress in records, pages appended as they arrive. */
+async function runJob(request) {
+  state.session = null;
+  const controller = new AbortController();
+  state.running = controller;
+  setRunning(true);
+  const bar = $('progress');
+  bar.setAttribute('aria-label', 'Records searched');
+  try {
+    const final = await runSearchJob(request, {
+      signal: controller.signal,
+      onEvents(events) {
+        appendResults(events);
+        addToTimeline(events);
+        rememberDevices(events);
+        $('result-tools').hidden = false;
+      },
+      onProgress(p) {
+        showJobProgress(p);
+      },
+    });
+    finishJob(final);
+  } catch (err) {
+    const apiErr = err instanceof ApiError ? err : new ApiError('INTERNAL_ERROR');
+    showError(apiErr);
+    if (isKeyRefusal(apiErr)) keyPanel.ask('This key was not accepted. Enter it again.');
+    if (request.face_image_base64 && apiErr.code === 'NO_FACE_ERROR')
+      showPhotoProblem('No face found in this photo.');
+    if (apiErr.progress) finishJob(apiErr.progress);
+    else $('progress-area').hidden = true;
+  } finally {
+    if (state.running === controller) state.running = null;
+    clearInterval(state.ticker);
+    $('stop-button').hidden = true;
+    $('results').setAttribute('aria-busy', 'false');
+  }
+
+  function showJobProgress(p) {
+    bar.max = Math.max(1, p.total);
+    bar.value = Math.min(p.examined, bar.max);
+    bar.setAttribute('aria-valuemin', '0');
+    bar.setAttribute('aria-valuemax', String(p.total));
+    bar.setAttribute('aria-valuenow', String(p.examined));
+    bar.setAttribute(
+      'aria-valuetext',
+      `${p.examined.toLocaleString()} of ${p.total.toLocaleString()} records searched`,
+    );
+    const found = p.found ? ` · ${plural(p.found, 'match', 'matches')} so far` : '';
+    $('status').textContent =
+      p.state === 'running'
+        ? `Searching… ${plural(p.examined, 'record', 'records')} of ${p.total.toLocaleString()}${found}`
+        : jobSummary(p);
+  }
+
+  function finishJob(p) {
+    clearInterval(state.ticker);
+    $('progress-area').hidden = false;
+    $('job-state').textContent = p.state === 'cancelled' ? 'stopped' : p.state;
+    $('job-state').hidden = false;
+    $('status').textContent = jobSummary(p);
+    $('result-tools').hidden = p.found === 0;
+    if (p.found === 0 && p.state === 'done') {
+      $('no-match').hidden = false;
+      $('no-match').textContent = noMatchAdvice(request);
+    }
+  }
 }
 
 /** The query's contract fields: one photo, several photos of one person, or a stored event's face. */
@@ -378,6 +458,8 @@ function setRunning(running) {
   $('progress-area').hidden = !running && !state.session;
   $('results').setAttribute('aria-busy', String(running));
   clearInterval(state.ticker);
+  $('job-state').hidden = true;
+  if (running && !state.session) return;
   if (running) {
     state.runningSince = Date.now();
     const tick = () => {

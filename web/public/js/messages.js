@@ -75,6 +75,10 @@ const PLAIN = {
     title: 'Choose a photo first.',
     advice: 'Drop, paste or choose the photo of the person you are looking for.',
   },
+  JOB_FAILED: {
+    title: 'The long search failed part way.',
+    advice: 'The matches found before it failed are shown. Try again, or search a shorter window.',
+  },
   BAD_WINDOW: {
     title: 'The time window is not valid.',
     advice: 'Pick both a start and an end, with the start before the end.',

@@ -4,13 +4,16 @@
 import { fromLocalInput, toLocalInput } from './format.js';
 
 const HOUR = 3600_000;
-const PRESETS = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR };
+const DAY = 24 * HOUR;
+const PRESETS = { '1h': HOUR, '24h': DAY, '7d': 7 * DAY };
+/** Long windows, run as a search job (jobs.js) rather than the contract's paged call. "all": from 1970. */
+const JOB_PRESETS = { '30d': 30 * DAY, '90d': 90 * DAY, all: Infinity };
 
 /**
  * @param {HTMLFormElement} form
  * @param {number} now epoch ms
- * @returns {{ ok: true, params: { starttime: number, endtime: number, threshold: number, fiqa_level: string,
- *   reverse: boolean, media_device_ids?: string[] } } | { ok: false, code: string }}
+ * @returns {{ ok: true, job: boolean, params: { starttime: number, endtime: number, threshold: number,
+ *   fiqa_level: string, reverse: boolean, media_device_ids?: string[] } } | { ok: false, code: string }}
  */
 export function readSearchParams(form, now = Date.now()) {
   const data = new FormData(form);
@@ -23,6 +26,9 @@ export function readSearchParams(form, now = Date.now()) {
     if (!Number.isFinite(starttime) || !Number.isFinite(endtime) || starttime > endtime) {
       return { ok: false, code: 'BAD_WINDOW' };
     }
+  } else if (preset in JOB_PRESETS) {
+    endtime = now;
+    starttime = Math.max(0, now - JOB_PRESETS[preset]);
   } else {
     endtime = now;
     starttime = now - (PRESETS[preset] ?? PRESETS['24h']);
@@ -39,7 +45,7 @@ export function readSearchParams(form, now = Date.now()) {
     reverse: data.get('order') !== 'oldest',
   };
   if (devices.length > 0) params.media_device_ids = [...new Set(devices)];
-  return { ok: true, params };
+  return { ok: true, job: preset in JOB_PRESETS, params };
 }
 
 /** Shows the custom start/end inputs only for "Custom", prefilled with the last 24 hours. */
