@@ -273,21 +273,25 @@ async function runJob(request) {
   setRunning(true);
   const bar = $('progress');
   bar.setAttribute('aria-label', 'Records searched');
+  // A new search replaces state.running (and aborts this job): from then on this job touches nothing.
+  const current = () => state.running === controller;
   try {
     const final = await runSearchJob(request, {
       signal: controller.signal,
       onEvents(events) {
+        if (!current()) return;
         appendResults(events);
         addToTimeline(events);
         rememberDevices(events);
         $('result-tools').hidden = false;
       },
       onProgress(p) {
-        showJobProgress(p);
+        if (current()) showJobProgress(p);
       },
     });
-    finishJob(final);
+    if (current()) finishJob(final);
   } catch (err) {
+    if (!current()) return;
     const apiErr = err instanceof ApiError ? err : new ApiError('INTERNAL_ERROR');
     showError(apiErr);
     if (isKeyRefusal(apiErr)) keyPanel.ask('This key was not accepted. Enter it again.');
@@ -296,10 +300,11 @@ async function runJob(request) {
     if (apiErr.progress) finishJob(apiErr.progress);
     else $('progress-area').hidden = true;
   } finally {
-    if (state.running === controller) state.running = null;
-    clearInterval(state.ticker);
-    $('stop-button').hidden = true;
-    $('results').setAttribute('aria-busy', 'false');
+    if (current()) {
+      state.running = null;
+      $('stop-button').hidden = true;
+      $('results').setAttribute('aria-busy', 'false');
+    }
   }
 
   function showJobProgress(p) {
