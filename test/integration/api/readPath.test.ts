@@ -34,7 +34,10 @@ let seed = 11;
 const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 
 beforeAll(async () => {
-  server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '30000' });
+  // The sparse store is years old: past the default 90-day retention its items carry an expiresAt in
+  // the past, and DynamoDB Local (npm run test:dynamodb-local), like DynamoDB, deletes expired items in
+  // the background, mid-test (dynalite never does). Retention is not what this file tests.
+  server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '30000', RETENTION_DAYS: '36500' });
   server.services.clients.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'QueryCommand') {
