@@ -1,7 +1,11 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DetectDeps } from '../detect/detectFace';
 import { getFaceEngine } from '../face';
 import type { IngestDeps } from '../ingest/ingestEvents';
 import type { SearchDeps } from '../search/searchByImage';
+import type { JobDeps } from '../jobs/searchJobs';
+import { createJobStore } from '../jobs/services';
+import { StepFunctionsJobRunner } from '../jobs/stepFunctionsRunner';
 import { config } from '../shared/config';
 import type { AwsClients } from '../store/clients';
 import { S3ImageStore } from '../store/s3ImageStore';
@@ -29,4 +33,22 @@ export function detectDeps(): DetectDeps {
     engine: getFaceEngine,
   };
   return detect;
+}
+
+let jobs: JobDeps | undefined;
+
+/**
+ * The search jobs' routes in AWS: the search's adapters and engine, the job store, and the Step Functions
+ * runner (JOB_STATE_MACHINE_ARN: without it the Lambda has no way to run pieces, so it refuses to start).
+ */
+export function jobsDeps(): JobDeps {
+  if (jobs) return jobs;
+  const c = config();
+  if (!c.JOB_STATE_MACHINE_ARN) throw new Error('JOB_STATE_MACHINE_ARN is not set');
+  jobs = {
+    ...engineDeps(),
+    jobs: createJobStore(c, lambdaClients()),
+    runner: new StepFunctionsJobRunner(new SFNClient({}), c.JOB_STATE_MACHINE_ARN),
+  };
+  return jobs;
 }

@@ -17,12 +17,12 @@ export interface PieceTask {
 
 /** Where a job's pieces run: worker threads here, a Step Functions map in AWS (stepFunctionsRunner.ts). */
 export interface JobRunner {
-  /** Starts the job's pieces; returns at once. */
-  start(job: JobRecord): void;
+  /** Starts the job's pieces; returns once they are under way (not when they end). */
+  start(job: JobRecord): Promise<void>;
   /** Stops the job's pieces (its state is already cancelled). */
   cancel(jobId: string): Promise<void>;
-  /** Jobs running in this runner now (the local limit counts them). */
-  readonly running: number;
+  /** Jobs running now, counted up to `atLeast` (MAX_CONCURRENT_JOBS: all the limit needs to know). */
+  runningJobs(atLeast: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -67,7 +67,11 @@ export class LocalJobRunner implements JobRunner {
     return this.active.size;
   }
 
-  start(job: JobRecord): void {
+  runningJobs(): Promise<number> {
+    return Promise.resolve(this.active.size);
+  }
+
+  start(job: JobRecord): Promise<void> {
     const abort = new AbortController();
     const execute: PieceExecutor = (spec, piece, expiresAt, signal) =>
       this.pool.run({ spec, piece, expiresAt }, signal);
@@ -78,6 +82,7 @@ export class LocalJobRunner implements JobRunner {
       })
       .finally(() => this.active.delete(job.jobId));
     this.active.set(job.jobId, { abort, done });
+    return Promise.resolve();
   }
 
   async cancel(jobId: string): Promise<void> {

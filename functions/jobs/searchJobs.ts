@@ -65,7 +65,7 @@ export async function createSearchJob(body: unknown, deps: JobDeps): Promise<Job
     maxResults = raw;
   }
   maxResults = Math.min(maxResults, c.JOB_MAX_RESULTS);
-  if (deps.runner.running >= c.MAX_CONCURRENT_JOBS) {
+  if ((await deps.runner.runningJobs(c.MAX_CONCURRENT_JOBS)) >= c.MAX_CONCURRENT_JOBS) {
     throw new ContractError(
       'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
       `every job slot is taken (${c.MAX_CONCURRENT_JOBS} jobs running); retry when one has finished`,
@@ -100,7 +100,13 @@ export async function createSearchJob(body: unknown, deps: JobDeps): Promise<Job
   };
   await deps.jobs.create(job);
   if (pieces.length === 0) await deps.jobs.finish(job.jobId, 'done');
-  else deps.runner.start(job);
+  else {
+    // A job whose pieces never started would read as running until it expired.
+    await deps.runner.start(job).catch(async (err: unknown) => {
+      await deps.jobs.finish(job.jobId, 'failed').catch(() => undefined);
+      throw err;
+    });
+  }
   return { job_id: job.jobId, state: 'running', records_total: job.recordsTotal };
 }
 

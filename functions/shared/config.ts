@@ -112,6 +112,11 @@ const schema = z.object({
    * kernel's memory costs more than it saves (1M-record job: 9.9 s at 1 MB against 12.2 s at 64 MB).
    */
   JOB_WORKER_CACHE_MB: z.coerce.number().int().min(1).max(4096).default(1),
+  /** AWS: the jobs' state machine (infra/constructs/searchJobs.ts); set, jobs run there, not on worker threads. */
+  JOB_STATE_MACHINE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'a state machine ARN')
+    .optional(),
 
   /** S3-triggered ingest: photos dropped under this prefix of IMAGE_BUCKET become events. */
   UPLOAD_PREFIX: z.string().default(UPLOAD_PREFIX),
