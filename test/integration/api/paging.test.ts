@@ -1,5 +1,5 @@
 /**
- * The contract's caps and iteration at scale: 120,000 events written straight through the store
+ * The contract's caps and iteration at scale: 60,000 events written straight through the store
  * adapter (BatchWriteItem into dynalite) with synthetic embeddings planted around the query face's own
  * embedding, then searched over HTTP by a client that loops on endtimestamp in both directions.
  */
@@ -8,9 +8,11 @@ import { getFaceEngine } from '../../../functions/face';
 import { near, randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
 
-const TOTAL = 120_000;
+// More than one call's 50,000 records, so every call but the last stops at the cap. (The 150,000-event
+// hour of readBounds.test.ts checks the reads; this file checks what a client receives.)
+const TOTAL = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 17); // an arbitrary window, away from "now"
-const STEP_MS = 180; // ~6 h over 120k events: several hour buckets, 4 shards each
+const STEP_MS = 180; // ~3 h over 60k events: several hours, 4 shards each
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let query: Buffer;
 const expected = { reverse: [] as string[], forward: [] as string[] };
@@ -21,7 +23,7 @@ function timestampOf(i: number): number {
 }
 
 beforeAll(async () => {
-  // 120,000 events are 1 MB dynalite pages served on this process's own event loop: on a loaded CI
+  // 60,000 events are 1 MB dynalite pages served on this process's own event loop: on a loaded CI
   // machine one can take longer than the 5 s hung-endpoint timeout without anything being hung.
   // A budget well past what a call takes here: the caps, not the budget, are what this test reaches.
   server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '30000', SEARCH_BUDGET_MS: '60000' });
@@ -31,14 +33,17 @@ beforeAll(async () => {
   let seed = 42;
   const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   // Non-matching events draw from a pool of encoded random codes: the scan does not care that codes
-  // repeat, and encoding 120,000 vectors inside jest's VM takes minutes.
+  // repeat, and encoding 60,000 vectors inside jest's VM takes minutes.
   const pool = Array.from({ length: 2000 }, () => encodeEmbedding(randomUnit(random)));
   const matches: string[] = [];
   for (let start = 0; start < TOTAL; start += 5000) {
     const batch = [];
     for (let i = start; i < Math.min(TOTAL, start + 5000); i++) {
-      // Sparse matches everywhere, plus a dense run of 2,500 that overflows the 1,000-result cap.
-      const match = i % 97 === 0 || (i >= 60_000 && i < 62_500);
+      // Sparse matches everywhere (~515 in 50,000 records), plus a dense run of 2,200 that overflows the
+      // 1,000-result cap. The run sits 5,000 records from the end, so both caps are reached both ways:
+      // forwards the first call stops at 50,000 records and the next in the run at 1,000 results;
+      // backwards two calls stop in the run and the third, with what is left of it, at 50,000 records.
+      const match = i % 97 === 0 || (i >= 55_000 && i < 57_200);
       const id = `p${String(i).padStart(6, '0')}`;
       batch.push(
         syntheticEvent(
@@ -88,7 +93,7 @@ async function iterate(reverse: boolean) {
   return { seen, calls };
 }
 
-describe('iteration over 120,000 events', () => {
+describe('iteration over 60,000 events', () => {
   it.each([
     ['reverse', true],
     ['forward', false],
