@@ -1,7 +1,7 @@
-import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createDetectHandler } from '../detect/handler';
 import { getFaceEngine } from '../face';
 import type { ApiEvent, ApiResult } from '../http/apiGateway';
@@ -16,6 +16,7 @@ import { createJobStore } from '../jobs/services';
 import { createSearchHandler } from '../search/handler';
 import { type Config, loadConfig } from '../shared/config';
 import { consoleConfigScript } from '../shared/consoleConfig';
+import { LocalFallbackSearchSlots } from '../store/localFallbackSearchSlots';
 import { createServices, type Services } from '../store/services';
 import { createAwsClients } from '../store/clients';
 import { backfillHourDirectory } from '../store/hourDirectoryBackfill';
@@ -100,6 +101,9 @@ const PAGE_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
+/** How long searches count their slots in process after the table failed to store a lease. */
+const LEASE_TABLE_RETRY_MS = 30_000;
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /**
@@ -140,6 +144,14 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   // This process's one pair of SDK clients: the adapters, the table check and the compactor share them.
   const clients = createAwsClients(c, { localCredentials: local });
   const services = createServices(c, { clients });
+  // This process holds DATA_DIR's lock and runs every search of its own dynalite: a full table disk must
+  // not stop searches (functions/store/localFallbackSearchSlots.ts).
+  if (standIns?.dynamodbEndpoint) {
+    services.slots = new LocalFallbackSearchSlots(services.slots, {
+      slots: c.MAX_CONCURRENT_SEARCHES,
+      retryTableAfterMs: LEASE_TABLE_RETRY_MS,
+    });
+  }
   await ensureTable(clients.dynamo, c.EVENTS_TABLE);
   // The appliance has no EventBridge: the same compactor as the cloud's Lambda, on a timer.
   const compactor = createCompactor(c, services.clients);
@@ -371,13 +383,21 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
 /** Below this, the local stand-ins' writes may fail at any moment (docs/store.md, "Local storage and its disk"). */
 const LOW_DISK_BYTES = 64 * 1024 * 1024;
 
-/** One line when DATA_DIR's disk is (nearly) full, undefined otherwise. */
+/**
+ * One line when the disk of DATA_DIR, or of its table or object store (each may be a mount of its own),
+ * is (nearly) full; undefined otherwise.
+ */
 function diskWarning(dataDir: string): string | undefined {
   try {
     mkdirSync(dataDir, { recursive: true });
-    const free = freeBytes(dataDir);
-    if (free >= LOW_DISK_BYTES) return undefined;
-    return `the disk of DATA_DIR ${dataDir} is full (${Math.floor(free / 1024 / 1024)} MB free): ingests answer SERVICE_UNAVAILABLE until space is freed`;
+    for (const dir of [join(dataDir, 'dynamodb'), join(dataDir, 's3'), dataDir]) {
+      if (!existsSync(dir)) continue;
+      const free = freeBytes(dir);
+      if (free >= LOW_DISK_BYTES) continue;
+      const which = dir === dataDir ? '' : ` (its ${basename(dir)}/)`;
+      return `the disk of DATA_DIR ${dataDir}${which} is full (${Math.floor(free / 1024 / 1024)} MB free)`;
+    }
+    return undefined;
   } catch {
     return undefined;
   }
@@ -386,11 +406,12 @@ function diskWarning(dataDir: string): string | undefined {
 async function main(): Promise<void> {
   const c = loadConfig();
   const full = c.DYNAMODB_ENDPOINT ? undefined : diskWarning(resolve(c.DATA_DIR));
-  if (full) console.error(`warning: ${full}`);
   const server = await startLocalServer().catch((err: unknown) => {
     // Opening the stand-ins writes too: on a full disk that is the reason, whatever the error says.
-    throw full ? new Error(full) : err;
+    throw full ? new Error(`${full}; free some space and start again`) : err;
   });
+  // One line either way: this warning when the server starts, the failure's reason when it cannot.
+  if (full) console.error(`warning: ${full}: ingests answer SERVICE_UNAVAILABLE until space is freed`);
   // Data from before the hour directory: list its hours once, or searches would find nothing. Before the
   // marker file announces the server, so whoever waits for it sees a complete directory.
   const listed = await backfillHourDirectory(server.services.clients.dynamo, server.config.EVENTS_TABLE);

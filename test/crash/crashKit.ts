@@ -16,15 +16,20 @@ export interface Child {
   stdout: () => string;
 }
 
-/** A script of this repository under tsx in its own process, on `dataDir`, never on a developer's port. */
+/**
+ * A script of this repository under tsx in its own process, on `dataDir`, never on a developer's port.
+ * `prefix`: a command that execs the rest (its pid stays node's), e.g. one that mounts a small disk first.
+ */
 export function spawnScript(
   script: string,
   args: string[],
   dataDir: string,
   env: Record<string, string>,
+  prefix: string[] = [],
 ): Child {
   // node itself (tsx as a loader, not its wrapper process): a SIGKILL reaches the process that writes.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+  const command = [...prefix, process.execPath, '--import', 'tsx', join(ROOT, script), ...args];
+  const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -52,10 +57,11 @@ export function spawnScript(
 export async function startServerChild(
   dataDir: string,
   env: Record<string, string> = {},
+  prefix: string[] = [],
 ): Promise<Child & { url: string }> {
   const marker = join(dataDir, 'local-server.json');
   rmSync(marker, { force: true }); // a killed server leaves its marker
-  const c = spawnScript('functions/local/server.ts', [], dataDir, env);
+  const c = spawnScript('functions/local/server.ts', [], dataDir, env, prefix);
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (c.child.exitCode !== null || c.child.signalCode !== null)
@@ -110,7 +116,7 @@ export interface Audit {
  * reconcile reach it), no event id has two records, and every record's hour and shard are listed in the
  * hour directory (so a search reaches it).
  */
-export async function audit(server: LocalServer): Promise<Audit> {
+export async function audit(server: Pick<LocalServer, 'services' | 'config'>): Promise<Audit> {
   const { dynamo } = server.services.clients;
   const items: Array<Record<string, AttributeValue>> = [];
   let start: Record<string, AttributeValue> | undefined;
