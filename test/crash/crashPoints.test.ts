@@ -22,13 +22,13 @@ const T1 = Date.now() - 3 * 3_600_000;
 const T2 = Date.now() - 2 * 3_600_000; // a retry carries another time, as a re-run seed does
 const ID = 'crash-ev';
 
-const ingest = async (url: string, timestamp: number) => {
+const ingest = async (url: string, timestamp: number, eventId = ID) => {
   try {
     const res = await fetch(`${url}/sophon/v2/face/events`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
-        event_id: ID,
+        event_id: eventId,
         face_image_base64: b64(alice),
         timestamp,
         media_device_info: { media_device_id: 'cam-1' },
@@ -39,9 +39,9 @@ const ingest = async (url: string, timestamp: number) => {
     return 'dropped';
   }
 };
-const erase = async (url: string) => {
+const erase = async (url: string, eventId = ID) => {
   try {
-    return (await fetch(`${url}/sophon/v2/face/events/${ID}`, { method: 'DELETE' })).status;
+    return (await fetch(`${url}/sophon/v2/face/events/${eventId}`, { method: 'DELETE' })).status;
   } catch {
     return 'dropped';
   }
@@ -236,32 +236,16 @@ const searchIds = async (url: string): Promise<string[]> => {
   const body = (await res.json()) as { events: Array<{ event_id: string }> };
   return body.events.map((e) => e.event_id).sort();
 };
-const ingestAs = async (url: string, eventId: string, timestamp: number) =>
-  (
-    await fetch(`${url}/sophon/v2/face/events`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        event_id: eventId,
-        face_image_base64: b64(alice),
-        timestamp,
-        media_device_info: { media_device_id: 'cam-1' },
-      }),
-    })
-  ).status;
-
 it.each(Array.from({ length: COMPACTION_WRITES }, (_, i) => i + 1))(
   'compaction, killed after write %i',
   (n) =>
     withDir(async (dir) => {
       const setup = await reopen(dir);
-      expect(await ingestAs(setup.url, 'cmp-a', T1)).toBe(201);
-      expect(await ingestAs(setup.url, 'cmp-b', T2)).toBe(201);
+      expect(await ingest(setup.url, T1, 'cmp-a')).toBe(201);
+      expect(await ingest(setup.url, T2, 'cmp-b')).toBe(201);
       expect((await setup.compactor.run()).built).toBe(2);
-      expect(await ingestAs(setup.url, 'cmp-c', T1 + 1_000)).toBe(201);
-      expect((await fetch(`${setup.url}/sophon/v2/face/events/cmp-b`, { method: 'DELETE' })).status).toBe(
-        200,
-      );
+      expect(await ingest(setup.url, T1 + 1_000, 'cmp-c')).toBe(201);
+      expect(await erase(setup.url, 'cmp-b')).toBe(200);
       await setup.close();
 
       const child = await startServerChild(dir, {
@@ -294,7 +278,7 @@ it.each(Array.from({ length: COMPACTION_WRITES }, (_, i) => i + 1))(
         expect(again).toMatchObject({ built: 0, removed: 0 });
         expect(await searchIds(s.url)).toEqual(['cmp-a', 'cmp-c']);
         // Erasure still works through the rebuilt segments.
-        expect((await fetch(`${s.url}/sophon/v2/face/events/cmp-a`, { method: 'DELETE' })).status).toBe(200);
+        expect(await erase(s.url, 'cmp-a')).toBe(200);
         expect(await searchIds(s.url)).toEqual(['cmp-c']);
         await s.compactor.run();
         expect(await searchIds(s.url)).toEqual(['cmp-c']);

@@ -2,8 +2,8 @@
  * A full disk under the local stand-ins (issue 14): s3rver's object write had no error handler, so
  * ENOSPC ended the whole server, and a crash mid-write left partial objects that broke every listing.
  * ENOSPC is injected at the file-system layer (fs-extra's createWriteStream, which s3rver writes
- * objects through): a real small filesystem needs root mounts. scripts/patch-s3rver.mjs makes writes
- * atomic (temporary name, renamed into place) and turns a write error into a 500 for the SDK.
+ * objects through), in process; test/crash/fullDisk.test.ts fills a real tmpfs. scripts/patch-s3rver.mjs
+ * makes writes atomic (temporary name, renamed into place) and turns a write error into a 500 for the SDK.
  */
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
