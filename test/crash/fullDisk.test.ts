@@ -132,6 +132,9 @@ it('an ingest on a full disk answers 503 SERVICE_UNAVAILABLE, searches keep answ
     const a = await audit(store);
     expect(a.problems).toEqual([]);
     expect([...a.records.keys(), ...a.pointers.keys()].sort()).toEqual(['before-full', 'before-full']);
+    // The refused ingests undid themselves: no intent, no image of theirs.
+    expect(a.intents.size).toBe(0);
+    expect(a.images.sort()).toEqual(['before-full.face', 'before-full.scene']);
     expect(server.child.exitCode).toBeNull();
 
     // Space back: the table reopens (LevelDB keeps failing writes until then), the same ingests succeed.
