@@ -23,9 +23,12 @@ export async function undoIngest(
       await services.events.settle(event.eventId);
       return 'complete';
     }
-    // The record is where the intent put it (an earlier stopped attempt's time), or at ours.
+    // The record is where the intent put it (an earlier stopped attempt's time). Without pointer and
+    // intent (read consistently) the id has no record: every record is named by one of them
+    // (docs/store.md, "Crashes"). Then the table is not written at all, which matters when it is the
+    // part of storage that failed (a full table disk: the images still go).
     const intent = await services.events.intent(event.eventId);
-    await services.events.deleteRecord(intent ?? event);
+    if (intent) await services.events.deleteRecord(intent);
     await services.images.delete(imageIds);
     // Last: until the record and images are gone, the intent is what lets DELETE and reconcile find them.
     if (intent) await services.events.deleteIntent(event.eventId);

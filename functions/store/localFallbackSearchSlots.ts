@@ -1,6 +1,15 @@
 import type { LeaseHandle, SearchSlots } from '../core/lease';
 import { isStorageUnavailable } from './errors';
 
+/**
+ * What the patched dynalite answers when its storage fails (scripts/patch-dynalite.mjs): 500
+ * InternalServerError. Throttling and timeouts (which tests inject to play AWS) stay SERVICE_UNAVAILABLE.
+ */
+export function isStandInStorageFailure(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === 'InternalServerError' && e.$metadata?.httpStatusCode === 500;
+}
+
 export interface LocalFallbackOptions {
   /** MAX_CONCURRENT_SEARCHES: the same limit the table's leases enforce. */
   slots: number;
@@ -40,7 +49,7 @@ export class LocalFallbackSearchSlots implements SearchSlots {
         lease = await this.table.tryAcquire();
         if (!lease) return undefined; // leases of a killed earlier run still count until they expire
       } catch (err) {
-        if (!isStorageUnavailable(err)) throw err;
+        if (!isStandInStorageFailure(err)) throw err;
         this.tableFailedAt = this.now();
       }
     }

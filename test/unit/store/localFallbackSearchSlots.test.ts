@@ -7,17 +7,21 @@ class TableSlots implements SearchSlots {
   failing = false;
   constructor(private readonly slots: number) {}
   async tryAcquire(): Promise<LeaseHandle | undefined> {
-    if (this.failing) throw Object.assign(new Error('storage'), { name: 'InternalServerError' });
+    if (this.failing) throw storageFailure();
     if (this.held >= this.slots) return undefined;
     this.held++;
     return {
       release: async () => {
-        if (this.failing) throw Object.assign(new Error('storage'), { name: 'InternalServerError' });
+        if (this.failing) throw storageFailure();
         this.held--;
       },
     };
   }
 }
+
+/** The patched dynalite's answer to a storage error, as the SDK raises it. */
+const storageFailure = () =>
+  Object.assign(new Error('storage'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
 
 let clock = 0;
 const setup = (slots = 2) => {
@@ -77,8 +81,14 @@ it('a table lease that cannot be deleted is released here (it expires by itself 
   expect(await slots.tryAcquire()).toBeDefined();
 });
 
-it('rethrows what is not a storage failure', async () => {
-  const broken: SearchSlots = { tryAcquire: () => Promise.reject(new TypeError('bug')) };
+it.each([
+  ['a bug', new TypeError('bug')],
+  [
+    'throttling (SERVICE_UNAVAILABLE, as in AWS)',
+    Object.assign(new Error('slow down'), { name: 'ThrottlingException' }),
+  ],
+])('rethrows what is not a storage failure of the stand-in: %s', async (_what, err) => {
+  const broken: SearchSlots = { tryAcquire: () => Promise.reject(err) };
   const slots = new LocalFallbackSearchSlots(broken, { slots: 1, retryTableAfterMs: 1 });
-  await expect(slots.tryAcquire()).rejects.toThrow('bug');
+  await expect(slots.tryAcquire()).rejects.toBe(err);
 });
