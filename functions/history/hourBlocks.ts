@@ -105,13 +105,15 @@ export interface HourSegments {
    * An hour of more than WHOLE_HOUR_RECORDS is packed as pieces (contiguous sort-key ranges): their
    * index when a pieced segment built at exactly `version` exists, else undefined (the items are read).
    */
-  readIndex(hour: number, version: string): Promise<SegmentIndex | undefined>;
+  readIndex(hour: number, version: string, signal?: AbortSignal): Promise<SegmentIndex | undefined>;
   /** One piece of that segment as a block (one range read), or undefined (that stretch's items are read). */
   readPiece(
     hour: number,
     version: string,
     piece: SegmentPiece,
     alloc?: (bytes: number) => Uint8Array,
+    /** Aborts the read (then undefined): the reader closed before it was needed. */
+    signal?: AbortSignal,
   ): Promise<RecordBlock | undefined>;
 }
 
@@ -168,7 +170,11 @@ export function blockStream(
   // Whole hours are read into the cache's kernel memory and kept there without a copy, so the reader
   // holds a claim from its first read (the prefetch) until it is closed or its scan ends.
   let held = cache?.claim();
+  // Pieces read ahead of the scan end with the reader: no read outlives its call.
+  const closed = new AbortController();
+  const pieceSignal = q.signal ? AbortSignal.any([q.signal, closed.signal]) : closed.signal;
   const close = () => {
+    closed.abort();
     held?.();
     held = undefined;
   };
@@ -201,7 +207,7 @@ export function blockStream(
   const readIndex = (hour: number, e: HourEntry) => {
     let read = indexReads.get(hour);
     if (!read) {
-      read = opts.segments!.readIndex(hour, e.version); // never rejects
+      read = opts.segments!.readIndex(hour, e.version, pieceSignal); // never rejects
       indexReads.set(hour, read);
     }
     return read;
@@ -283,7 +289,7 @@ export function blockStream(
       else {
         recordsRead += p.count;
         reads[k] = opts
-          .segments!.readPiece(hour, e.version, p, alloc)
+          .segments!.readPiece(hour, e.version, p, alloc, pieceSignal)
           .then((b) => (b && cache ? cache.set(key, e.version, b) : b));
         reads[k].catch(() => undefined); // observed when its turn comes
       }

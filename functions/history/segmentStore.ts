@@ -127,7 +127,11 @@ export class SegmentStore {
    * INDEX_PROBE_BYTES), kept for later calls; undefined as readHour (then the caller reads the items),
    * and for a segment that is not pieced. Never throws.
    */
-  async readIndex(hour: number, currentVersion: string): Promise<SegmentIndex | undefined> {
+  async readIndex(
+    hour: number,
+    currentVersion: string,
+    signal?: AbortSignal,
+  ): Promise<SegmentIndex | undefined> {
     if (currentVersion === '0' || !this.retained(hour) || !this.settled(hour)) return undefined;
     const key = segmentKey(hour, currentVersion);
     const kept = this.indexes.get(key);
@@ -137,16 +141,17 @@ export class SegmentStore {
       return kept;
     }
     try {
-      let start = await this.range(key, 0, INDEX_PROBE_BYTES);
+      let start = await this.range(key, 0, INDEX_PROBE_BYTES, signal);
       if (!start) return undefined;
       const need = indexLength(start);
-      if (need > start.length) start = await this.range(key, 0, need);
+      if (need > start.length) start = await this.range(key, 0, need, signal);
       if (!start) return undefined;
       const index = decodeIndex(start, { hour, version: currentVersion });
       this.indexes.set(key, index);
       if (this.indexes.size > INDEXES_KEPT) this.indexes.delete(this.indexes.keys().next().value!);
       return index;
     } catch (err) {
+      if (signal?.aborted) return undefined; // the reader is closed: nobody waits for it
       logger.warn(
         { hour, version: currentVersion, err: (err as Error)?.message },
         'segment index unreadable: items read',
@@ -165,12 +170,14 @@ export class SegmentStore {
     currentVersion: string,
     piece: SegmentPiece,
     alloc?: (bytes: number) => Uint8Array,
+    signal?: AbortSignal,
   ): Promise<RecordBlock | undefined> {
     try {
-      const bytes = await this.range(segmentKey(hour, currentVersion), piece.at, piece.bytes);
+      const bytes = await this.range(segmentKey(hour, currentVersion), piece.at, piece.bytes, signal);
       if (!bytes || bytes.length !== piece.bytes) throw new Error(`piece of ${bytes?.length ?? 0} bytes`);
       return decodePiece(bytes, piece, { alloc, expect: { hour, version: currentVersion } });
     } catch (err) {
+      if (signal?.aborted) return undefined; // the reader is closed (a read ahead it no longer needs)
       logger.warn(
         { hour, version: currentVersion, err: (err as Error)?.message },
         'segment piece unreadable: items read',
@@ -180,10 +187,16 @@ export class SegmentStore {
   }
 
   /** `length` bytes of an object from `at` (fewer at its end); undefined when it is not there. */
-  private async range(key: string, at: number, length: number): Promise<Uint8Array | undefined> {
+  private async range(
+    key: string,
+    at: number,
+    length: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array | undefined> {
     try {
       const r = await this.s3.send(
         new GetObjectCommand({ Bucket: this.opts.bucket, Key: key, Range: `bytes=${at}-${at + length - 1}` }),
+        { abortSignal: signal },
       );
       return await r.Body!.transformToByteArray();
     } catch (err) {

@@ -271,7 +271,7 @@ const countingSegments = {
     if (b) served.push(hour);
     return b;
   },
-  readIndex: (hour: number, v: string) => segments.readIndex(hour, v),
+  readIndex: (...args: Parameters<SegmentStore['readIndex']>) => segments.readIndex(...args),
   readPiece: (...args: Parameters<SegmentStore['readPiece']>) => segments.readPiece(...args),
 };
 const searcher = (withSegments: boolean) =>
@@ -435,9 +435,9 @@ describe('a big hour in pieces (thresholds lowered: more than 100 records in pie
   const pieceReads: number[] = [];
   const pieced: HourSegments = {
     readHour: (hour, v, alloc) => segments.readHour(hour, v, alloc),
-    readIndex: (hour, v) => segments.readIndex(hour, v),
-    readPiece: async (hour, v, piece, alloc) => {
-      const b = await segments.readPiece(hour, v, piece, alloc);
+    readIndex: (hour, v, signal) => segments.readIndex(hour, v, signal),
+    readPiece: async (hour, v, piece, alloc, signal) => {
+      const b = await segments.readPiece(hour, v, piece, alloc, signal);
       if (b) pieceReads.push(piece.first);
       return b;
     },
