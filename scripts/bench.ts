@@ -23,6 +23,7 @@ import { type BenchReport, chartSpec, markdown, summaryLine } from './bench/repo
 import { benchJob } from './bench/jobs';
 import { benchScoring } from './bench/scoring';
 import { benchLongWindow } from './bench/longWindow';
+import { benchBigHour } from './bench/bigHour';
 import { benchSearch } from './bench/search';
 import { renderPng } from './lib/plot';
 
@@ -147,6 +148,13 @@ async function main(): Promise<void> {
       query: (await engine.analyzeQuery(q1920.bytes, 'no')).embedding,
       perHour: 100,
       dataDir: join(REPO, 'build/bench/store-week'),
+      coldRuns: plan.coldRuns,
+      dropCaches: dropSearchCaches,
+    });
+    log('4d. one hour of 150,000 events, compacted into pieces');
+    report.bigHour = await benchBigHour({
+      photo: q1920.bytes,
+      dataDir: join(REPO, 'build/bench/store-bighour'),
       coldRuns: plan.coldRuns,
       dropCaches: dropSearchCaches,
     });

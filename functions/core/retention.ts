@@ -9,6 +9,16 @@ export function expiresAtSeconds(eventMs: number, ingestedMs: number, retentionD
 }
 
 /**
+ * The first event time (ms) a search may return at `nowMs`: an event expires at `expiresAtSeconds`,
+ * which counts from its event time (or its ingest, when earlier: an event time ahead of the clock, by
+ * at most MAX_FUTURE_SECONDS), and DynamoDB's TTL removes it only up to days later. Reading from here
+ * makes retention exact by the event time whatever the sweep has done.
+ */
+export function retainedFromMs(nowMs: number, retentionDays: number): number {
+  return (Math.floor(nowMs / 1000) - retentionDays * 86_400) * 1000;
+}
+
+/**
  * Refuses an event time more than `maxFutureSeconds` ahead of `nowMs`: a time far in the future would
  * push the event's expiry past the retention (an event "of 2286" would never expire).
  */

@@ -2,7 +2,7 @@ import { ENCODED_BYTES } from '../core/embeddingCodec';
 import { BUCKET_MS } from '../core/timeWindow';
 import { logger } from '../shared/logger';
 import type { HourItems } from './hourItems';
-import { encodeSegment } from './segmentFormat';
+import { PIECE_RECORDS, WHOLE_HOUR_RECORDS, encodePiecedSegment, encodeSegment } from './segmentFormat';
 import type { SegmentStore, StoredSegment } from './segmentStore';
 
 export interface CompactorOptions {
@@ -14,6 +14,9 @@ export interface CompactorOptions {
   budgetMs: number;
   /** The clock (tests move it). */
   now: () => number;
+  /** Hours of more records are packed as pieces of `pieceRecords` (read by range); others whole. */
+  wholeHourRecords: number;
+  pieceRecords: number;
 }
 
 export const defaults: CompactorOptions = {
@@ -21,6 +24,8 @@ export const defaults: CompactorOptions = {
   retentionDays: 90,
   budgetMs: 3 * 60_000,
   now: Date.now,
+  wholeHourRecords: WHOLE_HOUR_RECORDS,
+  pieceRecords: PIECE_RECORDS,
 };
 
 /** What a run does: stale or expired segments to remove, then hours to (re)build, newest first. */
@@ -133,7 +138,11 @@ export class Compactor {
     const records = (await this.items.records(hour)).filter((r) => r.code.length === ENCODED_BYTES);
     const after = (await this.items.versions([hour])).get(hour);
     if (after !== version) return undefined;
-    await this.segments.put(hour, version, encodeSegment(hour, version, records));
+    const bytes =
+      records.length > this.opts.wholeHourRecords
+        ? encodePiecedSegment(hour, version, records, this.opts.pieceRecords)
+        : encodeSegment(hour, version, records);
+    await this.segments.put(hour, version, bytes);
     return records.length;
   }
 }

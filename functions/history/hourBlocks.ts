@@ -4,6 +4,7 @@ import { BUCKET_MS, hourOf } from '../core/timeWindow';
 import type { HourCache } from './hourCache';
 import { directoryYears } from '../store/keys';
 import { pagedBlocks } from './pagedHour';
+import { WHOLE_HOUR_RECORDS, type SegmentIndex, type SegmentPiece } from './segmentFormat';
 import type { HistoryQuery } from '../store/types';
 
 /** What the block reader needs from the table. */
@@ -100,6 +101,20 @@ export interface HourSegments {
     version: string,
     alloc?: (bytes: number) => Uint8Array,
   ): Promise<RecordBlock | undefined>;
+  /**
+   * An hour of more than WHOLE_HOUR_RECORDS is packed as pieces (contiguous sort-key ranges): their
+   * index when a pieced segment built at exactly `version` exists, else undefined (the items are read).
+   */
+  readIndex(hour: number, version: string, signal?: AbortSignal): Promise<SegmentIndex | undefined>;
+  /** One piece of that segment as a block (one range read), or undefined (that stretch's items are read). */
+  readPiece(
+    hour: number,
+    version: string,
+    piece: SegmentPiece,
+    alloc?: (bytes: number) => Uint8Array,
+    /** Aborts the read (then undefined): the reader closed before it was needed. */
+    signal?: AbortSignal,
+  ): Promise<RecordBlock | undefined>;
 }
 
 /** An hour's directory entry: its write version, the shards that hold its events, how many it holds. */
@@ -111,8 +126,6 @@ export interface HourEntry {
   count?: number;
 }
 
-/** Hours up to this many events are read whole and cached; larger ones are read page by page. */
-const WHOLE_HOUR_RECORDS = 20_000;
 /** Items per query page of a paged hour (about 600 bytes each without the event JSON). */
 const PAGE_ITEMS = 1000;
 /** Hours are read ahead of the scan while they hold fewer records than this (at least `lookahead`). */
@@ -133,11 +146,20 @@ const MAX_READ_AHEAD_HOURS = 32;
 export function blockStream(
   q: HistoryQuery,
   source: HourSource,
-  opts: { cache?: HourCache; segments?: HourSegments; lookahead: number; blockRecords?: number },
+  opts: {
+    cache?: HourCache;
+    segments?: HourSegments;
+    lookahead: number;
+    blockRecords?: number;
+    /** Hours of more events are read by piece or page (WHOLE_HOUR_RECORDS; tests lower it). */
+    wholeHourRecords?: number;
+  },
 ): HistoryReader {
   const { fromMs, toMs } = q.range;
-  const years = directoryYears(hourOf(fromMs), hourOf(toMs), q.reverse);
+  // An empty range (a window wholly past retention) reads nothing.
+  const years = fromMs > toMs ? [] : directoryYears(hourOf(fromMs), hourOf(toMs), q.reverse);
   const cache = opts.cache;
+  const wholeHour = opts.wholeHourRecords ?? WHOLE_HOUR_RECORDS;
   const clip = (hour: number) => ({
     from: Math.max(fromMs, hour * BUCKET_MS),
     to: Math.min(toMs, (hour + 1) * BUCKET_MS - 1),
@@ -148,11 +170,15 @@ export function blockStream(
   // Whole hours are read into the cache's kernel memory and kept there without a copy, so the reader
   // holds a claim from its first read (the prefetch) until it is closed or its scan ends.
   let held = cache?.claim();
+  // Pieces read ahead of the scan end with the reader: no read outlives its call.
+  const closed = new AbortController();
+  const pieceSignal = q.signal ? AbortSignal.any([q.signal, closed.signal]) : closed.signal;
   const close = () => {
+    closed.abort();
     held?.();
     held = undefined;
   };
-  const alloc = (bytes: number) => cache!.alloc(bytes);
+  const alloc = (bytes: number) => (cache ? cache.alloc(bytes) : new Uint8Array(bytes));
   const counted = (b: RecordBlock) => {
     recordsRead += b.records.length;
     return b;
@@ -173,8 +199,19 @@ export function blockStream(
     return l;
   };
 
-  const paged = (hour: number, e: HourEntry) =>
-    !cache || ((e.count ?? 0) > WHOLE_HOUR_RECORDS && !cache.has(keyOf(hour), e.version));
+  const big = (e: HourEntry) => (e.count ?? 0) > wholeHour;
+  const paged = (hour: number, e: HourEntry) => !cache || (big(e) && !cache.has(keyOf(hour), e.version));
+  /** Big hours are read by piece when their segment is current (the index is read once per reader). */
+  const pieced = (e: HourEntry) => big(e) && opts.segments !== undefined;
+  const indexReads = new Map<number, Promise<SegmentIndex | undefined>>();
+  const readIndex = (hour: number, e: HourEntry) => {
+    let read = indexReads.get(hour);
+    if (!read) {
+      read = opts.segments!.readIndex(hour, e.version, pieceSignal); // never rejects
+      indexReads.set(hour, read);
+    }
+    return read;
+  };
 
   /** Whole-hour table reads by hour, started once (by prefetch or by the scan). */
   const tableReads = new Map<number, Promise<RecordBlock>>();
@@ -209,9 +246,12 @@ export function blockStream(
     return Promise.resolve(sliceBlock(hit, from, to));
   };
 
-  /** An hour read page by page within the window, in scan direction, as far as the scan goes. */
-  const pages = (hour: number, e: HourEntry) => {
-    const { from, to } = clip(hour);
+  /**
+   * An hour read page by page within the window (or `part` of it), in scan direction, as far as the
+   * scan goes.
+   */
+  const pages = (hour: number, e: HourEntry, part = clip(hour)) => {
+    const { from, to } = part;
     const shards = source.shardPages(hour, from, to, {
       ...readOpts,
       shards: e.shards,
@@ -222,6 +262,63 @@ export function blockStream(
     const edge = q.reverse ? from : to;
     return pagedBlocks(shards, q.reverse, edge, (n) => (recordsRead += n), opts.blockRecords);
   };
+
+  /**
+   * A big hour from its pieced segment: only the pieces overlapping the window, in scan direction, one
+   * read ahead of the one being scanned, each cached on its own (keyed by the hour's version) and
+   * counted as read when asked for; so a call reads about what it examines plus a piece at each end.
+   * No current segment: the hour's items page by page; a piece that cannot be read: the rest of the
+   * hour's window from its items (pieces never split a millisecond, so that stretch starts clean).
+   */
+  async function* piecedHour(hour: number, e: HourEntry): AsyncGenerator<RecordBlock> {
+    const { from, to } = clip(hour);
+    const index = await readIndex(hour, e);
+    if (!index) {
+      yield* pages(hour, e);
+      return;
+    }
+    const wanted = index.pieces.map((p, i) => ({ p, i })).filter(({ p }) => p.last >= from && p.first <= to);
+    if (q.reverse) wanted.reverse();
+    const reads: Array<Promise<RecordBlock | undefined>> = [];
+    const start = (k: number) => {
+      if (k >= wanted.length || k < reads.length) return;
+      const { p, i } = wanted[k];
+      const key = `${keyOf(hour)}#${i}`;
+      const hit = cache?.get(key, e.version);
+      if (hit) reads[k] = Promise.resolve(hit);
+      else {
+        recordsRead += p.count;
+        reads[k] = opts
+          .segments!.readPiece(hour, e.version, p, alloc, pieceSignal)
+          .then((b) => (b && cache ? cache.set(key, e.version, b) : b));
+        reads[k].catch(() => undefined); // observed when its turn comes
+      }
+    };
+    for (let k = 0; k < wanted.length; k++) {
+      start(k);
+      start(k + 1);
+      const b = await reads[k];
+      const { p } = wanted[k];
+      if (!b) {
+        yield* pages(
+          hour,
+          e,
+          q.reverse ? { from, to: Math.min(to, p.last) } : { from: Math.max(from, p.first), to },
+        );
+        return;
+      }
+      const lastOne = k === wanted.length - 1;
+      const through = q.reverse
+        ? lastOne
+          ? from
+          : Math.max(from, p.first)
+        : lastOne
+          ? to
+          : Math.min(to, p.last);
+      yield { ...sliceBlock(b, from, to), through };
+    }
+    if (wanted.length === 0) yield { records: [], codes: new Uint8Array(0), through: q.reverse ? from : to };
+  }
 
   const edge = (first: number, last: number) =>
     q.reverse ? Math.max(fromMs, first * BUCKET_MS) : Math.min(toMs, (last + 1) * BUCKET_MS - 1);
@@ -254,6 +351,7 @@ export function blockStream(
         const readAhead = (k: number) => {
           for (const j of aheadOf(hours, k)) {
             const [hour, e] = hours[j];
+            if (pieced(e)) void readIndex(hour, e);
             if (j < started || paged(hour, e)) continue;
             const read = load(hour, e);
             read.catch(() => undefined); // observed when its turn comes
@@ -269,6 +367,8 @@ export function blockStream(
             pending[k] = undefined;
             const { from, to } = clip(hour);
             yield { records: b.records, codes: b.codes, through: q.reverse ? from : to };
+          } else if (pieced(e)) {
+            yield* piecedHour(hour, e);
           } else {
             yield* pages(hour, e);
           }
@@ -288,7 +388,8 @@ export function blockStream(
       (hours) =>
         aheadOf(hours, 0).forEach((j) => {
           const [hour, e] = hours[j];
-          if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) void readTable(hour, e); // readTable observes its rejection
+          if (pieced(e)) void readIndex(hour, e);
+          else if (!paged(hour, e) && !cache!.has(keyOf(hour), e.version)) void readTable(hour, e); // readTable observes its rejection
         }),
       () => undefined, // the scan meets the error itself
     );

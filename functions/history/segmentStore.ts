@@ -10,7 +10,18 @@ import { BUCKET_MS, hourLabel } from '../core/timeWindow';
 import { logger } from '../shared/logger';
 import { StorageUnavailableError } from '../store/errors';
 import type { ImageEncryption } from '../store/s3ImageStore';
-import { decodeSegment } from './segmentFormat';
+import {
+  INDEX_PROBE_BYTES,
+  type SegmentIndex,
+  type SegmentPiece,
+  decodeIndex,
+  decodePiece,
+  decodeSegment,
+  indexLength,
+} from './segmentFormat';
+
+/** Pieced hours' indexes kept (an index names one hour at one version: never stale, only unused). */
+const INDEXES_KEPT = 512;
 
 /**
  * Segments live in the image bucket under this prefix, one object per hour and write version:
@@ -63,6 +74,8 @@ function isNotFound(err: unknown): boolean {
  */
 export class SegmentStore {
   private readonly now: () => number;
+  /** Indexes read, by segment key, in recency order. */
+  private readonly indexes = new Map<string, SegmentIndex>();
 
   constructor(
     private readonly s3: S3Client,
@@ -105,6 +118,90 @@ export class SegmentStore {
         'segment damaged: items read',
       );
       return undefined;
+    }
+  }
+
+  /**
+   * The index of the hour's pieced segment (one built at `currentVersion` of an hour of more than
+   * WHOLE_HOUR_RECORDS), from one range request of the object's start (two for an index past
+   * INDEX_PROBE_BYTES), kept for later calls; undefined as readHour (then the caller reads the items),
+   * and for a segment that is not pieced. Never throws.
+   */
+  async readIndex(
+    hour: number,
+    currentVersion: string,
+    signal?: AbortSignal,
+  ): Promise<SegmentIndex | undefined> {
+    if (currentVersion === '0' || !this.retained(hour) || !this.settled(hour)) return undefined;
+    const key = segmentKey(hour, currentVersion);
+    const kept = this.indexes.get(key);
+    if (kept) {
+      this.indexes.delete(key);
+      this.indexes.set(key, kept);
+      return kept;
+    }
+    try {
+      let start = await this.range(key, 0, INDEX_PROBE_BYTES, signal);
+      if (!start) return undefined;
+      const need = indexLength(start);
+      if (need > start.length) start = await this.range(key, 0, need, signal);
+      if (!start) return undefined;
+      const index = decodeIndex(start, { hour, version: currentVersion });
+      this.indexes.set(key, index);
+      if (this.indexes.size > INDEXES_KEPT) this.indexes.delete(this.indexes.keys().next().value!);
+      return index;
+    } catch (err) {
+      if (signal?.aborted) return undefined; // the reader is closed: nobody waits for it
+      logger.warn(
+        { hour, version: currentVersion, err: (err as Error)?.message },
+        'segment index unreadable: items read',
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * One piece of the hour's pieced segment (from `readIndex`) as a block, from one range request;
+   * undefined when it cannot be read or does not check out (the caller reads that stretch's items).
+   * With `alloc`, the codes are copied once into what it hands out. Never throws.
+   */
+  async readPiece(
+    hour: number,
+    currentVersion: string,
+    piece: SegmentPiece,
+    alloc?: (bytes: number) => Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<RecordBlock | undefined> {
+    try {
+      const bytes = await this.range(segmentKey(hour, currentVersion), piece.at, piece.bytes, signal);
+      if (!bytes || bytes.length !== piece.bytes) throw new Error(`piece of ${bytes?.length ?? 0} bytes`);
+      return decodePiece(bytes, piece, { alloc, expect: { hour, version: currentVersion } });
+    } catch (err) {
+      if (signal?.aborted) return undefined; // the reader is closed (a read ahead it no longer needs)
+      logger.warn(
+        { hour, version: currentVersion, err: (err as Error)?.message },
+        'segment piece unreadable: items read',
+      );
+      return undefined;
+    }
+  }
+
+  /** `length` bytes of an object from `at` (fewer at its end); undefined when it is not there. */
+  private async range(
+    key: string,
+    at: number,
+    length: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array | undefined> {
+    try {
+      const r = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.opts.bucket, Key: key, Range: `bytes=${at}-${at + length - 1}` }),
+        { abortSignal: signal },
+      );
+      return await r.Body!.transformToByteArray();
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
   }
 

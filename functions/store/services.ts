@@ -56,6 +56,7 @@ export function createServices(
             })
           : undefined,
       segments: createSegmentStore(c, { s3 }),
+      retentionDays: c.RETENTION_DAYS,
     }),
     images: new S3ImageStore(s3, c.IMAGE_BUCKET, encryption),
     erasures: new S3ErasureLog(s3, c.IMAGE_BUCKET, encryption),

@@ -1,4 +1,5 @@
 import type { LongWindowFigures } from './longWindow';
+import type { BigHourFigures } from './bigHour';
 import type { JobFigures } from './jobs';
 import type { PartialDecodeAgreement, StageFigures } from './engineStages';
 import type { Accuracy, PeerFigures } from './peerCompare';
@@ -20,6 +21,8 @@ export interface BenchReport {
   search?: SearchFigures;
   /** A 10-year window over one week of history, segments built (longWindow.ts). */
   longWindow?: LongWindowFigures;
+  /** One hour of 150,000 events in pieces, searched cold (bigHour.ts). */
+  bigHour?: BigHourFigures;
   peer?: PeerFigures;
   job?: JobFigures;
   durationSeconds: number;
@@ -92,6 +95,10 @@ export function summaryLine(r: BenchReport): Record<string, number | null> {
     segments_dynamodb_read_50k_ms: v(r.search?.segments?.segmentsDynamoReadMs.median),
     cold_10y_week_ms: v(r.longWindow?.restartedMs),
     cold_10y_week_dropped_ms: v(r.longWindow?.coldMs.median),
+    cold_search_150k_hour_1min_ms: v(r.bigHour?.minuteMs.median),
+    cold_search_150k_hour_1min_records_read: v(r.bigHour?.minuteRecordsRead),
+    cold_search_150k_hour_whole_ms: v(r.bigHour?.hourMs.median),
+    cold_search_150k_hour_whole_records_read: v(r.bigHour?.hourRecordsRead),
     items_read_50k_ms: v(r.search?.segments?.itemsReadMs.median),
     job_1m_ms: v(r.job?.jobMs.median),
     job_1m_records_per_s_per_worker: v(r.job?.recordsPerSecondPerWorker.median),

@@ -26,7 +26,12 @@ beforeAll(async () => {
   // 60,000 events are 1 MB dynalite pages served on this process's own event loop: on a loaded CI
   // machine one can take longer than the 5 s hung-endpoint timeout without anything being hung.
   // A budget well past what a call takes here: the caps, not the budget, are what this test reaches.
-  server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '30000', SEARCH_BUDGET_MS: '60000' });
+  // RETENTION_DAYS: the window is months old, past the default retention a search keeps to.
+  server = await startTestServer({
+    STORAGE_REQUEST_TIMEOUT_MS: '30000',
+    SEARCH_BUDGET_MS: '60000',
+    RETENTION_DAYS: '36500',
+  });
   const group = photo(2);
   query = await faceCrop(group, (await facesOf(group))[0]);
   const target = (await getFaceEngine().analyzeQuery(query, 'low')).embedding;

@@ -3,7 +3,12 @@
  * store adapter; a search reads about what it may examine, however many events the hour holds.
  */
 import { encodeEmbedding } from '../../../functions/core/embeddingCodec';
+import { BUCKET_MS } from '../../../functions/core/timeWindow';
+import { HistoryStore } from '../../../functions/history/historyStore';
 import { dropSearchCaches } from '../../../functions/history/hourCache';
+import { PIECE_RECORDS } from '../../../functions/history/segmentFormat';
+import { SegmentStore } from '../../../functions/history/segmentStore';
+import { readRecords } from '../../support/history';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, photo, startTestServer } from './helpers';
 
@@ -74,5 +79,71 @@ describe('one hour of 150,000 events', () => {
     expect(r.records_examined).toBeGreaterThan(49_990);
     expect(r.records_read).toBeLessThanOrEqual(50_000 + SLACK);
     console.log(`whole hour: ${r.records_examined} examined, ${r.records_read} read`);
+  });
+});
+
+describe('the same hour after compaction (one object of pieces, read by range)', () => {
+  const hour = HOUR_START / BUCKET_MS;
+  /** Pieces a call reads (the real store's method, counted, not replaced). */
+  let pieceReads: jest.SpyInstance;
+
+  beforeAll(async () => {
+    const report = await server.compactor.run({ first: hour, last: hour });
+    expect(report).toMatchObject({ built: 1, records: EVENTS });
+    pieceReads = jest.spyOn(SegmentStore.prototype, 'readPiece');
+  }, 120_000);
+
+  afterAll(() => pieceReads.mockRestore());
+
+  it.each([true, false])('a 1-minute window (reverse %s) reads the pieces it covers', async (reverse) => {
+    dropSearchCaches();
+    pieceReads.mockClear();
+    const from = HOUR_START + 20 * 60_000;
+    const r = await search({ starttime: from, endtime: from + 60_000 - 1, reverse });
+    expect(r.records_examined).toBe(2500);
+    expect(r.have_more).toBe(false);
+    expect(pieceReads).toHaveBeenCalled();
+    expect(r.records_read).toBeGreaterThanOrEqual(r.records_examined);
+    // A piece at each end of the window beyond what it examines, at most.
+    expect(r.records_read).toBeLessThanOrEqual(r.records_examined + 2 * PIECE_RECORDS);
+    console.log(
+      `pieces, 1-minute window, reverse=${reverse}: ${r.records_examined} examined, ${r.records_read} read in ${pieceReads.mock.calls.length} pieces`,
+    );
+  });
+
+  it('the whole hour reads the contract’s 50,000 records and at most two pieces more', async () => {
+    dropSearchCaches();
+    pieceReads.mockClear();
+    const r = await search({ starttime: HOUR_START, endtime: HOUR_START + 3_600_000 - 1 });
+    expect(r.have_more).toBe(true);
+    expect(r.records_examined).toBeLessThanOrEqual(50_000);
+    expect(r.records_examined).toBeGreaterThan(49_990);
+    expect(r.records_read).toBeLessThanOrEqual(50_000 + 2 * PIECE_RECORDS);
+    expect(pieceReads.mock.calls.length).toBeLessThanOrEqual(Math.ceil(50_000 / PIECE_RECORDS) + 2);
+    console.log(
+      `pieces, whole hour: ${r.records_examined} examined, ${r.records_read} read in ${pieceReads.mock.calls.length} pieces`,
+    );
+  });
+
+  it('reads event for event what the items give, across piece edges, both directions, with a device filter', async () => {
+    const items = new HistoryStore(server.services.clients.dynamo, {
+      table: server.config.EVENTS_TABLE,
+      shards: server.config.BUCKET_SHARDS,
+    });
+    // Five minutes: 12,500 records over seven pieces, cut inside the first and the last.
+    const range = { fromMs: HOUR_START + 20 * 60_000 + 7, toMs: HOUR_START + 25 * 60_000 + 7 };
+    const key = (r: { timestamp: number; eventId: string; deviceId: string; code: Uint8Array }) =>
+      `${r.timestamp}|${r.eventId}|${r.deviceId}|${Buffer.from(r.code).toString('base64')}`;
+    for (const reverse of [true, false])
+      for (const deviceIds of [undefined, ['cam-1']]) {
+        dropSearchCaches();
+        pieceReads.mockClear();
+        const q = { range, reverse, deviceIds };
+        const viaPieces = (await readRecords(server.services.history.records(q), { deviceIds })).map(key);
+        expect(pieceReads.mock.calls.length).toBeGreaterThanOrEqual(6);
+        const viaItems = (await readRecords(items.records(q), { deviceIds })).map(key);
+        expect(viaPieces.length).toBe(deviceIds ? 3125 : 12_500);
+        expect(viaPieces).toEqual(viaItems);
+      }
   });
 });

@@ -21,6 +21,7 @@ import sharp from 'sharp';
 import type { Box } from '../../../functions/core/face';
 import { reapplyErasures } from '../../../functions/store/reapplyErasures';
 import { reconcile } from '../../../functions/store/reconcile';
+import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
 
 const run = promisify(execFile);
@@ -218,6 +219,46 @@ describe('retention', () => {
     });
     expect(old.status).toBe(201);
     expect(Number((await pointer('backdated'))!.expiresAt.N)).toBe(Math.floor(back / 1000) + days * 86_400);
+  });
+
+  it('a search returns no event past its retention, though its item is still stored (dynalite never sweeps), and reads no hour wholly past it', async () => {
+    const days = server.config.RETENTION_DAYS;
+    const now = Date.now();
+    const edge = now - days * DAY;
+    const hourPast = Math.floor(edge / 3_600_000) * 3_600_000 - 3 * 3_600_000; // an hour wholly past
+    const at = (ms: number, id: string) => syntheticEvent(ms, 'cam-ret', randomUnit(), {}, id);
+    await server.services.events.putMany([
+      at(hourPast, 'ret-old-0'),
+      at(hourPast + 1000, 'ret-old-1'),
+      at(hourPast + 2000, 'ret-old-2'),
+      at(edge - 60_000, 'ret-expired'),
+      at(edge + 10 * 60_000, 'ret-kept'), // kept for the test's first 10 minutes
+      at(now - DAY, 'ret-fresh'),
+    ]);
+    expect(await server.services.events.find('ret-old-0')).toBeDefined();
+    expect(await server.services.events.find('ret-expired')).toBeDefined();
+    for (const reverse of [true, false]) {
+      const r = await post(SEARCH(), {
+        face_image_base64: b64(alice),
+        threshold: 0,
+        media_device_ids: ['cam-ret'],
+        starttime: 0,
+        endtime: now / 1000,
+        reverse,
+      });
+      expect(r.status).toBe(200);
+      const ids = (r.body.events as { event_id: string }[]).map((e) => e.event_id);
+      expect(ids).toEqual(reverse ? ['ret-fresh', 'ret-kept'] : ['ret-kept', 'ret-fresh']);
+      expect(r.body.have_more).toBe(false);
+    }
+    // The hour wholly past retention is not even read (its three items are still stored).
+    const past = await post(SEARCH(), {
+      face_image_base64: b64(alice),
+      threshold: 0,
+      starttime: hourPast / 1000,
+      endtime: (hourPast + 3_599_999) / 1000,
+    });
+    expect(past.body).toMatchObject({ events: [], have_more: false, records_read: 0 });
   });
 
   it('tags the images of a backdated event to expire no later than it (and a fresh one with the retention)', () => {

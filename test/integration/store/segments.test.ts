@@ -21,6 +21,7 @@ import { loadConfig } from '../../../functions/shared/config';
 import { createAwsClients } from '../../../functions/store/clients';
 import { createHourCache } from '../../../functions/history/hourCache';
 import { HistoryStore } from '../../../functions/history/historyStore';
+import type { HourSegments } from '../../../functions/history/hourBlocks';
 import { DynamoEventStore } from '../../../functions/store/dynamoEventStore';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { dropTable, sharedDynamoEndpoint, uniqueTable } from '../dynamoTarget';
@@ -270,6 +271,8 @@ const countingSegments = {
     if (b) served.push(hour);
     return b;
   },
+  readIndex: (...args: Parameters<SegmentStore['readIndex']>) => segments.readIndex(...args),
+  readPiece: (...args: Parameters<SegmentStore['readPiece']>) => segments.readPiece(...args),
 };
 const searcher = (withSegments: boolean) =>
   new HistoryStore(db, {
@@ -423,5 +426,115 @@ describe('the local server', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('a big hour in pieces (thresholds lowered: more than 100 records in pieces of 40)', () => {
+  const HOUR_D = HOUR_A - 5; // settled and in retention at the test's clock
+  const GROUP_MS = at(HOUR_D, 350_000);
+  const pieceReads: number[] = [];
+  const pieced: HourSegments = {
+    readHour: (hour, v, alloc) => segments.readHour(hour, v, alloc),
+    readIndex: (hour, v, signal) => segments.readIndex(hour, v, signal),
+    readPiece: async (hour, v, piece, alloc, signal) => {
+      const b = await segments.readPiece(hour, v, piece, alloc, signal);
+      if (b) pieceReads.push(piece.first);
+      return b;
+    },
+  };
+  const store = (withSegments: boolean) =>
+    new HistoryStore(db, {
+      table,
+      shards: 4,
+      cache: createHourCache({ budgetBytes: 64 * 2 ** 20, memory: Int8DotKernel.instance() }),
+      segments: withSegments ? pieced : undefined,
+      wholeHourRecords: 100,
+    });
+  let pieceCompactor: Compactor;
+
+  beforeAll(async () => {
+    pieceCompactor = new Compactor(items, segments, {
+      retentionDays: SEGMENT_RETENTION_DAYS,
+      now,
+      wholeHourRecords: 100,
+      pieceRecords: 40,
+    });
+    // 400 records 8 s apart, but records 35..64 share one millisecond (where the first piece would end).
+    await events.putMany(
+      Array.from({ length: 400 }, (_, i) =>
+        syntheticEvent(
+          i >= 35 && i < 65 ? GROUP_MS : at(HOUR_D, i * 8000),
+          `cam-${i % 3}`,
+          randomUnit(),
+          {},
+          `d-${i}`,
+        ),
+      ),
+    );
+    expect(await pieceCompactor.run({ first: HOUR_D, last: HOUR_D })).toMatchObject({
+      built: 1,
+      records: 400,
+    });
+    const index = (await segments.readIndex(HOUR_D, await version(HOUR_D)))!;
+    expect(index.pieces.length).toBeGreaterThanOrEqual(9);
+    const group = index.pieces.find((p) => p.first <= GROUP_MS && p.last >= GROUP_MS)!;
+    expect(group.count).toBeGreaterThan(40); // the group was not split: its piece holds all 30
+  });
+
+  it('finds exactly what the items give, event for event: both directions, device filters, both iteration styles, across piece edges', async () => {
+    const windows = [
+      { startMs: at(HOUR_D, 0), endMs: at(HOUR_D, BUCKET_MS - 1) },
+      { startMs: GROUP_MS, endMs: GROUP_MS }, // the group alone
+      { startMs: at(HOUR_D, 100_000 + 1), endMs: at(HOUR_D, 2_000_000) }, // cut inside pieces
+    ];
+    for (const w of windows)
+      for (const reverse of [true, false])
+        for (const deviceIds of [undefined, ['cam-1']])
+          for (const style of ['ours', 'original'] as const) {
+            pieceReads.length = 0;
+            const q = { ...w, reverse, deviceIds };
+            const viaPieces = await iterate(store(true), q, style);
+            expect(pieceReads.length).toBeGreaterThan(0);
+            const viaItems = await iterate(store(false), q, style);
+            expect(viaPieces.found).toEqual(viaItems.found);
+            expect(new Set(viaPieces.found).size).toBe(viaPieces.found.length);
+          }
+    // One call over a 64-second window reads the one or two pieces it covers, not the hour.
+    pieceReads.length = 0;
+    const one = await iterate(
+      store(true),
+      { startMs: at(HOUR_D, 900_000), endMs: at(HOUR_D, 964_000), reverse: true },
+      'whole',
+    );
+    expect(one.found.length).toBe(8); // records 113..120
+    expect(one.found).toEqual(
+      (
+        await iterate(
+          store(false),
+          { startMs: at(HOUR_D, 900_000), endMs: at(HOUR_D, 964_000), reverse: true },
+          'whole',
+        )
+      ).found,
+    );
+    expect(pieceReads.length).toBeLessThanOrEqual(2);
+    expect(one.recordsRead).toBeLessThanOrEqual(2 * 40);
+  });
+
+  it('a late ingest and a delete send the hour back to its items at once; the next run rebuilds its pieces', async () => {
+    const w = { startMs: at(HOUR_D, 0), endMs: at(HOUR_D, BUCKET_MS - 1), reverse: false };
+    const before = (await iterate(store(true), w, 'ours')).found;
+    await events.putMany([syntheticEvent(GROUP_MS, 'cam-1', randomUnit(), {}, 'd-late')]);
+    await events.delete('d-200');
+    pieceReads.length = 0;
+    const after = (await iterate(store(true), w, 'ours')).found;
+    expect(pieceReads).toEqual([]);
+    expect(after).toContain(`${GROUP_MS}|d-late|cam-1`);
+    expect(after.some((f) => f.includes('|d-200|'))).toBe(false);
+    expect(after.length).toBe(before.length);
+    expect(await pieceCompactor.run({ first: HOUR_D, last: HOUR_D })).toMatchObject({ removed: 1, built: 1 });
+    expect((await segments.list()).filter((s) => s.hour === HOUR_D)).toHaveLength(1);
+    pieceReads.length = 0;
+    expect((await iterate(store(true), w, 'ours')).found).toEqual(after);
+    expect(pieceReads.length).toBeGreaterThan(0);
   });
 });

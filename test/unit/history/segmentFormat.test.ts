@@ -2,8 +2,12 @@ import { ENCODED_BYTES } from '../../../functions/core/embeddingCodec';
 import type { HistoryRecord } from '../../../functions/core/scan';
 import {
   SegmentDamagedError,
+  decodeIndex,
+  decodePiece,
   decodeSegment,
+  encodePiecedSegment,
   encodeSegment,
+  indexLength,
   segmentHeader,
 } from '../../../functions/history/segmentFormat';
 
@@ -124,5 +128,70 @@ describe('segment format', () => {
       'b-2',
       'last',
     ]);
+  });
+});
+
+describe('pieced segment format (hours of many records)', () => {
+  // 230 records: one every 10 ms, ids out of order, and a group of 30 sharing the millisecond where a
+  // 40-record piece would end (records 35..64), so that piece must hold the whole group.
+  const many: HistoryRecord[] = [];
+  for (let i = 0; i < 230; i++) {
+    const ms = HOUR * 3_600_000 + (i >= 35 && i < 65 ? 350 : i * 10);
+    many.push(record(ms, `e-${(i * 7919) % 1000}-${i}`, `cam-${i % 3}`, i));
+  }
+  const bytes = encodePiecedSegment(HOUR, '9', many, 40);
+  const whole = decodeSegment(encodeSegment(HOUR, '9', many)).block;
+  const key = (r: HistoryRecord) =>
+    `${r.timestamp}|${r.eventId}|${r.deviceId}|${Buffer.from(r.code).toString('hex')}`;
+
+  it('round-trips: the pieces in order are the hour, each a contiguous sort-key range of whole milliseconds', () => {
+    const index = decodeIndex(bytes.subarray(0, indexLength(bytes)), { hour: HOUR, version: '9' });
+    expect(index.count).toBe(230);
+    expect(index.pieces.length).toBeGreaterThan(4);
+    const pieces = index.pieces.map((p) =>
+      decodePiece(bytes.subarray(p.at, p.at + p.bytes), p, { expect: { hour: HOUR, version: '9' } }),
+    );
+    expect(pieces.flatMap((b) => b.records).map(key)).toEqual(whole.records.map(key));
+    for (const [i, p] of index.pieces.entries()) {
+      expect(p.count).toBe(pieces[i].records.length);
+      if (i > 0) expect(p.first).toBeGreaterThan(index.pieces[i - 1].last); // no millisecond split
+      const G = HOUR * 3_600_000 + 350;
+      if (!(p.first <= G && p.last >= G)) expect(p.count).toBeLessThanOrEqual(40);
+    }
+    // The same-millisecond group lies in one piece, which is larger than 40 for it.
+    const group = index.pieces.filter(
+      (p) => p.first <= HOUR * 3_600_000 + 350 && p.last >= HOUR * 3_600_000 + 350,
+    );
+    expect(group).toHaveLength(1);
+    expect(group[0].count).toBeGreaterThan(40);
+    // Read whole (an hour whose directory count said small): the same records.
+    expect(decodeSegment(bytes, { expect: { hour: HOUR, version: '9' } }).block.records.map(key)).toEqual(
+      whole.records.map(key),
+    );
+  });
+
+  it('refuses a damaged index, a piece of another hour or version, and a piece not matching its entry', () => {
+    const head = indexLength(bytes);
+    for (const at of [5, 13, head - 6, head - 1]) {
+      const bad = Uint8Array.from(bytes);
+      bad[at] ^= 0x20;
+      expect(() => decodeIndex(bad.subarray(0, head))).toThrow(SegmentDamagedError);
+    }
+    expect(() => decodeIndex(bytes.subarray(0, head - 1))).toThrow(SegmentDamagedError);
+    expect(() => decodeIndex(bytes, { hour: HOUR, version: '10' })).toThrow(SegmentDamagedError);
+    expect(() => decodeIndex(encodeSegment(HOUR, '9', many))).toThrow(SegmentDamagedError); // not pieced
+    const [p0, p1] = decodeIndex(bytes).pieces;
+    const body1 = bytes.subarray(p1.at, p1.at + p1.bytes);
+    expect(() => decodePiece(body1, p0, { expect: { hour: HOUR, version: '9' } })).toThrow(
+      SegmentDamagedError,
+    );
+    expect(() => decodePiece(body1, p1, { expect: { hour: HOUR + 1, version: '9' } })).toThrow(
+      SegmentDamagedError,
+    );
+    const flipped = Uint8Array.from(body1);
+    flipped[100] ^= 1;
+    expect(() => decodePiece(flipped, p1, { expect: { hour: HOUR, version: '9' } })).toThrow(
+      SegmentDamagedError,
+    );
   });
 });
