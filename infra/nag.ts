@@ -19,7 +19,7 @@ interface Acknowledgement {
 const BASIC_EXECUTION =
   'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 const objects = (pattern: string) => `IAM5[Resource::<StorageImagesCFC0E004.Arn>/${pattern}]`;
-const FUNCTIONS = ['Search', 'Detect', 'Ingest', 'IngestS3', 'Images'];
+const FUNCTIONS = ['Search', 'Detect', 'Ingest', 'IngestS3', 'Images', 'Jobs'];
 /** The object-key patterns a function's role names: its store rows (infra/constructs/storeAccess.ts). */
 const objectsOf = (fn: keyof typeof FUNCTION_STORE_USES) =>
   objectPatterns(FUNCTION_STORE_USES[fn]).map(objects);
@@ -29,9 +29,10 @@ const OBJECT_PATTERNS: Record<string, string[]> = {
   Ingest: objectsOf('ingest'),
   IngestS3: objectsOf('ingestS3'),
   Images: objectsOf('images'),
+  Jobs: objectsOf('jobs'),
 };
 /** Only these read face_image_path from anywhere in the bucket or an allow-listed bucket. */
-const QUERY_READERS = ['Search', 'Detect'];
+const QUERY_READERS = ['Search', 'Detect', 'Jobs'];
 
 export function acknowledgements(settings: Settings): Acknowledgement[] {
   const allowed = settings.allowedBuckets
@@ -67,6 +68,44 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
         'the contract lets name any key of the service bucket or of an allow-listed bucket (read only). ' +
         'Actions are listed one by one (no s3:*). DynamoDB statements carry dynamodb:LeadingKeys conditions.',
     })),
+    {
+      path: 'Functions/JobsRole/DefaultPolicy/Resource',
+      rules: [
+        'IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<SearchJobsStateMachineA7AB0A20.Name>:*]',
+      ],
+      reason:
+        'A cancel stops the execution of its job (named by the job id): the executions of the jobs state ' +
+        'machine, and no other, by its own name.',
+    },
+    {
+      path: 'SearchJobs/Piece/Resource',
+      rules: ['L1'],
+      reason: 'nodejs22.x, the runtime the team builds and tests for, as for the other functions.',
+    },
+    {
+      path: 'SearchJobs/PieceRole/DefaultPolicy/Resource',
+      rules: objectsOf('jobPiece'),
+      reason:
+        'Object-level S3 actions need an object ARN pattern: a piece reads the segments/ of settled hours ' +
+        'and writes its own result under jobs/ only. DynamoDB statements carry dynamodb:LeadingKeys conditions.',
+    },
+    {
+      path: 'SearchJobs/StateMachine/Role/DefaultPolicy/Resource',
+      rules: ['IAM5[Resource::<SearchJobsPieceB6084066.Arn>:*]', 'IAM5[Resource::*]'],
+      reason:
+        'CDK grants the state machine the piece function and its versions (the function, nothing else), ' +
+        'and X-Ray tracing plus log delivery, whose actions AWS defines on no resource but *.',
+    },
+    {
+      path: 'SearchJobs/StateMachine/DistributedMapPolicy/Resource',
+      rules: [
+        'IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"SearchJobsStateMachineA7AB0A20"}]}]}:*]',
+        'IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"SearchJobsStateMachineA7AB0A20"}]}]}/*:*]',
+      ],
+      reason:
+        'A Distributed Map runs its items as child executions of its own state machine: CDK scopes these ' +
+        "statements to that state machine's executions.",
+    },
     {
       path: 'Compactor/Function/Resource',
       rules: ['L1'],

@@ -26,6 +26,8 @@ const schema = z.object({
   /** Days of DynamoDB point-in-time recovery: how far back a restore can go, and so how long an erased event lives in backups. */
   recoveryDays: z.coerce.number().int().min(1).max(35).default(7),
   maxConcurrentSearches: z.coerce.number().int().min(1).max(1000).default(4),
+  /** Pieces of one search job scanned at once in AWS (the jobs' Distributed Map MaxConcurrency). */
+  jobConcurrency: z.coerce.number().int().min(1).max(1000).default(8),
   /** Steady-state requests per second and burst for the whole API stage. */
   throttleRate: z.coerce.number().min(1).default(50),
   throttleBurst: z.coerce.number().int().min(1).default(100),

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms';
 import { COMPACTION, HistoryCompactor } from './constructs/compactor';
@@ -12,6 +12,7 @@ import { Monitoring } from './constructs/monitoring';
 import { ReconcileSchedule } from './constructs/reconcileSchedule';
 import { Storage } from './constructs/storage';
 import { applyNagSuppressions } from './nag';
+import { SearchJobs } from './constructs/searchJobs';
 import type { Settings } from './settings';
 
 export interface FaceSearchStackProps extends StackProps {
@@ -50,6 +51,18 @@ export class FaceSearchStack extends Stack {
       layer,
       consoleOrigin: site?.origin,
       dataKey: storage.key,
+      onRole: (role) => storage.trust(role),
+    });
+    // Search jobs: a Step Functions map over each job's pieces (docs/speed.md, "Search jobs").
+    new SearchJobs(this, 'SearchJobs', {
+      settings,
+      table: storage.table,
+      images: storage.images,
+      dataKey: storage.key,
+      jobsFunction: functions.jobs,
+      maxConcurrency: settings.jobConcurrency,
+      pieceAttempts: 3,
+      jobTimeout: Duration.hours(2),
       onRole: (role) => storage.trust(role),
     });
     // Packs settled hours into segments a search reads in a few large reads (docs/store.md, "Segments").

@@ -29,6 +29,8 @@ export const SIZING = {
   ingestApi: { memoryMb: 2048, timeout: Duration.seconds(27) },
   ingestS3: { memoryMb: 2048, timeout: Duration.seconds(120) },
   images: { memoryMb: 512, timeout: Duration.seconds(10) },
+  // The jobs' routes: a POST analyses the query as a search does, then plans and starts the job.
+  jobs: { memoryMb: 2048, timeout: Duration.seconds(27) },
 } as const;
 
 /**
@@ -52,7 +54,7 @@ export interface FaceFunctionsProps {
   readonly onRole?: (role: iam.IRole) => void;
 }
 
-type FunctionName = 'search' | 'detect' | 'ingest' | 'ingestS3' | 'images';
+type FunctionName = 'search' | 'detect' | 'ingest' | 'ingestS3' | 'images' | 'jobs';
 
 const ENTRIES: Record<FunctionName, string> = {
   search: 'functions/search/handler.ts',
@@ -60,15 +62,18 @@ const ENTRIES: Record<FunctionName, string> = {
   ingest: 'functions/ingest/handler.ts',
   ingestS3: 'functions/ingest/s3Handler.ts',
   images: 'functions/images/handler.ts',
+  jobs: 'functions/jobs/lambdaHandler.ts',
 };
 
-/** The five Lambda functions, their log groups and their (least-privilege) permissions. */
+/** The API's Lambda functions, their log groups and their (least-privilege) permissions. */
 export class FaceFunctions extends Construct {
   readonly search: lambda.Function;
   readonly detect: lambda.Function;
   readonly ingest: lambda.Function;
   readonly ingestS3: lambda.Function;
   readonly images: lambda.Function;
+  /** The search jobs' routes (its state machine: infra/constructs/searchJobs.ts). */
+  readonly jobs: lambda.Function;
   readonly ingestFailures: sqs.Queue;
 
   constructor(
@@ -84,6 +89,7 @@ export class FaceFunctions extends Construct {
     this.ingest = this.fn('ingest', 'Ingest', SIZING.ingestApi, 'Recognition event ingest (API)');
     this.ingestS3 = this.fn('ingestS3', 'IngestS3', SIZING.ingestS3, 'Recognition event ingest (S3 upload)');
     this.images = this.fn('images', 'Images', SIZING.images, 'Stored image read and event delete');
+    this.jobs = this.fn('jobs', 'Jobs', SIZING.jobs, 'Search jobs: start, read and cancel');
 
     // Each role is the store rows of the uses its function serves (infra/constructs/storeAccess.ts).
     const store = { table, images };
@@ -92,7 +98,7 @@ export class FaceFunctions extends Construct {
     // face_image_path of a query may also name an object of an allow-listed bucket.
     const allowed = this.allowedBucketObjects();
     if (allowed.length > 0)
-      for (const f of [this.search, this.detect])
+      for (const f of [this.search, this.detect, this.jobs])
         f.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: allowed }));
 
     // Uploads under incoming/ drive ingest; what fails after retries lands in a queue, not in the void.
@@ -143,7 +149,7 @@ export class FaceFunctions extends Construct {
     };
     if (this.props.dataKey) env.IMAGE_KMS_KEY_ID = this.props.dataKey.keyArn;
     // The routes the console calls answer its origin with CORS headers (functions/http/cors.ts).
-    if (consoleOrigin && (name === 'search' || name === 'detect' || name === 'images')) {
+    if (consoleOrigin && (name === 'search' || name === 'detect' || name === 'images' || name === 'jobs')) {
       env.CORS_ORIGINS = consoleOrigin;
     }
     if (local) {

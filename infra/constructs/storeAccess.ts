@@ -1,6 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { JOB_PREFIX } from '../../functions/jobs/jobStore';
 import { SEGMENT_PREFIX } from '../../functions/history/segmentStore';
 import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
 import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
@@ -15,7 +16,16 @@ import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
  * or a row the code no longer needs, fails that test.
  */
 export type StoreUse =
-  'search' | 'readQueryPhoto' | 'ingest' | 'takeUpload' | 'serveImages' | 'erase' | 'reconcile' | 'compact';
+  | 'search'
+  | 'readQueryPhoto'
+  | 'ingest'
+  | 'takeUpload'
+  | 'serveImages'
+  | 'erase'
+  | 'reconcile'
+  | 'compact'
+  | 'jobs'
+  | 'jobPiece';
 
 export type StoreAccessRow =
   | { on: 'table'; actions: string[]; partitions: string[] }
@@ -28,6 +38,7 @@ const POINTERS = 'EVENT#*';
 const INTENTS = 'INTENT#*';
 const HOURS = 'HV#*';
 const LEASES = 'LEASE#search';
+const JOBS = 'JOB#*';
 
 /** An erasure (functions/store/eraseEvent.ts): find, mark the intent, delete records, images, pointer, intent. */
 const ERASE_EVENT: StoreAccessRow[] = [
@@ -93,11 +104,39 @@ export const STORE_ACCESS: Record<StoreUse, StoreAccessRow[]> = {
     { on: 'listing', prefixes: [`${SEGMENT_PREFIX}*`] },
     { on: 'objects', actions: ['s3:PutObject', 's3:DeleteObject'], keys: [`${SEGMENT_PREFIX}*`] },
   ],
+  // The search jobs' routes (functions/jobs/searchJobs.ts, jobStore.ts): the job item created, read,
+  // finished or cancelled; its piece markers queried; its pieces' events read. The plan's hour counts
+  // and the query come from the search's rows.
+  jobs: [
+    {
+      on: 'table',
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      partitions: [JOBS],
+    },
+    { on: 'table', actions: ['dynamodb:Query'], partitions: [JOBS] },
+    { on: 'objects', actions: ['s3:GetObject'], keys: [`${JOB_PREFIX}*`] },
+  ],
+  // One piece of a job (functions/jobs/pieceHandler.ts): the job read, the history read as a search
+  // reads it (no search slot), its events and marker written, the markers queried and the job finished.
+  jobPiece: [
+    { on: 'table', actions: ['dynamodb:Query'], partitions: [RECORDS, HOURS, JOBS] },
+    { on: 'table', actions: ['dynamodb:BatchGetItem'], partitions: [RECORDS, HOURS] },
+    {
+      on: 'table',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      partitions: [JOBS],
+    },
+    { on: 'objects', actions: ['s3:GetObject'], keys: [`${SEGMENT_PREFIX}*`] },
+    { on: 'objects', actions: ['s3:PutObject'], keys: [`${JOB_PREFIX}*`] },
+  ],
 };
 
 /** The store uses of each function of the stack (infra/constructs/faceFunctions.ts, compactor.ts, reconcileSchedule.ts). */
 export const FUNCTION_STORE_USES = {
   search: ['search', 'readQueryPhoto'],
+  // The search jobs' routes analyse the query as the search does, then plan and read jobs.
+  jobs: ['search', 'readQueryPhoto', 'jobs'],
+  jobPiece: ['jobPiece'],
   // The query analysis only: no table at all (no history, no search slot).
   detect: ['readQueryPhoto'],
   ingest: ['ingest'],

@@ -11,7 +11,17 @@ import { buildApp } from '../../../infra/app';
  */
 export function prebuiltBundles(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sophon-bundles-'));
-  for (const name of ['search', 'detect', 'ingest', 'ingestS3', 'images', 'compactor', 'reconcile']) {
+  for (const name of [
+    'search',
+    'detect',
+    'ingest',
+    'ingestS3',
+    'images',
+    'compactor',
+    'reconcile',
+    'jobs',
+    'jobPiece',
+  ]) {
     mkdirSync(join(dir, name));
     writeFileSync(join(dir, name, 'index.js'), 'exports.handler = async () => ({ statusCode: 204 });\n');
   }
