@@ -2,6 +2,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { UPLOAD_PREFIX } from '../functions/store/keys';
 import { FUNCTION_STORE_USES, objectPatterns } from './constructs/storeAccess';
+import { ROUTES } from './constructs/api';
 import type { Settings } from './settings';
 
 /**
@@ -188,14 +189,8 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
       })),
     );
   }
-  const methods = [
-    'sophon/v2/face/searchbyimage/POST',
-    'sophon/v2/face/detect/POST',
-    'sophon/v2/face/events/POST',
-    'sophon/v2/face/events/{id}/DELETE',
-    'sophon/v2/face/images/{id}/GET',
-    'sophon/v2/openapi.json/GET',
-  ];
+  // Every route of the API (infra/constructs/api.ts): a route added there is acknowledged here.
+  const methods = ROUTES.map((r) => `${r.path.slice(1)}/${r.method}`);
   list.push(
     ...methods.map((m) => ({
       path: `Api/Api/Default/${m}/Resource`,
@@ -209,19 +204,14 @@ export function acknowledgements(settings: Settings): Acknowledgement[] {
     })),
   );
   if (settings.console && settings.profile === 'aws') {
-    for (const m of [
-      '',
-      'sophon/',
-      'sophon/v2/',
-      'sophon/v2/face/',
-      'sophon/v2/face/searchbyimage/',
-      'sophon/v2/face/detect/',
-      'sophon/v2/face/events/',
-      'sophon/v2/face/events/{id}/',
-      'sophon/v2/face/images/',
-      'sophon/v2/face/images/{id}/',
-      'sophon/v2/openapi.json/',
-    ]) {
+    // Every resource of the routes and its parents, root included: each has its preflight.
+    const resourcesOf = (path: string) =>
+      path
+        .slice(1)
+        .split('/')
+        .map((_, i, parts) => `${parts.slice(0, i).join('/')}${i > 0 ? '/' : ''}`)
+        .concat(`${path.slice(1)}/`);
+    for (const m of new Set(ROUTES.flatMap((r) => resourcesOf(r.path)))) {
       list.push({
         path: `ConsoleApi/Api/Default/${m}OPTIONS/Resource`,
         rules: ['APIG4', 'COG4'],

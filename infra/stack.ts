@@ -12,7 +12,7 @@ import { Monitoring } from './constructs/monitoring';
 import { ReconcileSchedule } from './constructs/reconcileSchedule';
 import { Storage } from './constructs/storage';
 import { applyNagSuppressions } from './nag';
-import { SearchJobs } from './constructs/searchJobs';
+import { PIECE, SearchJobs } from './constructs/searchJobs';
 import type { Settings } from './settings';
 
 export interface FaceSearchStackProps extends StackProps {
@@ -21,8 +21,9 @@ export interface FaceSearchStackProps extends StackProps {
 
 /**
  * Machine clients → API Gateway (REST, IAM or narrow API keys) and people → the console's API (Cognito) →
- * search / detect / ingest / images functions → DynamoDB (events, leases) and S3 (images; uploads under
- * incoming/ trigger ingest), both under a customer-managed key. The model layer carries the models and
+ * search / detect / ingest / images / jobs functions → DynamoDB (events, leases, jobs) and S3 (images;
+ * uploads under incoming/ trigger ingest), both under a customer-managed key; a search job runs as a
+ * Step Functions Distributed Map over the piece function. The model layer carries the models and
  * native modules; alarms watch all of it. On LocalStack: no layer (bundled instead), no CloudFront
  * console, no key (docs/deploy.md, "the appliance").
  */
@@ -54,7 +55,7 @@ export class FaceSearchStack extends Stack {
       onRole: (role) => storage.trust(role),
     });
     // Search jobs: a Step Functions map over each job's pieces (docs/speed.md, "Search jobs").
-    new SearchJobs(this, 'SearchJobs', {
+    const searchJobs = new SearchJobs(this, 'SearchJobs', {
       settings,
       table: storage.table,
       images: storage.images,
@@ -78,6 +79,7 @@ export class FaceSearchStack extends Stack {
       detect: functions.detect,
       ingest: functions.ingest,
       images: functions.images,
+      jobs: functions.jobs,
     };
     const api = new FaceApi(this, 'Api', {
       ...routes,
@@ -112,13 +114,18 @@ export class FaceSearchStack extends Stack {
     // Embedded metrics (functions/observability): one namespace per stack, so copies side by side
     // (-c stackName=...) keep their own.
     const metricsNamespace = `Sophon/${this.stackName}`;
-    for (const fn of [
-      functions.search,
-      functions.detect,
-      functions.ingest,
-      functions.ingestS3,
-      functions.images,
-    ])
+    // The stack's functions by the names their alarms carry (the scheduled reconcile joins them below).
+    const lambdas = {
+      Search: functions.search,
+      Detect: functions.detect,
+      Ingest: functions.ingest,
+      IngestS3: functions.ingestS3,
+      Images: functions.images,
+      Jobs: functions.jobs,
+      JobPiece: searchJobs.piece,
+      Compactor: compactor.fn,
+    };
+    for (const fn of Object.values(lambdas))
       fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
 
     if (!local) {
@@ -131,15 +138,7 @@ export class FaceSearchStack extends Stack {
         onRole: (role) => storage.trust(role),
       });
       const alarms = new Alarms(this, 'Alarms', {
-        functions: {
-          Search: functions.search,
-          Detect: functions.detect,
-          Ingest: functions.ingest,
-          IngestS3: functions.ingestS3,
-          Images: functions.images,
-          Compactor: compactor.fn,
-          Reconcile: reconcile.fn,
-        },
+        functions: { ...lambdas, Reconcile: reconcile.fn },
         api: api.api,
         ingestFailures: functions.ingestFailures,
         // Alarm at 80% of each timeout: a function that close to it is about to fail requests.
@@ -149,6 +148,8 @@ export class FaceSearchStack extends Stack {
           Ingest: SIZING.ingestApi.timeout.toMilliseconds() * 0.8,
           IngestS3: SIZING.ingestS3.timeout.toMilliseconds() * 0.8,
           Images: SIZING.images.timeout.toMilliseconds() * 0.8,
+          Jobs: SIZING.jobs.timeout.toMilliseconds() * 0.8,
+          JobPiece: PIECE.timeout.toMilliseconds() * 0.8,
           Compactor: COMPACTION.timeout.toMilliseconds() * 0.8,
         },
         email: settings.alarmEmail,
@@ -161,6 +162,7 @@ export class FaceSearchStack extends Stack {
           ingest: functions.ingest,
           'ingest-s3': functions.ingestS3,
           images: functions.images,
+          jobs: functions.jobs,
           reconcile: reconcile.fn,
           compactor: compactor.fn,
         },

@@ -4,6 +4,7 @@ import { personRoles } from '../http/authorize';
 import { allowOrigins } from '../http/cors';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
+import { apiMetrics, type Metrics } from '../observability/metrics';
 import { cancelSearchJob, createSearchJob, type JobDeps, readSearchJob } from './searchJobs';
 
 /** Only a POST carries a body: the JSON checks apply to it alone. */
@@ -18,10 +19,17 @@ function onPost(m: ReturnType<typeof requireJson>): ReturnType<typeof requireJso
 
 /**
  * The search jobs' routes (POST /searchjobs, GET and DELETE /searchjobs/{id}) for a set of dependencies,
- * behind the same authorisation and error handling as the search.
+ * behind the same authorisation and error handling as the search. With `metrics`, each request
+ * publishes its embedded-metric record (requests, refusals, errors by code).
  */
-export function createJobsHandler(deps: () => JobDeps, corsOrigins: () => string[] = () => []) {
-  return middy<ApiEvent, ApiResult>()
+export function createJobsHandler(
+  deps: () => JobDeps,
+  corsOrigins: () => string[] = () => [],
+  metrics?: Metrics,
+) {
+  const h = middy<ApiEvent, ApiResult>();
+  if (metrics) h.use(apiMetrics(metrics));
+  return h
     .use(allowOrigins(corsOrigins))
     .use(contractErrors())
     .use(personRoles())

@@ -14,6 +14,7 @@ export const SERVICES = {
   ingest: 'ingest',
   ingestS3: 'ingest-s3',
   images: 'images',
+  jobs: 'jobs',
   reconcile: 'reconcile',
   /** Lambda's own metrics only (the history compactor emits no embedded metrics). */
   compactor: 'compactor',

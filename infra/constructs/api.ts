@@ -15,6 +15,8 @@ export interface FaceApiProps {
   readonly detect: lambda.IFunction;
   readonly ingest: lambda.IFunction;
   readonly images: lambda.IFunction;
+  /** The search jobs' routes (functions/jobs/lambdaHandler.ts). */
+  readonly jobs: lambda.IFunction;
   /**
    * `iam` and `apiKey`: the machine clients' API. `cognito`: the console's people, each route checked
    * against the person's groups by the handler (functions/http/authorize.ts).
@@ -26,7 +28,7 @@ export interface FaceApiProps {
   readonly throttleBurst: number;
   /** apiKey: each key's own throttle and daily quota (below the stage's). */
   readonly keyThrottle?: { rate: number; burst: number; quotaPerDay: number };
-  /** iam: the only role that may call DELETE (erasure); nobody else in the account can, whatever IAM says. */
+  /** iam: the only role that may erase (DELETE …/events/{id}); nobody else in the account can, whatever IAM says. */
   readonly eraser?: iam.IRole;
   /**
    * The search console's origin: allowed to call from a browser (preflight, and CORS headers on API
@@ -39,12 +41,16 @@ export interface FaceApiProps {
 interface Route {
   method: string;
   path: string;
-  fn: keyof Pick<FaceApiProps, 'search' | 'detect' | 'ingest' | 'images'>;
+  fn: keyof Pick<FaceApiProps, 'search' | 'detect' | 'ingest' | 'images' | 'jobs'>;
 }
 
 export const ROUTES: Route[] = [
   { method: 'POST', path: '/sophon/v2/face/searchbyimage', fn: 'search' },
   { method: 'POST', path: '/sophon/v2/face/detect', fn: 'detect' },
+  // Search jobs (docs/api.md): a search over a long window, authorised as the search is.
+  { method: 'POST', path: '/sophon/v2/face/searchjobs', fn: 'jobs' },
+  { method: 'GET', path: '/sophon/v2/face/searchjobs/{id}', fn: 'jobs' },
+  { method: 'DELETE', path: '/sophon/v2/face/searchjobs/{id}', fn: 'jobs' },
   { method: 'POST', path: '/sophon/v2/face/events', fn: 'ingest' },
   { method: 'DELETE', path: '/sophon/v2/face/events/{id}', fn: 'images' },
   { method: 'GET', path: '/sophon/v2/face/images/{id}', fn: 'images' },
@@ -64,10 +70,13 @@ export const KEY_PLANS: Record<string, { description: string; routes: string[] }
     routes: ['POST /sophon/v2/face/events', 'GET /sophon/v2/openapi.json'],
   },
   Search: {
-    description: 'Integrations that search: search, detect, stored images',
+    description: 'Integrations that search: search, detect, search jobs, stored images',
     routes: [
       'POST /sophon/v2/face/searchbyimage',
       'POST /sophon/v2/face/detect',
+      'POST /sophon/v2/face/searchjobs',
+      'GET /sophon/v2/face/searchjobs/{id}',
+      'DELETE /sophon/v2/face/searchjobs/{id}',
       'GET /sophon/v2/face/images/{id}',
       'GET /sophon/v2/openapi.json',
     ],
@@ -121,7 +130,8 @@ export const ACCESS_LOG_FIELDS: Record<string, string> = {
 
 /**
  * The REST API: POST /sophon/v2/face/searchbyimage, POST /sophon/v2/face/detect, POST /sophon/v2/face/events,
- * DELETE /sophon/v2/face/events/{id}, GET /sophon/v2/face/images/{id}. Stage throttling, JSON access
+ * DELETE /sophon/v2/face/events/{id}, GET /sophon/v2/face/images/{id}, and the search jobs (POST
+ * /sophon/v2/face/searchjobs, GET and DELETE /sophon/v2/face/searchjobs/{id}). Stage throttling, JSON access
  * logs naming the caller, execution logs at ERROR level without request data (bodies hold face photos).
  */
 export class FaceApi extends Construct {
@@ -179,11 +189,11 @@ export class FaceApi extends Construct {
         authorizer,
         apiKeyRequired: auth === 'apiKey',
       },
-      // What the console sends, and nothing more: it searches, detects and loads images.
+      // What the console sends, and nothing more: it searches, detects, loads images, runs and stops jobs.
       defaultCorsPreflightOptions: props.consoleOrigin
         ? {
             allowOrigins: [props.consoleOrigin],
-            allowMethods: ['GET', 'POST'],
+            allowMethods: ['GET', 'POST', 'DELETE'],
             allowHeaders: ['Content-Type', 'Authorization'],
           }
         : undefined,
@@ -254,7 +264,8 @@ export class FaceApi extends Construct {
 
   /**
    * IAM mode: only this account's principals may invoke (IAM policies then say who), and only the eraser
-   * role may erase, whatever an IAM policy in the account grants.
+   * role may erase, whatever an IAM policy in the account grants (cancelling a search job, the other
+   * DELETE, is a searcher's).
    */
   private iamResourcePolicy(eraser?: iam.IRole): iam.PolicyDocument {
     const statements = [
@@ -272,7 +283,7 @@ export class FaceApi extends Construct {
           effect: iam.Effect.DENY,
           principals: [new iam.AnyPrincipal()],
           actions: ['execute-api:Invoke'],
-          resources: ['execute-api:/*/DELETE/*'],
+          resources: ['execute-api:/*/DELETE/sophon/v2/face/events/*'],
           conditions: { ArnNotEquals: { 'aws:PrincipalArn': eraser.roleArn } },
         }),
       );

@@ -10,6 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Settings } from '../settings';
 import { functionIdentity, nodeFunction } from './lambdaFunction';
+import { JOB_RESULT_DAYS } from './storage';
 import { FUNCTION_STORE_USES, grantStore } from './storeAccess';
 
 /** A piece scans about JOB_PIECE_RECORDS (100,000) records: seconds; the rest is headroom for a cold hour. */
@@ -129,6 +130,8 @@ export class SearchJobs extends Construct {
     // Only the jobs' routes start, stop and count this state machine's executions.
     const jobs = props.jobsFunction;
     jobs.addEnvironment('JOB_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    // A job outlives neither its results' lifecycle rule nor the other way round.
+    jobs.addEnvironment('JOB_TTL_HOURS', String(JOB_RESULT_DAYS * 24));
     jobs.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['states:StartExecution', 'states:ListExecutions'],

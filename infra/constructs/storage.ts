@@ -6,7 +6,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RETENTION_TAG, retentionTagValues } from '../../functions/core/retention';
 import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
+import { JOB_PREFIX } from '../../functions/jobs/jobStore';
 import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
+
+/** Days a search job and its results are kept in AWS (the jobs function's JOB_TTL_HOURS, the `jobs/` rule). */
+export const JOB_RESULT_DAYS = 1;
 
 export interface StorageProps {
   /** Days an event (and its images) is kept; DynamoDB TTL and the S3 lifecycle both enforce it. */
@@ -162,6 +166,9 @@ export class Storage extends Construct {
         })),
         // An upload that ingest never processed is not worth keeping past a day.
         { id: 'incoming', prefix: UPLOAD_PREFIX, expiration: Duration.days(1) },
+        // A search job's results (functions/jobs/jobStore.ts): readers refuse them once the job's TTL
+        // has passed (JOB_TTL_HOURS, set from this in searchJobs.ts); S3 removes them after as long.
+        { id: 'jobs', prefix: JOB_PREFIX, expiration: Duration.days(JOB_RESULT_DAYS) },
         // Erased ids outlive any event a restore could bring back: every such event has expired by then.
         { id: 'erasures', prefix: ERASURE_PREFIX, expiration: Duration.days(props.retentionDays + 2) },
         { id: 'multipart', abortIncompleteMultipartUploadAfter: Duration.days(1) },

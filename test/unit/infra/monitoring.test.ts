@@ -6,6 +6,7 @@ import {
   cleanUp,
   logicalId,
   resources,
+  stackFunctions,
   statementsOfRole,
   synth,
   type Cfn,
@@ -27,11 +28,10 @@ const text = (v: Cfn) => JSON.stringify(v);
 
 describe('embedded metrics', () => {
   it('gives every function the stack namespace, and no role cloudwatch:PutMetricData (EMF goes through logs)', () => {
-    const fns = resources(s.json, 'AWS::Lambda::Function').filter(([id]) =>
-      /^(Functions|Reconcile)/.test(id),
-    );
-    expect(fns).toHaveLength(6);
-    for (const [, fn] of fns) {
+    const fns = stackFunctions(s.json);
+    // The six of FaceFunctions (the S3 ingest among them), the job piece, the compactor, the reconcile.
+    expect(fns).toHaveLength(9);
+    for (const { fn } of fns) {
       expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(NAMESPACE);
       const roleId = fn.Properties.Role['Fn::GetAtt'][0];
       const statements = statementsOfRole(s.json, roleId);

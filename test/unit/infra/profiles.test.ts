@@ -62,7 +62,8 @@ describe('API-key mode', () => {
 
   it('requires a key on every method', () => {
     const methods = resources(s.json, 'AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(6); // search, detect, ingest, delete, images, openapi.json
+    // search, detect, ingest, delete, images, openapi.json, and the jobs' POST, GET and DELETE
+    expect(methods).toHaveLength(9);
     for (const [, m] of methods) {
       expect(m.Properties.ApiKeyRequired).toBe(true);
       expect(m.Properties.AuthorizationType).toBe('NONE');
@@ -89,12 +90,16 @@ describe('API-key mode', () => {
         '/sophon/v2/face/events/{id}/DELETE',
         '/sophon/v2/face/images/{id}/GET',
         '/sophon/v2/face/searchbyimage/POST',
+        '/sophon/v2/face/searchjobs/POST',
+        '/sophon/v2/face/searchjobs/{id}/GET',
+        '/sophon/v2/face/searchjobs/{id}/DELETE',
       ].sort(),
     );
     expect(blocked(search)).toEqual(
       ['/sophon/v2/face/events/POST', '/sophon/v2/face/events/{id}/DELETE'].sort(),
     );
-    expect(Object.values(ids).filter((m) => m === 'DELETE')).toHaveLength(1);
+    // Erasure and a job's cancel.
+    expect(Object.values(ids).filter((m) => m === 'DELETE')).toHaveLength(2);
     for (const [, p] of plans) {
       // Each key below the stage's 50/100, with a daily quota.
       expect(p.Properties.Throttle).toEqual({ RateLimit: 20, BurstLimit: 40 });
@@ -172,7 +177,7 @@ describe('the console (people sign in)', () => {
       ProviderARNs: [{ 'Fn::GetAtt': [logicalId(s.json, 'AWS::Cognito::UserPool', 'PeoplePool'), 'Arn'] }],
     });
     const methods = methodsOf(restApi('ConsoleApi')).filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(methods).toHaveLength(6);
+    expect(methods).toHaveLength(9);
     for (const [, m] of methods) {
       expect(m.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
       expect(m.Properties.AuthorizerId).toEqual({ Ref: authorizer });
@@ -209,7 +214,7 @@ describe('the console (people sign in)', () => {
       expect(headers['method.response.header.Access-Control-Allow-Headers']).toBe(
         "'Content-Type,Authorization'",
       );
-      expect(headers['method.response.header.Access-Control-Allow-Methods']).toBe("'GET,POST'");
+      expect(headers['method.response.header.Access-Control-Allow-Methods']).toBe("'GET,POST,DELETE'");
     }
     // The machines' API answers no browser.
     expect(methodsOf(restApi('Api')).filter(([, m]) => m.Properties.HttpMethod === 'OPTIONS')).toEqual([]);

@@ -1,7 +1,16 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { COMPACTION } from '../../../infra/constructs/compactor';
 import { CLOUD_MAX_IMAGE_BYTES, SIZING } from '../../../infra/constructs/faceFunctions';
-import { asArray, cleanUp, logicalId, resources, statementsOfRole, synth, type Synth } from './synth';
+import {
+  asArray,
+  cleanUp,
+  logicalId,
+  resources,
+  stackFunctions,
+  statementsOfRole,
+  synth,
+  type Synth,
+} from './synth';
 
 let s: Synth;
 beforeAll(() => {
@@ -15,6 +24,7 @@ const FUNCTIONS = {
   Ingest: SIZING.ingestApi,
   IngestS3: SIZING.ingestS3,
   Images: SIZING.images,
+  Jobs: SIZING.jobs,
 };
 const fnId = (name: string) => logicalId(s.json, 'AWS::Lambda::Function', `Functions${name}`);
 const roleId = (name: string) => logicalId(s.json, 'AWS::IAM::Role', `Functions${name}Role`);
@@ -118,15 +128,26 @@ describe('functions', () => {
     },
   );
 
+  it('sizes every function of FaceFunctions above (none added without its checks)', () => {
+    const ids = resources(s.json, 'AWS::Lambda::Function')
+      .map(([id]) => id)
+      .filter((id) => /^Functions[A-Za-z0-9]+[0-9A-F]{8}$/.test(id));
+    expect(ids.sort()).toEqual(Object.keys(FUNCTIONS).map(fnId).sort());
+  });
+
   it('fits a base64 query image of MAX_IMAGE_BYTES into the 6 MB synchronous invoke payload', () => {
     const base64 = Math.ceil(CLOUD_MAX_IMAGE_BYTES / 3) * 4;
     expect(base64 + 64 * 1024).toBeLessThan(6 * 1024 * 1024);
   });
 
   it('gives each function a log group of its own with a retention', () => {
-    const groups = resources(s.json, 'AWS::Logs::LogGroup').filter(([id]) => id.startsWith('Functions'));
-    expect(groups).toHaveLength(5);
-    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
+    const groups = stackFunctions(s.json).map((f) => f.fn.Properties.LoggingConfig.LogGroup.Ref as string);
+    expect(new Set(groups).size).toBe(groups.length);
+    for (const g of groups) expect(s.json.Resources[g].Properties.RetentionInDays).toBeGreaterThan(0);
+    for (const name of Object.keys(FUNCTIONS)) {
+      const g = s.json.Resources[fnId(name)].Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(s.json.Resources[g].Properties.RetentionInDays).toBe(30);
+    }
   });
 
   it('retries failed S3 ingests twice, then parks them in an encrypted queue', () => {
@@ -145,8 +166,8 @@ describe('least privilege', () => {
     statementsOfRole(s.json, roleId(name)).flatMap((st) => asArray(st.Action) as string[]);
 
   it('never grants a wildcard action or a "*" resource to any function', () => {
-    for (const name of Object.keys(FUNCTIONS)) {
-      for (const st of statementsOfRole(s.json, roleId(name))) {
+    for (const { role } of stackFunctions(s.json)) {
+      for (const st of statementsOfRole(s.json, role)) {
         for (const a of asArray(st.Action) as string[]) expect(a).not.toMatch(/\*/);
         for (const r of asArray(st.Resource)) expect(r).not.toBe('*');
       }
@@ -154,8 +175,8 @@ describe('least privilege', () => {
   });
 
   it('uses no AWS managed policies on function roles', () => {
-    for (const name of Object.keys(FUNCTIONS)) {
-      expect(s.json.Resources[roleId(name)].Properties.ManagedPolicyArns).toBeUndefined();
+    for (const { role } of stackFunctions(s.json)) {
+      expect(s.json.Resources[role].Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
 
@@ -306,13 +327,25 @@ describe('API', () => {
     ['POST', 'searchbyimage', 'Search'],
     ['POST', 'detect', 'Detect'],
     ['POST', 'events', 'Ingest'],
-    ['DELETE', '{id}', 'Images'],
-    ['GET', '{id}', 'Images'],
+    ['DELETE', 'events/{id}', 'Images'],
+    ['GET', 'images/{id}', 'Images'],
+    ['POST', 'searchjobs', 'Jobs'],
+    ['GET', 'searchjobs/{id}', 'Jobs'],
+    ['DELETE', 'searchjobs/{id}', 'Jobs'],
   ] as const;
+
+  /** The path of an API Gateway resource below /sophon/v2/face, from its parents. */
+  const pathOf = (id: string): string => {
+    const r = s.json.Resources[id].Properties;
+    const parent = r.ParentId.Ref as string | undefined;
+    return parent && s.json.Resources[parent]?.Type === 'AWS::ApiGateway::Resource'
+      ? `${pathOf(parent)}/${r.PathPart}`
+      : r.PathPart;
+  };
 
   it.each(ROUTES)('%s …/%s requires IAM authorization and proxies to %s', (method, part, fn) => {
     const resourceIds = resources(s.json, 'AWS::ApiGateway::Resource')
-      .filter(([, r]) => r.Properties.PathPart === part)
+      .filter(([id]) => pathOf(id) === `sophon/v2/face/${part}`)
       .map(([id]) => id);
     const methods = resources(s.json, 'AWS::ApiGateway::Method').filter(
       ([, m]) => m.Properties.HttpMethod === method && resourceIds.includes(m.Properties.ResourceId.Ref),
@@ -327,7 +360,16 @@ describe('API', () => {
   it('serves the routes under /sophon/v2/face', () => {
     const parts = resources(s.json, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties.PathPart);
     expect(parts).toEqual(
-      expect.arrayContaining(['sophon', 'v2', 'face', 'searchbyimage', 'detect', 'events', 'images']),
+      expect.arrayContaining([
+        'sophon',
+        'v2',
+        'face',
+        'searchbyimage',
+        'detect',
+        'events',
+        'images',
+        'searchjobs',
+      ]),
     );
   });
 

@@ -80,3 +80,13 @@ export const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 export function cleanUp(s: Synth | undefined): void {
   if (s) rmSync(s.outdir, { recursive: true, force: true });
 }
+
+/**
+ * The stack's own functions, read from the template: those given the events table (CDK's own
+ * custom-resource handlers are not). A test that loops over these covers a function added later.
+ */
+export function stackFunctions(json: Record<string, Cfn>): Array<{ id: string; role: string; fn: Cfn }> {
+  return resources(json, 'AWS::Lambda::Function')
+    .filter(([, f]) => f.Properties.Environment?.Variables?.EVENTS_TABLE !== undefined)
+    .map(([id, fn]) => ({ id, role: fn.Properties.Role['Fn::GetAtt'][0] as string, fn }));
+}
