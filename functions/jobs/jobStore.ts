@@ -1,12 +1,19 @@
 import {
   type AttributeValue,
+  BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { isConditionFailure } from '../store/errors';
 import type { ImageEncryption } from '../store/s3ImageStore';
 import type { Piece } from './plan';
@@ -50,6 +57,8 @@ const pieceSk = (index: number) => `P#${String(index).padStart(6, '0')}`;
 /** Piece results: one object per piece, so a retried piece overwrites itself (idempotent by key). */
 export const JOB_PREFIX = 'jobs/';
 const pieceKey = (id: string, index: number) => `${JOB_PREFIX}${id}/${index}.json`;
+/** The local index of jobs (one item per job): what the local sweep lists, instead of scanning the table. */
+const INDEX_PK = 'JOB#index';
 
 const s = (v: string): AttributeValue => ({ S: v });
 const n = (v: number): AttributeValue => ({ N: String(v) });
@@ -63,7 +72,13 @@ export class JobStore {
   constructor(
     private readonly db: DynamoDBClient,
     private readonly s3: S3Client,
-    private readonly opts: { table: string; bucket: string; encryption: ImageEncryption },
+    private readonly opts: {
+      table: string;
+      bucket: string;
+      encryption: ImageEncryption;
+      /** Locally: keep an index of jobs for sweep() (AWS has the table's TTL and the bucket's rule). */
+      index?: boolean;
+    },
   ) {}
 
   async create(job: JobRecord): Promise<void> {
@@ -93,6 +108,14 @@ export class JobStore {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    if (this.opts.index) {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.opts.table,
+          Item: { pk: s(INDEX_PK), sk: s(job.jobId), expiresAt: n(job.expiresAt) },
+        }),
+      );
+    }
   }
 
   async get(jobId: string): Promise<JobRecord | undefined> {
@@ -204,5 +227,96 @@ export class JobStore {
       new GetObjectCommand({ Bucket: this.opts.bucket, Key: pieceKey(jobId, index) }),
     );
     return JSON.parse(await r.Body!.transformToString()) as Array<Record<string, unknown>>;
+  }
+
+  /**
+   * The local stand-in for TTL (dynalite has none) and for a process that died with jobs running: removes
+   * expired jobs (their items and `jobs/` objects), with `failRunning` marks the jobs still running failed
+   * (at start, no job of this store runs: the data folder's lock says no other process holds it), and
+   * removes `jobs/` objects whose job is gone. Needs the index (opts.index).
+   */
+  async sweep(nowSec: number, opts: { failRunning: boolean }): Promise<{ expired: number; failed: number }> {
+    const live = new Set<string>();
+    let expired = 0;
+    let failed = 0;
+    for (const entry of await this.queryAll(INDEX_PK, '')) {
+      const jobId = entry.sk.S!;
+      if (Number(entry.expiresAt.N) <= nowSec) {
+        await this.deleteItems([...(await this.queryAll(jobPk(jobId), '')), entry]);
+        await this.deleteObjects(`${JOB_PREFIX}${jobId}/`);
+        expired++;
+        continue;
+      }
+      live.add(jobId);
+      if (opts.failRunning && (await this.get(jobId))?.state === 'running') {
+        if (await this.finish(jobId, 'failed')) failed++;
+      }
+    }
+    // Results of jobs no longer indexed (expired, or older than the index).
+    let token: string | undefined;
+    do {
+      const r = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.opts.bucket,
+          Prefix: JOB_PREFIX,
+          Delimiter: '/',
+          ContinuationToken: token,
+        }),
+      );
+      for (const p of r.CommonPrefixes ?? []) {
+        const jobId = p.Prefix!.slice(JOB_PREFIX.length, -1);
+        if (!live.has(jobId)) await this.deleteObjects(p.Prefix!);
+      }
+      token = r.NextContinuationToken;
+    } while (token);
+    return { expired, failed };
+  }
+
+  private async queryAll(pk: string, skPrefix: string): Promise<Array<Record<string, AttributeValue>>> {
+    const out: Array<Record<string, AttributeValue>> = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const r = await this.db.send(
+        new QueryCommand({
+          TableName: this.opts.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': s(pk), ':p': s(skPrefix) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(r.Items ?? []));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  private async deleteItems(items: Array<Record<string, AttributeValue>>): Promise<void> {
+    for (let i = 0; i < items.length; i += 25) {
+      let requests = items
+        .slice(i, i + 25)
+        .map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
+      while (requests.length > 0) {
+        const r = await this.db.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.opts.table]: requests } }),
+        );
+        requests = (r.UnprocessedItems?.[this.opts.table] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  private async deleteObjects(prefix: string): Promise<void> {
+    let token: string | undefined;
+    do {
+      const r = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      const keys = (r.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length > 0) {
+        await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.opts.bucket, Delete: { Objects: keys, Quiet: true } }),
+        );
+      }
+      token = r.NextContinuationToken;
+    } while (token);
   }
 }

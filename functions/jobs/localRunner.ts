@@ -17,8 +17,11 @@ export interface PieceTask {
 
 /** Where a job's pieces run: worker threads here, a Step Functions map in AWS (stepFunctionsRunner.ts). */
 export interface JobRunner {
-  /** Starts the job's pieces; returns once they are under way (not when they end). */
-  start(job: JobRecord): Promise<void>;
+  /**
+   * Starts the job's pieces unless `limit` jobs already run here (false: refused); returns once they are
+   * under way (not when they end).
+   */
+  start(job: JobRecord, limit: number): Promise<boolean>;
   /** Stops the job's pieces (its state is already cancelled). */
   cancel(jobId: string): Promise<void>;
   /** Jobs running now, counted up to `atLeast` (MAX_CONCURRENT_JOBS: all the limit needs to know). */
@@ -63,15 +66,13 @@ export class LocalJobRunner implements JobRunner {
     this.pool = new WorkerPool(opts.workers, opts.spawn);
   }
 
-  get running(): number {
-    return this.active.size;
-  }
-
   runningJobs(): Promise<number> {
     return Promise.resolve(this.active.size);
   }
 
-  start(job: JobRecord): Promise<void> {
+  /** Admission and start in one synchronous step: simultaneous POSTs cannot both take the last slot. */
+  start(job: JobRecord, limit: number): Promise<boolean> {
+    if (this.active.size >= limit) return Promise.resolve(false);
     const abort = new AbortController();
     const execute: PieceExecutor = (spec, piece, expiresAt, signal) =>
       this.pool.run({ spec, piece, expiresAt }, signal);
@@ -82,7 +83,7 @@ export class LocalJobRunner implements JobRunner {
       })
       .finally(() => this.active.delete(job.jobId));
     this.active.set(job.jobId, { abort, done });
-    return Promise.resolve();
+    return Promise.resolve(true);
   }
 
   async cancel(jobId: string): Promise<void> {

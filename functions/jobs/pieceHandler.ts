@@ -1,5 +1,6 @@
 import { lambdaClients, lambdaServices } from '../composition/lambda';
 import { config } from '../shared/config';
+import type { HistoryStore } from '../history/historyStore';
 import { logger } from '../shared/logger';
 import { settledPrefix, specOf } from './coordinator';
 import type { JobStore } from './jobStore';
@@ -25,7 +26,11 @@ const jobStore = () => (jobs ??= createJobStore(config(), lambdaClients()));
  * and marker. The coordinator's end-of-job rule runs here too, since no process watches the map: once
  * the leading pieces decide the job, the piece that completed them moves it to done (the rest skip).
  */
-export async function runPiece(input: PieceInput, store: JobStore = jobStore()): Promise<PieceOutput> {
+export async function runPiece(
+  input: PieceInput,
+  store: JobStore = jobStore(),
+  history: HistoryStore = lambdaServices().history,
+): Promise<PieceOutput> {
   if ('failed' in input) {
     await store.finish(input.jobId, 'failed');
     return {};
@@ -33,7 +38,7 @@ export async function runPiece(input: PieceInput, store: JobStore = jobStore()):
   const job = await store.get(input.jobId);
   // Gone, cancelled or already decided: nothing to scan.
   if (!job || job.state !== 'running') return { index: input.piece.index, skipped: true };
-  const r = await scanPiece(lambdaServices().history, specOf(job), input.piece);
+  const r = await scanPiece(history, specOf(job), input.piece);
   await store.putPiece(job.jobId, job.expiresAt, r);
   const prefix = settledPrefix(job.pieces.length, await store.pieces(job.jobId), job.maxResults);
   if (prefix.complete) await store.finish(job.jobId, 'done', prefix.truncated);

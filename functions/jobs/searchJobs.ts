@@ -44,6 +44,12 @@ const ENVELOPE_BYTES = 4096;
 const PAGE_EVENTS = 5000;
 export const MAX_RESULTS_RULE = (cap: number) => `must be an integer from 1 to ${cap}`;
 
+const slotsTaken = (limit: number) =>
+  new ContractError(
+    'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
+    `every job slot is taken (${limit} jobs running); retry when one has finished`,
+  );
+
 const notFound = () => new ContractError('NOT_FOUND', 'job_id: no search job has this id (or it expired)');
 
 /**
@@ -65,11 +71,9 @@ export async function createSearchJob(body: unknown, deps: JobDeps): Promise<Job
     maxResults = raw;
   }
   maxResults = Math.min(maxResults, c.JOB_MAX_RESULTS);
+  // A first look, before the face analysis: a full house answers at once. The runner admits for good.
   if ((await deps.runner.runningJobs(c.MAX_CONCURRENT_JOBS)) >= c.MAX_CONCURRENT_JOBS) {
-    throw new ContractError(
-      'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
-      `every job slot is taken (${c.MAX_CONCURRENT_JOBS} jobs running); retry when one has finished`,
-    );
+    throw slotsTaken(c.MAX_CONCURRENT_JOBS);
   }
   const input = await readQueryInput(
     q.query,
@@ -102,10 +106,14 @@ export async function createSearchJob(body: unknown, deps: JobDeps): Promise<Job
   if (pieces.length === 0) await deps.jobs.finish(job.jobId, 'done');
   else {
     // A job whose pieces never started would read as running until it expired.
-    await deps.runner.start(job).catch(async (err: unknown) => {
+    const started = await deps.runner.start(job, c.MAX_CONCURRENT_JOBS).catch(async (err: unknown) => {
       await deps.jobs.finish(job.jobId, 'failed').catch(() => undefined);
       throw err;
     });
+    if (!started) {
+      await deps.jobs.finish(job.jobId, 'failed');
+      throw slotsTaken(c.MAX_CONCURRENT_JOBS);
+    }
   }
   return { job_id: job.jobId, state: 'running', records_total: job.recordsTotal };
 }

@@ -38,7 +38,13 @@ export class StepFunctionsJobRunner implements JobRunner {
     private readonly stateMachineArn: string,
   ) {}
 
-  async start(job: JobRecord): Promise<void> {
+  /**
+   * Counted again just before the start (the POST's first count came before the face analysis): in AWS
+   * the count and the start are two calls, so simultaneous POSTs can still pass together; the map's
+   * MaxConcurrency and the piece function's account concurrency bound what that costs.
+   */
+  async start(job: JobRecord, limit: number): Promise<boolean> {
+    if ((await this.runningJobs(limit)) >= limit) return false;
     try {
       await this.sfn.send(
         new StartExecutionCommand({
@@ -51,6 +57,7 @@ export class StepFunctionsJobRunner implements JobRunner {
       // Same name, same input: an earlier attempt of this start already did it.
       if (!(err instanceof ExecutionAlreadyExists)) throw err;
     }
+    return true;
   }
 
   async cancel(jobId: string): Promise<void> {

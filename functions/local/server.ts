@@ -12,6 +12,8 @@ import { createImagesHandler } from '../images/handler';
 import { createIngestHandler } from '../ingest/handler';
 import { createJobsHandler } from '../jobs/handler';
 import { LocalJobRunner, spawnPieceWorker } from '../jobs/localRunner';
+import type { JobStore } from '../jobs/jobStore';
+import { logger } from '../shared/logger';
 import { createJobStore } from '../jobs/services';
 import { createSearchHandler } from '../search/handler';
 import { type Config, loadConfig } from '../shared/config';
@@ -44,6 +46,8 @@ export interface LocalServer {
   compactor: Compactor;
   /** Runs the search jobs' pieces on JOB_WORKERS worker threads. */
   jobRunner: LocalJobRunner;
+  /** The jobs and their results (swept of expired jobs on a timer: dynalite has no TTL). */
+  jobStore: JobStore;
   /** Where the SDK clients go: the embedded stand-ins, or the configured endpoints. */
   endpoints: { dynamodb?: string; s3?: string; table: string; bucket: string };
   close(): Promise<void>;
@@ -161,7 +165,13 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       : undefined;
 
   const deps = () => ({ services, engine: getFaceEngine });
-  const jobStore = createJobStore(c, services.clients);
+  const jobStore = createJobStore(c, services.clients, { index: true });
+  // Jobs left running by a process that died never end: failed before this one accepts any (the data
+  // folder's lock says no other process runs them); with an external table, other processes may.
+  const swept = await jobStore.sweep(Math.floor(Date.now() / 1000), { failRunning: local });
+  if (swept.failed > 0)
+    logger.warn({ jobs: swept.failed }, 'jobs left running by an earlier process: failed');
+  const jobSweep = c.JOB_SWEEP_SECONDS > 0 ? startJobSweep(jobStore, c.JOB_SWEEP_SECONDS * 1000) : undefined;
   const jobRunner = new LocalJobRunner(jobStore, {
     workers: c.JOB_WORKERS,
     attempts: c.JOB_PIECE_ATTEMPTS,
@@ -367,15 +377,36 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     services,
     compactor,
     jobRunner,
+    jobStore,
     endpoints,
     close: async () => {
       await compaction?.stop();
+      await jobSweep?.stop();
       await jobRunner.close();
       const closing = new Promise((r) => server.close(r));
       server.closeAllConnections();
       await closing;
       await standIns?.close();
       lock?.release();
+    },
+  };
+}
+
+/** Removes expired jobs every `intervalMs` (one sweep at a time; a failed one is retried by the next). */
+function startJobSweep(store: JobStore, intervalMs: number): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      store
+        .sweep(Math.floor(Date.now() / 1000), { failRunning: false })
+        .catch((err: unknown) => logger.warn({ err: (err as Error)?.name }, 'job sweep failed')),
+    );
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
     },
   };
 }

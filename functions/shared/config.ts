@@ -107,6 +107,8 @@ const schema = z.object({
   JOB_PIECE_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   /** A job and its results are readable this long after it was created, then gone (TTL). */
   JOB_TTL_HOURS: z.coerce.number().min(0.001).max(720).default(24),
+  /** The local server removes expired jobs and their results every this many seconds (dynalite has no TTL; 0: only at start). */
+  JOB_SWEEP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   /**
    * Each job worker's own hour cache. Small: a job reads each hour once, so copying hours into the
    * kernel's memory costs more than it saves (1M-record job: 9.9 s at 1 MB against 12.2 s at 64 MB).

@@ -13,8 +13,12 @@ import { functionIdentity, nodeFunction } from './lambdaFunction';
 import { JOB_RESULT_DAYS } from './storage';
 import { FUNCTION_STORE_USES, grantStore } from './storeAccess';
 
-/** A piece scans about JOB_PIECE_RECORDS (100,000) records: seconds; the rest is headroom for a cold hour. */
-export const PIECE = { memoryMb: 1024, timeout: Duration.minutes(2) } as const;
+/**
+ * A piece scans about JOB_PIECE_RECORDS (100,000) records: about a second; the timeout is headroom for a
+ * cold hour. 1,769 MB is one whole vCPU: the scan is CPU-bound, so more memory is faster at the same
+ * cost per piece (docs/speed.md, "Search jobs", the paper figures).
+ */
+export const PIECE = { memoryMb: 1769, timeout: Duration.minutes(2) } as const;
 /** Lambda's transient errors and a piece's own failure: retried with backoff (a retry overwrites itself). */
 export const PIECE_RETRY_ERRORS = [
   'Lambda.ServiceException',

@@ -5,7 +5,9 @@
  * expired jobs and bad ids are 404 NOT_FOUND. History is written straight through the store adapter
  * (BatchWriteItem), most hours then packed as segments, one left to its items by a late write.
  */
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { encodeEmbedding } from '../../../functions/core/embeddingCodec';
 import { getFaceEngine } from '../../../functions/face';
@@ -222,7 +224,7 @@ describe('failures', () => {
     const c = await cancel(id);
     expect(c.status).toBe(200);
     expect(c.body.state).toBe('cancelled');
-    expect(server.jobRunner.running).toBe(0);
+    expect(await server.jobRunner.runningJobs()).toBe(0);
     expect(server.jobRunner.pool.busy).toBe(0);
     expect(server.jobRunner.pool.queued).toBe(0);
     const r = await getJob(id);
@@ -248,6 +250,46 @@ describe('failures', () => {
       expect(r.status).toBe(404);
       expect((r.body.error as { code: string }).code).toBe('NOT_FOUND');
     }
+  }, 60_000);
+
+  it('the local sweep (dynalite has no TTL): expired jobs and their results go; jobs a dead process left running fail', async () => {
+    const { clients } = server.services;
+    const bucket = server.config.IMAGE_BUCKET;
+    const objects = async (prefix: string) =>
+      (await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? [];
+    const items = async (id: string) =>
+      (
+        await clients.dynamo.send(
+          new QueryCommand({
+            TableName: server.config.EVENTS_TABLE,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: `JOB#${id}` } },
+          }),
+        )
+      ).Items ?? [];
+    const old = await runJob({ face_image_base64: query, ...window, threshold: 90 });
+    expect((await objects(`jobs/${old.id}/`)).length).toBeGreaterThan(0);
+    const record = (await server.jobStore.get(old.id))!;
+    // A job a process that died left running, and results whose job is long gone.
+    const dead = {
+      ...record,
+      jobId: randomUUID(),
+      state: 'running' as const,
+      expiresAt: record.expiresAt + 3600,
+    };
+    await server.jobStore.create(dead);
+    const stray = `jobs/${randomUUID()}/0.json`;
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: stray, Body: '[]' }));
+
+    // As at the server's start, at a time past the first job's expiry.
+    const swept = await server.jobStore.sweep(record.expiresAt + 1, { failRunning: true });
+    expect(swept.failed).toBe(1);
+    expect(swept.expired).toBeGreaterThanOrEqual(1);
+    expect(await items(old.id)).toEqual([]);
+    expect(await objects(`jobs/${old.id}/`)).toEqual([]);
+    expect(await objects(stray)).toEqual([]);
+    const r = await getJob(dead.jobId);
+    expect([r.status, r.body.state]).toEqual([200, 'failed']);
   }, 60_000);
 
   it('bad and unknown job ids are 404 NOT_FOUND; a bad page token is INVALID_ARGUMENTS', async () => {

@@ -16,6 +16,7 @@ import { layerAssetDir } from '../../../infra/constructs/modelLayer';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { LOCAL_CREDENTIALS } from '../../../functions/store/clients';
 import type { Cfn } from '../../unit/infra/synth';
+import { StepFunctionsDriver } from './stepFunctionsDriver';
 
 /**
  * The deployable artefacts, run as deployed: the app is synthesized with real NodejsFunction (esbuild)
@@ -46,9 +47,12 @@ let outdir: string;
 let dataDir: string;
 let standIns: StandIns;
 let functions: Record<
-  'search' | 'detect' | 'ingest' | 'ingestS3' | 'images' | 'compactor' | 'reconcile',
+  'search' | 'detect' | 'ingest' | 'ingestS3' | 'images' | 'compactor' | 'reconcile' | 'jobs' | 'jobPiece',
   Deployed
 >;
+/** The jobs' state machine, played from its synthesized definition (no Step Functions stand-in here). */
+let stepFunctions: StepFunctionsDriver;
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:bundle-test-jobs';
 const runtimes = new Map<string, ChildProcess>();
 /** Each runtime's stdout lines (log lines and embedded-metric records, as CloudWatch Logs gets them). */
 const stdout = new Map<string, string[]>();
@@ -127,10 +131,10 @@ function send<T>(fn: Deployed, msg: Record<string, unknown>): Promise<T> {
     (child) =>
       new Promise<T>((ok, fail) => {
         const id = ++nextId;
-        const onMessage = (m: { id?: number; result?: T; error?: { message: string } }) => {
+        const onMessage = (m: { id?: number; result?: T; error?: { name: string; message: string } }) => {
           if (m.id !== id) return;
           child.off('message', onMessage);
-          if (m.error) fail(new Error(m.error.message));
+          if (m.error) fail(Object.assign(new Error(m.error.message), { name: m.error.name }));
           else ok(m.result as T);
         };
         child.on('message', onMessage);
@@ -271,6 +275,16 @@ beforeAll(async () => {
   buildApp(app);
   const assembly = app.synth();
   const template = assembly.getStackByName('SophonFaceSearch').template;
+  stepFunctions = new StepFunctionsDriver(
+    StepFunctionsDriver.definitionOf(template),
+    STATE_MACHINE_ARN,
+    (logicalId, payload) => {
+      const fn = Object.values(functions).find((f) => f.logicalId === logicalId);
+      if (!fn) throw new Error(`the state machine names ${logicalId}, no bundled function`);
+      return send(fn, { event: payload, timeoutMs: 120_000 });
+    },
+  );
+  const sfnEndpoint = await stepFunctions.listen();
   functions = {
     search: deployed(template, 'FunctionsSearch'),
     detect: deployed(template, 'FunctionsDetect'),
@@ -280,6 +294,16 @@ beforeAll(async () => {
     // Settle 0: the test's event lies in the previous hour, which may have ended under 5 minutes ago.
     compactor: { ...deployed(template, 'CompactorFunction'), overrides: { COMPACTION_SETTLE_MINUTES: '0' } },
     reconcile: deployed(template, 'ReconcileFunction'),
+    // The SDK's own endpoint variable sends its Step Functions calls to the driver; one piece per hour.
+    jobs: {
+      ...deployed(template, 'FunctionsJobs'),
+      overrides: {
+        JOB_STATE_MACHINE_ARN: STATE_MACHINE_ARN,
+        AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+        JOB_PIECE_RECORDS: '1',
+      },
+    },
+    jobPiece: deployed(template, 'SearchJobsPiece'),
   };
   dataDir = mkdtempSync(join(tmpdir(), 'sophon-bundle-data-'));
   standIns = await startStandIns(dataDir, BUCKET);
@@ -293,6 +317,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await stepFunctions?.close();
   for (const child of runtimes.values()) child.kill();
   await standIns?.close();
   if (outdir) rmSync(outdir, { recursive: true, force: true });
@@ -616,6 +641,105 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     const hour = new Date(timestamp * 1000).toISOString().slice(0, 13).replace(/[-T]/g, '');
     segmentsBefore = (await segmentKeys()).filter((k) => k.startsWith(`segments/${hour}/`));
     expect(segmentsBefore).toHaveLength(1);
+  });
+
+  const jobRoute = (method: string, id?: string, body?: unknown) =>
+    invoke(
+      functions.jobs,
+      id === undefined
+        ? apiEvent(method, '/sophon/v2/face/searchjobs', '/sophon/v2/face/searchjobs', {
+            body,
+            contentType: 'application/json',
+          })
+        : apiEvent(method, `/sophon/v2/face/searchjobs/${id}`, '/sophon/v2/face/searchjobs/{id}', {
+            pathParameters: { id },
+          }),
+    );
+  const jobWindow = { starttime: timestamp - 2 * 86_400, endtime: timestamp + 60 };
+
+  it('runs a search job through the bundled jobs and piece functions, its map played from the synthesized definition', async () => {
+    // The same face a day earlier: two hours with events, one piece each (JOB_PIECE_RECORDS=1).
+    const earlier = await invoke(
+      functions.ingest,
+      apiEvent('POST', '/sophon/v2/face/events', '/sophon/v2/face/events', {
+        contentType: 'application/json',
+        body: {
+          event_id: `${eventId}-day-before`,
+          timestamp: timestamp - 86_400,
+          face_image_base64: PHOTO.toString('base64'),
+          media_device_info: { media_device_id: 'gate-3', media_device_type: 'photo' },
+        },
+      }),
+    );
+    expect(earlier.statusCode).toBe(201);
+    // The first piece's first invocation fails as Lambda's own error: the definition's Retry runs it again.
+    stepFunctions.faults.set(0, ['Lambda.ServiceException']);
+    const post = await jobRoute('POST', undefined, {
+      face_image_base64: PHOTO.toString('base64'),
+      ...jobWindow,
+      fiqa_level: 'no',
+    });
+    expect(post.statusCode).toBe(202);
+    const { job_id: jobId, records_total: total } = bodyOf(post);
+    const execution = stepFunctions.executions.get(jobId);
+    expect(execution).toBeDefined();
+    await execution!.done;
+    expect(execution!.status).toBe('SUCCEEDED');
+    const pieces = stepFunctions.invocations.filter(
+      (p) => (p as { jobId: string }).jobId === jobId,
+    ) as Array<{
+      piece: { index: number };
+    }>;
+    expect(pieces.map((p) => p.piece.index).sort()).toEqual([0, 0, 1]);
+
+    const page = bodyOf(await jobRoute('GET', jobId));
+    expect(page).toMatchObject({ state: 'done', truncated: false, next_page_token: null });
+    expect(page.records_examined).toBe(total);
+    // The contract's call over the same window answers the same events in the same order.
+    const contract = bodyOf(
+      await search({ face_image_base64: PHOTO.toString('base64'), ...jobWindow, fiqa_level: 'no' }),
+    );
+    expect(contract.have_more).toBe(false);
+    expect(page.events).toHaveLength(3);
+    expect(page.events).toEqual(contract.events);
+  });
+
+  it('refuses a job past MAX_CONCURRENT_JOBS running executions, and a DELETE stops its execution', async () => {
+    let release!: () => void;
+    stepFunctions.hold = new Promise<void>((ok) => (release = ok));
+    const body = { face_image_base64: PHOTO.toString('base64'), ...jobWindow, fiqa_level: 'no' };
+    const held: string[] = [];
+    try {
+      // MAX_CONCURRENT_JOBS is 2 (the default): two executions held running, a third job refused.
+      for (let i = 0; i < 2; i++) {
+        const r = await jobRoute('POST', undefined, body);
+        expect(r.statusCode).toBe(202);
+        held.push(bodyOf(r).job_id as string);
+      }
+      const refused = await jobRoute('POST', undefined, body);
+      expect(refused.statusCode).toBe(429);
+      expect(bodyOf(refused).error.code).toBe('ANOTHER_PICTURE_SEARCH_RUNNING_ERROR');
+      for (const id of held) {
+        const r = await jobRoute('DELETE', id);
+        expect(r.statusCode).toBe(200);
+        expect(bodyOf(r).state).toBe('cancelled');
+      }
+      expect(stepFunctions.stopped).toEqual(
+        held.map((id) => `arn:aws:states:us-east-1:123456789012:execution:bundle-test-jobs:${id}`),
+      );
+    } finally {
+      release();
+      stepFunctions.hold = undefined;
+    }
+    for (const id of held) {
+      await stepFunctions.executions.get(id)!.done;
+      expect(stepFunctions.executions.get(id)!.status).toBe('ABORTED');
+      expect(bodyOf(await jobRoute('GET', id)).state).toBe('cancelled');
+    }
+    // A stopped execution invokes no piece.
+    expect(stepFunctions.invocations.filter((p) => held.includes((p as { jobId: string }).jobId))).toEqual(
+      [],
+    );
   });
 
   it('runs the scheduled reconcile and publishes its counts', async () => {

@@ -57,7 +57,8 @@ export function grantsOfRole(
           if (!parts || JSON.stringify(parts[0]) !== JSON.stringify(bucketArn)) continue;
           out.push({ action, pattern: String(parts[1]).replace(/^\//, '') });
         }
-      } else if (!/^(kms|sqs):/.test(action)) throw new Error(`unexpected action ${action}`);
+        // states: (the jobs function's executions) is checked against its calls in storeAccess.test.ts.
+      } else if (!/^(kms|sqs|states):/.test(action)) throw new Error(`unexpected action ${action}`);
     }
   }
   return out;

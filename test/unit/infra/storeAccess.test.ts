@@ -8,6 +8,7 @@
  * on INTENT#, and ingest, search and the images function lacked their INTENT#, HV# and LEASE# rows).
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,11 @@ import { withSearchSlot } from '../../../functions/core/lease';
 import { scanHistory } from '../../../functions/core/scan';
 import { BUCKET_MS } from '../../../functions/core/timeWindow';
 import { createCompactor } from '../../../functions/history/services';
+import { runPiece } from '../../../functions/jobs/pieceHandler';
+import { cancelSearchJob, createSearchJob, readSearchJob } from '../../../functions/jobs/searchJobs';
+import { createJobStore } from '../../../functions/jobs/services';
+import { StepFunctionsJobRunner } from '../../../functions/jobs/stepFunctionsRunner';
+import type { FaceEngine, QueryFace } from '../../../functions/core/face';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
 import { eraseEvent } from '../../../functions/store/eraseEvent';
@@ -23,7 +29,7 @@ import { reconcile } from '../../../functions/store/reconcile';
 import { createServices, type Services } from '../../../functions/store/services';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { type Access, allows, grantsOfRole, recordAccesses, type Grant } from './roleGrants';
-import { cleanUp, logicalId, synth, type Synth } from './synth';
+import { asArray, type Cfn, cleanUp, logicalId, statementsOfRole, synth, type Synth } from './synth';
 
 const HOUR = Date.UTC(2025, 5, 1, 8) / BUCKET_MS; // settled, well in the past
 const at = (minute: number) => HOUR * BUCKET_MS + minute * 60_000;
@@ -188,4 +194,112 @@ describe('each role allows what its code calls', () => {
     );
     expectRoleFits('FunctionsSearch', accesses, false);
   });
+
+  it('search jobs: the jobs routes plan, create, read and cancel; a piece reads the job, scans, stores, ends it', async () => {
+    await services.events.putMany([event('job-1', 20), event('job-2', 21)]);
+    // Packed into its segment: a piece reads the hour as the search does (hour version, then segment).
+    await createCompactor(services.config, services.clients).run({ first: HOUR, last: HOUR });
+    const jobs = createJobStore(services.config, services.clients);
+    // The Step Functions calls, answered at the SDK's boundary (no stand-in): recorded for the role below.
+    const sfnCalls: Array<{ command: string; input: Record<string, unknown> }> = [];
+    const sfn = new SFNClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    sfn.middlewareStack.add(
+      () => async (args) => {
+        sfnCalls.push({
+          command: (args as { commandName?: string }).commandName ?? '',
+          input: args.input as never,
+        });
+        return { output: { $metadata: {}, executions: [] } as never, response: {} };
+      },
+      { step: 'initialize', name: 'answerStepFunctions' },
+    );
+    sfn.middlewareStack.add(
+      (next, context) => async (args) => next({ ...args, commandName: context.commandName } as never),
+      { step: 'initialize', name: 'nameCommand', priority: 'high' },
+    );
+    const runner = new StepFunctionsJobRunner(sfn, STATE_MACHINE_ARN);
+    // The query's face: a stand-in engine (this test is about the store and the roles, not the models).
+    const engine = {
+      analyzeQuery: () => Promise.resolve({ embedding: face, quality: {} } as unknown as QueryFace),
+    } as unknown as FaceEngine;
+    const deps = { services, engine: () => engine, jobs, runner };
+    const body = {
+      face_image_base64: photo.toString('base64'),
+      starttime: at(0) / 1000,
+      endtime: at(59) / 1000,
+      fiqa_level: 'no',
+    };
+
+    let jobId = '';
+    const routes = await accessesDuring(async () => {
+      jobId = (await createSearchJob(body, deps)).job_id;
+    });
+    const job = (await jobs.get(jobId))!;
+    expect(job.pieces.length).toBeGreaterThan(0);
+    const piece = await accessesDuring(async () => {
+      for (const p of job.pieces) await runPiece({ jobId, piece: p }, jobs, services.history);
+    });
+    expect((await jobs.get(jobId))!.state).toBe('done');
+    // The map's Catch on another job: the piece function marks it failed.
+    const failing = (await createSearchJob(body, deps)).job_id;
+    piece.push(...(await accessesDuring(() => runPiece({ jobId: failing, failed: true }, jobs))));
+    routes.push(
+      ...(await accessesDuring(async () => {
+        const page = await readSearchJob(jobId, undefined, deps);
+        expect(page.events.length).toBeGreaterThanOrEqual(2); // the hour's other events share the face
+        const other = (await createSearchJob(body, deps)).job_id;
+        expect((await cancelSearchJob(other, deps)).state).toBe('cancelled');
+      })),
+    );
+    expectRoleFits('FunctionsJobs', routes, false);
+    // Not exact: whether an hour is read from its segment or its items is the block reader's (as for search).
+    expectRoleFits('SearchJobsPiece', piece, false);
+
+    // And each Step Functions call the runner made, against the jobs role's states: statements.
+    expect(sfnCalls.map((c) => c.command).sort()).toEqual(
+      expect.arrayContaining(['ListExecutionsCommand', 'StartExecutionCommand', 'StopExecutionCommand']),
+    );
+    const states = statementsOfRole(s.json, logicalId(s.json, 'AWS::IAM::Role', 'FunctionsJobsRole')).filter(
+      (st: Cfn) => asArray(st.Action).some((a: string) => a.startsWith('states:')),
+    );
+    for (const call of sfnCalls) {
+      const action = `states:${call.command.replace(/Command$/, '')}`;
+      const arn = String(call.input.stateMachineArn ?? call.input.executionArn);
+      const allowed = states.some(
+        (st: Cfn) =>
+          asArray(st.Action).includes(action) &&
+          asArray(st.Resource).some((r: Cfn) => globMatch(render(r), arn)),
+      );
+      expect(`${action} ${arn} ${allowed ? 'allowed' : 'denied'}`).toBe(`${action} ${arn} allowed`);
+    }
+    sfn.destroy();
+  });
 });
+
+/** A state machine ARN standing in for the synthesized one (its name is what the role's patterns use). */
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:SearchJobsStateMachine-abc';
+
+/** A role's resource with the template's references resolved as for STATE_MACHINE_ARN. */
+function render(v: Cfn): string {
+  if (typeof v === 'string') return v;
+  if (v['Fn::Join']) return (v['Fn::Join'][1] as Cfn[]).map(render).join(v['Fn::Join'][0] as string);
+  const ref = v.Ref as string | undefined;
+  if (ref === 'AWS::Partition') return 'aws';
+  if (ref === 'AWS::Region') return 'us-east-1';
+  if (ref === 'AWS::AccountId') return '123456789012';
+  const sm = logicalId(s.json, 'AWS::StepFunctions::StateMachine', 'SearchJobsStateMachine');
+  if (ref === sm) return STATE_MACHINE_ARN;
+  if (v['Fn::GetAtt']?.[0] === sm && v['Fn::GetAtt'][1] === 'Name') return STATE_MACHINE_ARN.split(':')[6];
+  throw new Error(`cannot resolve ${JSON.stringify(v)}`);
+}
+
+const globMatch = (pattern: string, arn: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(arn);
