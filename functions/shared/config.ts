@@ -28,6 +28,11 @@ const schema = z.object({
   MODEL_DIR: z.string().default(defaultModelDir()),
   /** ONNX Runtime intra-op threads per session; 1 suits Lambda's small vCPU share and keeps latency flat. */
   ORT_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * The models run on two worker threads (face/modelWorkers.ts), off the event loop and the pose beside
+   * the embedding; false: on the calling thread, blocking it for each run (docs/speed.md).
+   */
+  ORT_WORKERS: bool.default(true),
   /** Expression is a 28 MB model; events get it only when this is on. */
   FACE_EXPRESSION: bool.default(true),
 
