@@ -17,9 +17,10 @@ let engine: FaceEngine | undefined;
 export function getFaceEngine(): FaceEngine {
   if (!engine) {
     const c = config();
-    const models = c.ORT_WORKERS
-      ? new WorkerModelSessions(c.MODEL_DIR, c.ORT_THREADS)
-      : new ModelSessions(c.MODEL_DIR, c.ORT_THREADS);
+    const models =
+      c.ORT_WORKERS === 'none'
+        ? new ModelSessions(c.MODEL_DIR, c.ORT_THREADS)
+        : new WorkerModelSessions(c.MODEL_DIR, c.ORT_THREADS, c.ORT_WORKERS);
     engine = new OnnxFaceEngine(models, {
       ...DEFAULT_ENGINE,
       maxPixels: c.MAX_IMAGE_PIXELS,

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { type ModelName, type ModelRunner, sessionOptions } from './sessions';
+import { type ModelName, type ModelRunner, ModelSessions, sessionOptions } from './sessions';
 
 /**
  * Which worker runs which model. The recognition chain (detect → landmarks → embed) is one after the
@@ -103,25 +103,33 @@ class Lane {
 }
 
 /**
- * ONNX Runtime off the event loop: the models run on worker threads (two lanes, LANES), so a model's run
- * no longer blocks the requests, storage reads and scans of the same process, and the pose runs beside
- * the embedding. Each model is loaded once, in its lane's worker. Inputs and outputs are copied between
- * threads (under a megabyte a run).
+ * Where the models run: `all` on two worker threads (LANES), off the event loop, the pose beside the
+ * embedding; `attributes`: the recognition chain on this thread as before and only the pose and
+ * attributes on a worker, so the pose still runs beside landmarks, align and embed while the chain pays
+ * no thread hand-offs (each one a wake-up, costly on a busy machine: docs/speed.md).
+ */
+export type WorkerPlacement = 'attributes' | 'all';
+
+/**
+ * ONNX Runtime on worker threads, as `placement` says. Each model is loaded once, in the thread that
+ * runs it. Inputs and outputs are copied between threads (under a megabyte a run).
  */
 export class WorkerModelSessions implements ModelRunner {
-  private readonly lanes: Lane[];
+  private readonly lanes: Array<Lane | ModelSessions>;
 
-  constructor(modelDir: string, threads: number) {
+  constructor(modelDir: string, threads: number, placement: WorkerPlacement = 'all') {
     const data = { ort: require.resolve('onnxruntime-node'), modelDir, options: sessionOptions(threads) };
-    this.lanes = Array.from({ length: LANE_COUNT }, () => new Lane(data));
+    this.lanes = Array.from({ length: LANE_COUNT }, (_, i) =>
+      i === 0 && placement === 'attributes' ? new ModelSessions(modelDir, threads) : new Lane(data),
+    );
   }
 
   run(name: ModelName, input: Float32Array, dims: number[]): Promise<Record<string, Float32Array>> {
     return this.lanes[LANES[name]].run(name, input, dims);
   }
 
-  /** Ends the workers (the models are loaded again on the next run). */
+  /** Ends the workers (their models are loaded again on the next run). */
   async close(): Promise<void> {
-    await Promise.all(this.lanes.map((l) => l.close()));
+    await Promise.all(this.lanes.map((l) => (l instanceof Lane ? l.close() : Promise.resolve())));
   }
 }

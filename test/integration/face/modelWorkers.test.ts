@@ -1,5 +1,5 @@
 /**
- * The models on worker threads (ORT_WORKERS, on by default) against the same models on this thread: the
+ * The models on worker threads (ORT_WORKERS) against the same models on this thread: the
  * same outputs for the same input, concurrent runs on both lanes each answered with its own result, and
  * a failing run answered with an error that leaves the worker serving the next.
  */
@@ -11,8 +11,9 @@ import { ModelSessions } from '../../../functions/face/sessions';
 import { config } from '../../../functions/shared/config';
 
 const here = new ModelSessions(config().MODEL_DIR, 1);
-const workers = new WorkerModelSessions(config().MODEL_DIR, 1);
-afterAll(() => workers.close());
+const workers = new WorkerModelSessions(config().MODEL_DIR, 1, 'all');
+const poseWorker = new WorkerModelSessions(config().MODEL_DIR, 1, 'attributes');
+afterAll(() => Promise.all([workers.close(), poseWorker.close()]));
 
 /** A deterministic input of n values in [-1, 1]. */
 function input(n: number, seed: number): Float32Array {
@@ -42,14 +43,17 @@ describe('WorkerModelSessions', () => {
     expect(ok.output).toHaveLength(136);
   });
 
-  it('runs the engine to the same query face as this thread does, pose included', async () => {
+  it('runs the engine to the same query face as this thread does, pose included, in either placement', async () => {
     const photo = readFileSync(join(__dirname, '../../../build/fixtures/photos/sample1.jpg'));
-    const [mine, theirs] = await Promise.all([
-      new OnnxFaceEngine(here, DEFAULT_ENGINE).analyzeQuery(photo, 'low'),
-      new OnnxFaceEngine(workers, DEFAULT_ENGINE).analyzeQuery(photo, 'low'),
-    ]);
-    expect(Array.from(theirs.embedding)).toEqual(Array.from(mine.embedding));
-    expect(theirs.quality).toEqual(mine.quality);
-    expect(Number.isFinite(theirs.quality.yaw)).toBe(true);
+    const [mine, ...theirs] = await Promise.all(
+      [here, workers, poseWorker].map((m) =>
+        new OnnxFaceEngine(m, DEFAULT_ENGINE).analyzeQuery(photo, 'low'),
+      ),
+    );
+    for (const face of theirs) {
+      expect(Array.from(face.embedding)).toEqual(Array.from(mine.embedding));
+      expect(face.quality).toEqual(mine.quality);
+    }
+    expect(Number.isFinite(mine.quality.yaw)).toBe(true);
   });
 });
