@@ -111,6 +111,10 @@ export async function scanHistory(history: HistoryReader, req: ScanRequest): Pro
     const n = block.records.length;
     if (out.length < n) out = new Float32Array(n);
     scoreCodes(req.query, block.codes, n, out);
+    if (!req.deviceIds && state.takeWhole(block, out, history.reverse)) {
+      if (req.outOfTime?.() && state.advanced) return withDocs(history, state.stopped());
+      continue;
+    }
     for (let k = 0; k < n; k++) {
       const i = history.reverse ? n - 1 - k : k;
       const r = block.records[i];
@@ -161,6 +165,34 @@ class ScanState {
     if (this.groupSize === 0) this.groupTimestamp = record.timestamp;
     this.groupSize++;
     if (cosine >= this.minCosine) this.groupHits.push({ record, cosine });
+    return true;
+  }
+
+  /**
+   * A whole block at once, when no cap can stop the scan inside it (every record counts, the examined
+   * cap holds them all and the result cap all its hits): the same outcome as pushing its records one by
+   * one, without visiting each record (a 50,000-record scan spent ~4 ms there). False: it took nothing.
+   */
+  takeWhole(block: RecordBlock, cosines: Float32Array, reverse: boolean): boolean {
+    const n = block.records.length;
+    if (this.groupSize > 0 || (this.examined > 0 && this.examined + n > this.limits.maxExamined))
+      return false;
+    let hits = 0;
+    for (let i = 0; i < n; i++) if (cosines[i] >= this.minCosine) hits++;
+    if (this.examined > 0 && this.matches.length + hits > this.limits.maxResults) return false;
+    // The first group of a scan is taken past the caps (commit()): a block that could be cut after it
+    // goes the slow way, so the cut falls where pushing would put it.
+    if (this.examined === 0 && (n > this.limits.maxExamined || hits > this.limits.maxResults)) return false;
+    for (let k = 0; k < n && hits > 0; k++) {
+      const i = reverse ? n - 1 - k : k;
+      if (cosines[i] >= this.minCosine) {
+        this.matches.push({ record: block.records[i], cosine: cosines[i] });
+        hits--;
+      }
+    }
+    this.examined += n;
+    if (n > 0) this.through = block.records[reverse ? 0 : n - 1].timestamp;
+    if (block.through !== undefined) this.through = block.through;
     return true;
   }
 

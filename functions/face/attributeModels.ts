@@ -3,14 +3,14 @@ import { fivePointsFrom68 } from './align';
 import { EXPRESSIONS, ageBand, binnedAngle, genderLabel, softmax, ssrMerge } from './attributes';
 import { CROP, grown, squareRegion } from './cropGeometry';
 import { type ImageWindow, resizeRegion } from './image';
-import type { ModelSessions } from './sessions';
+import type { ModelRunner } from './sessions';
 import { concatOutputs, imagenetTensor, unitTensor } from './tensors';
 
 /** The models that describe a found face: fr_pose for the quality gate, age, gender and expression for ingest. */
 
 /** [yaw, pitch, roll] in degrees, from the box (working pixels) grown by a quarter on each side. */
 export async function measurePose(
-  models: ModelSessions,
+  models: ModelRunner,
   img: ImageWindow,
   box: Box,
   bgr: boolean,
@@ -27,7 +27,7 @@ export async function measurePose(
  * box grown by a tenth; the five points and `originalBox` in original pixels, rounded to 0.1 px.
  */
 export async function faceAttributes(
-  models: ModelSessions,
+  models: ModelRunner,
   face: { img: ImageWindow; box: Box; points68: Float32Array; scale: number; originalBox: Box },
   opts: { bgr: boolean; expression: boolean },
 ): Promise<FaceAttributes> {

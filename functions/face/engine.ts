@@ -47,7 +47,7 @@ import {
 import { DEFAULT_ENGINE, type EngineOptions } from './engineOptions';
 import { isFace } from './faceness';
 import { insideShare, laplacianVariance, meanLuma } from './quality';
-import type { ModelSessions } from './sessions';
+import type { ModelRunner } from './sessions';
 import { alignedCentre, featureTensor, greyTensor } from './tensors';
 
 export { DEFAULT_ENGINE, type ChannelOrder, type EngineOptions } from './engineOptions';
@@ -55,7 +55,7 @@ export { DEFAULT_ENGINE, type ChannelOrder, type EngineOptions } from './engineO
 /** The detect → landmarks → align → embed pipeline over ONNX Runtime sessions. */
 export class OnnxFaceEngine implements FaceEngine {
   constructor(
-    private readonly models: ModelSessions,
+    private readonly models: ModelRunner,
     private readonly opts: EngineOptions = DEFAULT_ENGINE,
   ) {}
 
@@ -214,10 +214,15 @@ export class OnnxFaceEngine implements FaceEngine {
       | { face: DetectedFace; window: ImageWindow; aligned: RgbImage; points68: Float32Array; five: Point[] }
       | undefined;
     let embedded: { embedding: Float32Array; norm: number } | undefined;
+    let pose: Promise<[number, number, number]> | undefined;
     for (const f of candidates) {
       // Only the face's neighbourhood is decoded (at working resolution): the crops below all lie in it.
       const window = await decodeWindow(photo, neighbourhood([f.box], photo));
       timings.decodeMs += lap();
+      // The pose needs only the window and the box: it runs beside landmarks, align and embed (on
+      // worker threads, modelWorkers.ts), and is dropped if the face turns out not to be one.
+      pose = req.pose ? this.pose(window, f.box) : undefined;
+      pose?.catch(() => undefined); // awaited below when this face is chosen
       const a = await this.align(window, f.box);
       timings.landmarkMs += lap() - a.warpMs;
       timings.alignMs += a.warpMs;
@@ -233,9 +238,8 @@ export class OnnxFaceEngine implements FaceEngine {
     const workBox = chosen.face.box;
     const { window, aligned, points68, five } = chosen;
     const faceSize = Math.min(workBox[2] - workBox[0], workBox[3] - workBox[1]) / photo.scale;
-    const [yaw, pitch, roll] = req.pose
-      ? await measurePose(this.models, window, workBox, this.opts.attributeChannels === 'bgr')
-      : [NaN, NaN, NaN];
+    const [yaw, pitch, roll] = pose ? await pose : [NaN, NaN, NaN];
+    // What the pose added after the embedding (all of its run when the models share one thread).
     timings.poseMs = lap();
     const quality: QualityReport = {
       faceSize,
@@ -260,6 +264,10 @@ export class OnnxFaceEngine implements FaceEngine {
       timings,
     };
     return { face, photo, window, workBox, points68 };
+  }
+
+  private pose(window: ImageWindow, box: Box): Promise<[number, number, number]> {
+    return measurePose(this.models, window, box, this.opts.attributeChannels === 'bgr');
   }
 
   /** 68 points in working-image pixels. The landmark model sees the square around the box's centre. */

@@ -1,6 +1,7 @@
 import { config } from '../shared/config';
 import { DEFAULT_ENGINE, OnnxFaceEngine } from './engine';
 import { ModelSessions } from './sessions';
+import { WorkerModelSessions } from './modelWorkers';
 import type { FaceEngine } from '../core/face';
 
 export type * from '../core/face';
@@ -16,7 +17,11 @@ let engine: FaceEngine | undefined;
 export function getFaceEngine(): FaceEngine {
   if (!engine) {
     const c = config();
-    engine = new OnnxFaceEngine(new ModelSessions(c.MODEL_DIR, c.ORT_THREADS), {
+    const models =
+      c.ORT_WORKERS === 'none'
+        ? new ModelSessions(c.MODEL_DIR, c.ORT_THREADS)
+        : new WorkerModelSessions(c.MODEL_DIR, c.ORT_THREADS, c.ORT_WORKERS);
+    engine = new OnnxFaceEngine(models, {
       ...DEFAULT_ENGINE,
       maxPixels: c.MAX_IMAGE_PIXELS,
       expression: c.FACE_EXPRESSION,

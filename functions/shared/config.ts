@@ -28,6 +28,12 @@ const schema = z.object({
   MODEL_DIR: z.string().default(defaultModelDir()),
   /** ONNX Runtime intra-op threads per session; 1 suits Lambda's small vCPU share and keeps latency flat. */
   ORT_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Which models run on worker threads (face/modelWorkers.ts): `attributes` (the pose, beside the
+   * embedding, and the ingest attributes), `all` (every model, off the event loop), or `none` (every run
+   * on the calling thread, blocking it). Measured in docs/speed.md.
+   */
+  ORT_WORKERS: z.enum(['none', 'attributes', 'all']).default('attributes'),
   /** Expression is a 28 MB model; events get it only when this is on. */
   FACE_EXPRESSION: bool.default(true),
 

@@ -125,4 +125,57 @@ describe('scanHistory', () => {
     const expected = records.filter((_, i) => i % 2 === 0).map((r) => r.eventId);
     expect(seen).toEqual(expected);
   });
+
+  it('takes a block whole exactly as it takes it record by record (caps, directions, empty blocks)', async () => {
+    // A device set naming every device makes the scan visit each record; without one it takes whole
+    // blocks where no cap can stop it inside them. Both must give the same outcome.
+    let seed = 5;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let round = 0; round < 40; round++) {
+      const records: HistoryRecord[] = [];
+      let t = 1000;
+      for (let i = 0; i < 20 + Math.floor(random() * 60); i++) {
+        if (random() < 0.7) t += 1 + Math.floor(random() * 3);
+        records.push(rec(t, `e${String(i).padStart(3, '0')}`, random() < 0.3));
+      }
+      const reverse = round % 2 === 1;
+      const limits = {
+        maxExamined: 1 + Math.floor(random() * 40),
+        maxResults: 1 + Math.floor(random() * 12),
+      };
+      const reader = (): HistoryReader => ({
+        reverse,
+        docs: async (rs) => rs.map((r) => r.doc),
+        async *blocks() {
+          // Blocks of 0-4 whole milliseconds, in scan order, each ascending.
+          const stamps = [...new Set(records.map((r) => r.timestamp))];
+          const parts: HistoryRecord[][] = [];
+          for (let i = 0; i < stamps.length;) {
+            const take = Math.floor(random() * 5);
+            const ms = new Set(stamps.slice(i, i + take));
+            parts.push(records.filter((r) => ms.has(r.timestamp)));
+            i += take;
+          }
+          if (reverse) parts.reverse();
+          for (const part of parts) {
+            const codes = new Uint8Array(part.length * ENCODED_BYTES);
+            part.forEach((r, k) => codes.set(r.code, k * ENCODED_BYTES));
+            const edge = part.length ? part[reverse ? 0 : part.length - 1].timestamp : undefined;
+            yield { records: part, codes, through: edge };
+          }
+        },
+      });
+      const seedBefore = seed;
+      const whole = await scanHistory(reader(), { query: target, minCosine: 0.9, limits });
+      seed = seedBefore; // the same blocks again
+      const byRecord = await scanHistory(reader(), {
+        query: target,
+        minCosine: 0.9,
+        limits,
+        deviceIds: new Set(['cam-1']),
+      });
+      const view = (o: typeof whole) => ({ ...o, matches: o.matches.map((m) => m.record.eventId) });
+      expect(view(whole)).toEqual(view(byRecord));
+    }
+  });
 });
