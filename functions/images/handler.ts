@@ -2,6 +2,7 @@ import { IMAGE_ID_PATTERN, ID_PATTERN } from '../core/event';
 import { invalidArgument } from '../core/errors';
 import { type ApiEvent, type ApiResult, binary, json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
+import { accessLog } from '../http/accessLog';
 import { contractErrors } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { openApiDocument, OPENAPI_PATH } from '../http/openapi';
@@ -62,6 +63,7 @@ export function createImagesHandler(
   if (metrics) h.use(apiMetrics(metrics));
   return h
     .use(allowOrigins(corsOrigins))
+    .use(accessLog())
     .use(contractErrors())
     .use(personRoles())
     .handler(async (event) => {

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isContractError } from '../core/errors';
 import { engineDeps } from '../composition/faceLambda';
 import { type ApiEvent, type ApiResult, json } from '../http/apiGateway';
+import { accessLog } from '../http/accessLog';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { personRoles } from '../http/authorize';
@@ -23,6 +24,7 @@ export function createIngestHandler(deps: () => IngestDeps, metrics?: Metrics) {
   const h = middy<ApiEvent, ApiResult>();
   if (metrics) h.use(apiMetrics(metrics));
   return h
+    .use(accessLog())
     .use(contractErrors())
     .use(personRoles())
     .use(requireJson())

@@ -2,6 +2,7 @@ import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { json } from '../http/apiGateway';
 import { personRoles } from '../http/authorize';
 import { allowOrigins } from '../http/cors';
+import { accessLog } from '../http/accessLog';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { cancelSearchJob, createSearchJob, type JobDeps, readSearchJob } from './searchJobs';
@@ -23,6 +24,7 @@ function onPost(m: ReturnType<typeof requireJson>): ReturnType<typeof requireJso
 export function createJobsHandler(deps: () => JobDeps, corsOrigins: () => string[] = () => []) {
   return middy<ApiEvent, ApiResult>()
     .use(allowOrigins(corsOrigins))
+    .use(accessLog())
     .use(contractErrors())
     .use(personRoles())
     .use(onPost(requireJson()))

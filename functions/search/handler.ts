@@ -2,6 +2,7 @@ import { engineDeps } from '../composition/faceLambda';
 import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { json } from '../http/apiGateway';
 import { allowOrigins } from '../http/cors';
+import { accessLog } from '../http/accessLog';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { personRoles } from '../http/authorize';
@@ -30,6 +31,7 @@ export function createSearchHandler(
   if (metrics) h.use(apiMetrics(metrics));
   return h
     .use(allowOrigins(corsOrigins))
+    .use(accessLog())
     .use(contractErrors())
     .use(personRoles())
     .use(requireJson())
