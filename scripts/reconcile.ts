@@ -1,5 +1,5 @@
 /**
- * Removes what failed ingests and interrupted erasures left behind (functions/store/reconcile.ts):
+ * Removes what failed ingests and interrupted erasures left behind (functions/reconcile/reconcile.ts):
  *
  *   npm run reconcile                         # DATA_DIR's data (through the server holding it, if one runs)
  *   npm run reconcile -- --dry-run            # count only
@@ -11,7 +11,7 @@
 import { Command } from 'commander';
 import { startLocalServer, type LocalServer } from '../functions/local/server';
 import { config, loadConfig } from '../functions/shared/config';
-import { type ReconcileReport, reconcile } from '../functions/store/reconcile';
+import { type ReconcileReport, reconcile } from '../functions/reconcile/reconcile';
 import { createServices, type Services } from '../functions/store/services';
 import { join, resolve } from 'node:path';
 import { sweepPartialObjects } from '../functions/local/standIns';

@@ -10,7 +10,7 @@ import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
-import { eraseEvent } from '../store/eraseEvent';
+import { eraseEvent } from '../erase/eraseEvent';
 import { lambdaServices } from '../composition/lambda';
 import type { Services } from '../store/services';
 
@@ -48,7 +48,7 @@ export async function deleteEvent(event: ApiEvent, services: Services): Promise<
   const [pointer, intent] = await Promise.all([services.events.find(id), services.events.intent(id)]);
   if (!pointer && !intent) return notFound('event');
   // Recorded before anything is erased, outside the table: a restore of the table re-applies it
-  // (store/reapplyErasures.ts), and an erasure that stops right after it is finished by reconcile.
+  // (erase/reapplyErasures.ts), and an erasure that stops right after it is finished by reconcile.
   await services.erasures.record(id);
   if (!(await eraseEvent(services, id))) return notFound('event');
   return json(200, { event_id: id, deleted: true });

@@ -29,7 +29,7 @@ const INTENTS = 'INTENT#*';
 const HOURS = 'HV#*';
 const LEASES = 'LEASE#search';
 
-/** An erasure (functions/store/eraseEvent.ts): find, mark the intent, delete records, images, pointer, intent. */
+/** An erasure (functions/erase/eraseEvent.ts): find, mark the intent, delete records, images, pointer, intent. */
 const ERASE_EVENT: StoreAccessRow[] = [
   { on: 'table', actions: ['dynamodb:GetItem'], partitions: [POINTERS, INTENTS] },
   // The intent marked erasing; each removed record bumps its hour's version.
@@ -75,7 +75,7 @@ export const STORE_ACCESS: Record<StoreUse, StoreAccessRow[]> = {
   serveImages: [{ on: 'objects', actions: ['s3:GetObject'], keys: [`${IMAGE_PREFIX}*`] }],
   // DELETE: the id in the erasure list first (functions/store/erasureLog.ts), then the erasure.
   erase: [{ on: 'objects', actions: ['s3:PutObject'], keys: [`${ERASURE_PREFIX}*`] }, ...ERASE_EVENT],
-  // Reconcile (functions/store/reconcile.ts): the erasure list, the intents, the images; erasures of what
+  // Reconcile (functions/reconcile/reconcile.ts): the erasure list, the intents, the images; erasures of what
   // failed ingests and stopped erasures left; records looked up by the time an image carries, and an
   // erasure's time by its marker (HeadObject: a later ingest of the id stays).
   reconcile: [
