@@ -1,12 +1,8 @@
 import { IMAGE_ID_PATTERN, ID_PATTERN } from '../core/event';
 import { invalidArgument } from '../core/errors';
 import { type ApiEvent, type ApiResult, binary, json } from '../http/apiGateway';
-import { allowOrigins } from '../http/cors';
-import { accessLog } from '../http/accessLog';
-import { contractErrors } from '../http/middlewares';
-import { middy } from '../http/middy';
+import { apiHandler } from '../http/middy';
 import { openApiDocument, OPENAPI_PATH } from '../http/openapi';
-import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
@@ -59,20 +55,15 @@ export function createImagesHandler(
   corsOrigins: () => string[] = () => [],
   metrics?: Metrics,
 ) {
-  const h = middy<ApiEvent, ApiResult>();
-  if (metrics) h.use(apiMetrics(metrics));
-  return h
-    .use(allowOrigins(corsOrigins))
-    .use(accessLog())
-    .use(contractErrors())
-    .use(personRoles())
-    .handler(async (event) => {
+  return apiHandler({ metrics: metrics && apiMetrics(metrics), corsOrigins, body: 'none' }).handler(
+    async (event) => {
       const read = event.httpMethod === 'GET' || event.httpMethod === 'HEAD';
       if (read && (event.resource ?? event.path) === OPENAPI_PATH) return json(200, openApiDocument());
       if (read) return getImage(event, services());
       if (event.httpMethod === 'DELETE') return deleteEvent(event, services());
       throw invalidArgument('method', 'must be GET or HEAD (images) or DELETE (events)');
-    });
+    },
+  );
 }
 
 /**
