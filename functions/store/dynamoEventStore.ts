@@ -15,6 +15,7 @@ import { queryPages } from './dynamoPaging';
 import { StorageUnavailableError, isConditionFailure } from './errors';
 import { backoffDelay } from './retryPolicy';
 import {
+  EVENT_PK_PREFIX,
   INTENT_SHARDS,
   POINTER_SK,
   eventKey,
@@ -425,6 +426,6 @@ export class DynamoEventStore implements EventStore {
     const r = await this.db.send(
       new ScanCommand({ TableName: this.opts.table, Limit: 25, ProjectionExpression: 'pk' }),
     );
-    return !(r.Items ?? []).some((i) => i.pk.S?.startsWith('EV#')) && !r.LastEvaluatedKey;
+    return !(r.Items ?? []).some((i) => i.pk.S?.startsWith(EVENT_PK_PREFIX)) && !r.LastEvaluatedKey;
   }
 }

@@ -5,8 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RETENTION_TAG, retentionTagValues } from '../../functions/core/retention';
-import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
-import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
+import { ERASURE_PREFIX, IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
 
 export interface StorageProps {
   /** Days an event (and its images) is kept; DynamoDB TTL and the S3 lifecycle both enforce it. */

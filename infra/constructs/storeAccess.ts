@@ -2,8 +2,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { SEGMENT_PREFIX } from '../../functions/history/segmentStore';
-import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
-import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
+import {
+  ERASURE_PREFIX,
+  EVENT_PK_PREFIX,
+  HOUR_DIRECTORY_PK_PREFIX,
+  IMAGE_PREFIX,
+  INTENT_PK_PREFIX,
+  LEASE_PK,
+  POINTER_PK_PREFIX,
+  UPLOAD_PREFIX,
+} from '../../functions/store/keys';
 
 /**
  * What each use of the store may do, in one place (docs/store.md, "What each function needs"): every
@@ -23,11 +31,11 @@ export type StoreAccessRow =
   | { on: 'listing'; prefixes: string[] };
 
 /** Partition key patterns (functions/store/keys.ts) and key prefixes (the adapters' *_PREFIX constants). */
-const RECORDS = 'EV#*';
-const POINTERS = 'EVENT#*';
-const INTENTS = 'INTENT#*';
-const HOURS = 'HV#*';
-const LEASES = 'LEASE#search';
+const RECORDS = `${EVENT_PK_PREFIX}*`;
+const POINTERS = `${POINTER_PK_PREFIX}*`;
+const INTENTS = `${INTENT_PK_PREFIX}*`;
+const HOURS = `${HOUR_DIRECTORY_PK_PREFIX}*`;
+const LEASES = LEASE_PK;
 
 /** An erasure (functions/erase/eraseEvent.ts): find, mark the intent, delete records, images, pointer, intent. */
 const ERASE_EVENT: StoreAccessRow[] = [
