@@ -37,6 +37,7 @@ export function createReconcileHandler(
   return async (_event: unknown, context: { awsRequestId?: string; functionName?: string }) => {
     metrics.captureColdStartMetric(context?.functionName);
     const t0 = performance.now();
+    // The same publish-in-finally shape as the S3 ingest handler's; what each records differs.
     try {
       const report = await reconcile(services(), { graceMs: GRACE_MS });
       recordReconcile(metrics, report, performance.now() - t0);

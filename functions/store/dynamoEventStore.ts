@@ -375,6 +375,8 @@ export class DynamoEventStore implements EventStore {
     return p ?? { eventId, timestampMs: intent!.timestampMs, imageIds: intent!.imageIds };
   }
 
+  // One SDK command per method, each with its own projection, consistency and return values: spelled out,
+  // not folded into a helper, so each call reads as the request it sends (and storeAccess.test checks it).
   async deleteRecord(e: EventLocation): Promise<void> {
     const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
     const old = await this.db.send(

@@ -54,7 +54,7 @@ export function queryPages(
   );
 }
 
-/** Every page of a Scan, in order, as queryPages. */
+/** Every page of a Scan, in order, as queryPages (each names its own SDK command; the loop is `pages`). */
 export function scanPages(
   db: DynamoDBClient,
   input: ScanCommandInput,

@@ -272,6 +272,7 @@ export class Storage extends Construct {
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.trustedArns() } },
       }),
     );
+    // Each deny is its own statement, named by its sid, so a security review reads each rule whole.
     b.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyTrustedRolesAndUploaderPut',
