@@ -1,5 +1,5 @@
 /**
- * Erases again every event id in the erasure list (functions/store/reapplyErasures.ts): run it after a
+ * Erases again every event id in the erasure list (functions/erase/reapplyErasures.ts): run it after a
  * table restore, before the restored table takes traffic (docs/security.md, "Restore").
  *
  *   npm run reapply-erasures                    # the local server's data (running at $PORT, or DATA_DIR)
@@ -9,7 +9,7 @@
  * Prints one JSON line: { listed, erased }.
  */
 import { Command } from 'commander';
-import { reapplyErasures } from '../functions/store/reapplyErasures';
+import { reapplyErasures } from '../functions/erase/reapplyErasures';
 import { targetServices } from './lib/targetServices';
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Removes what failed ingests and interrupted erasures left behind (functions/store/reconcile.ts):
+ * Removes what failed ingests and interrupted erasures left behind (functions/reconcile/reconcile.ts):
  *
  *   npm run reconcile                         # DATA_DIR's data (through the server holding it, if one runs)
  *   npm run reconcile -- --dry-run            # count only
@@ -10,12 +10,13 @@
  */
 import { Command } from 'commander';
 import { startLocalServer, type LocalServer } from '../functions/local/server';
-import { config, loadConfig } from '../functions/shared/config';
-import { type ReconcileReport, reconcile } from '../functions/store/reconcile';
+import { config } from '../functions/shared/config';
+import { type ReconcileReport, reconcile } from '../functions/reconcile/reconcile';
 import { createServices, type Services } from '../functions/store/services';
 import { join, resolve } from 'node:path';
 import { sweepPartialObjects } from '../functions/local/standIns';
-import { findLocalServer, findServerFor, isLoopbackEndpoint } from './lib/localServer';
+import { findLocalServer, findServerFor } from './lib/localServer';
+import { servicesAt } from './lib/targetServices';
 
 /** The counts of the pages finished, printed if the run fails part-way. */
 let done: ReconcileReport | undefined;
@@ -50,16 +51,7 @@ async function main(): Promise<void> {
   if (o.aws) {
     services = createServices(config());
   } else if (endpoints) {
-    const c = loadConfig({
-      ...process.env,
-      DYNAMODB_ENDPOINT: endpoints.dynamodb,
-      S3_ENDPOINT: endpoints.s3,
-      EVENTS_TABLE: endpoints.table,
-      IMAGE_BUCKET: endpoints.bucket,
-    });
-    services = createServices(c, {
-      localCredentials: isLoopbackEndpoint(endpoints.s3),
-    });
+    services = servicesAt(endpoints);
   } else {
     // No server running: the local data (or DYNAMODB_ENDPOINT/S3_ENDPOINT, as `npm start` would use them).
     server = await startLocalServer({ port: 0 });

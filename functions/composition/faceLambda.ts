@@ -8,6 +8,7 @@ import { createJobStore } from '../jobs/services';
 import { StepFunctionsJobRunner } from '../jobs/stepFunctionsRunner';
 import { config } from '../shared/config';
 import type { AwsClients } from '../store/clients';
+import { translateStorageErrors } from '../store/errors';
 import { S3ImageStore } from '../store/s3ImageStore';
 import { lambdaClients, lambdaServices } from './lambda';
 
@@ -45,10 +46,12 @@ export function jobsDeps(): JobDeps {
   if (jobs) return jobs;
   const c = config();
   if (!c.JOB_STATE_MACHINE_ARN) throw new Error('JOB_STATE_MACHINE_ARN is not set');
+  const sfn = new SFNClient({});
+  translateStorageErrors(sfn);
   jobs = {
     ...engineDeps(),
     jobs: createJobStore(c, lambdaClients()),
-    runner: new StepFunctionsJobRunner(new SFNClient({}), c.JOB_STATE_MACHINE_ARN),
+    runner: new StepFunctionsJobRunner(sfn, c.JOB_STATE_MACHINE_ARN),
   };
   return jobs;
 }

@@ -1,3 +1,5 @@
+import { FaceEngineError, type FaceErrorKind } from './face';
+
 /** The contract's error codes and their HTTP statuses (CONTRACT.md, "Errors"). */
 export const ERROR_STATUS = {
   UNSUPPORT_CONTENT_TYPE: 415,
@@ -72,4 +74,35 @@ export function isContractError(err: unknown): err is ContractError {
  */
 export function invalidArgument(key: string, allowed: string): ContractError {
   return new ContractError('INVALID_ARGUMENTS', `${key}: ${allowed}`);
+}
+
+/**
+ * Storage unreachable or overloaded after the SDK's retries. The storage adapters raise it in place of the
+ * SDK's own failures (store/errors.ts), so the edge answers SERVICE_UNAVAILABLE knowing nothing of the SDK.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+const FACE_ERROR_CODES: Record<FaceErrorKind, ErrorCode> = {
+  unreadable: 'IMAGE_NOT_OPENED',
+  noFace: 'NO_FACE_ERROR',
+};
+
+/**
+ * Runs a face engine call, its FaceEngineError turned into the contract's error (IMAGE_NOT_OPENED,
+ * NO_FACE_ERROR) with the engine's message; any other failure passes as it is.
+ *
+ * @example const face = await translateFaceErrors(engine.analyzeQuery(bytes, 'low'));
+ */
+export async function translateFaceErrors<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof FaceEngineError) throw new ContractError(FACE_ERROR_CODES[err.kind], err.message);
+    throw err;
+  }
 }

@@ -72,11 +72,28 @@ export interface EventFace extends QueryFace {
   crop: Buffer;
 }
 
+/**
+ * Why the engine gave no face: the photo cannot be read (not a JPEG, PNG or WebP, undecodable, too many
+ * pixels), or it holds no face. The engine's own error, so the engine knows nothing of the contract; the
+ * use cases translate it (core/errors.ts `translateFaceErrors`). Its message is written for the client.
+ */
+export type FaceErrorKind = 'unreadable' | 'noFace';
+
+export class FaceEngineError extends Error {
+  constructor(
+    readonly kind: FaceErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FaceEngineError';
+  }
+}
+
 export interface FaceEngine {
   /**
    * Query path: decode, take the largest face, embed it and measure what the gate at fiqaLevel checks; at
    * 'no' the pose is not measured (the quality report's angles are NaN). The gate itself is the caller's
-   * (core/qualityGate.ts). Throws ContractError IMAGE_NOT_OPENED or NO_FACE_ERROR.
+   * (core/qualityGate.ts). Throws FaceEngineError 'unreadable' or 'noFace'.
    */
   analyzeQuery(image: Buffer, fiqaLevel: FiqaLevel): Promise<QueryFace>;
   /** Ingest path: as analyzeQuery with no gate, plus attributes and a face crop. `box` picks the face. */

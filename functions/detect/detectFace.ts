@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { parseDetectRequest } from '../core/detectRequest';
-import { ContractError } from '../core/errors';
+import { ContractError, translateFaceErrors } from '../core/errors';
 import { type QueryFaceJson, toQueryFaceJson } from '../core/queryFace';
 import { round } from '../core/round';
 import type { Box, FaceEngine, FiqaLevel } from '../core/face';
@@ -48,9 +48,9 @@ export async function detectFace(body: unknown, deps: DetectDeps): Promise<Detec
   const bytes = await readImageSource(q.image, queryImagePolicy(c), deps.images, c.MAX_IMAGE_BYTES);
   const engine = deps.engine();
   // The gate is search's own; a face that fails it is an answer here, with the reason naming the failed check.
-  const face = await engine.analyzeQuery(bytes, q.fiqaLevel);
+  const face = await translateFaceErrors(engine.analyzeQuery(bytes, q.fiqaLevel));
   const reason = failedCheck(face.quality, q.fiqaLevel) ?? undefined;
-  const { faces } = await engine.detectAll(bytes);
+  const { faces } = await translateFaceErrors(engine.detectAll(bytes));
   return {
     faces: [...faces]
       .sort((a, b) => area(b.box) - area(a.box))

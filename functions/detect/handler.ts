@@ -1,10 +1,6 @@
 import { detectDeps } from '../composition/faceLambda';
-import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { json } from '../http/apiGateway';
-import { allowOrigins } from '../http/cors';
-import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
-import { middy } from '../http/middy';
-import { personRoles } from '../http/authorize';
+import { apiHandler } from '../http/middy';
 import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
@@ -16,15 +12,9 @@ export function createDetectHandler(
   corsOrigins: () => string[] = () => [],
   metrics?: Metrics,
 ) {
-  const h = middy<ApiEvent, ApiResult>();
-  if (metrics) h.use(apiMetrics(metrics));
-  return h
-    .use(allowOrigins(corsOrigins))
-    .use(contractErrors())
-    .use(personRoles())
-    .use(requireJson())
-    .use(parseJsonBody())
-    .handler(async (event) => json(200, await detectFace(event.json, deps())));
+  return apiHandler({ metrics: metrics && apiMetrics(metrics), corsOrigins, body: 'json' }).handler(
+    async (event) => json(200, await detectFace(event.json, deps())),
+  );
 }
 
 /** API Gateway REST proxy → POST /sophon/v2/face/detect. */

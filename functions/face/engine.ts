@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { ContractError } from '../core/errors';
 import type {
   Box,
   DetectedFace,
@@ -11,6 +10,7 @@ import type {
   QueryFace,
   StageTimings,
 } from '../core/face';
+import { FaceEngineError } from '../core/face';
 import { REFERENCE_112, fivePointsFrom68, similarityTransform, warpAffine } from './align';
 import { faceAttributes, measurePose } from './attributeModels';
 import {
@@ -234,7 +234,7 @@ export class OnnxFaceEngine implements FaceEngine {
         break;
       }
     }
-    if (!chosen || !embedded) throw new ContractError('NO_FACE_ERROR', 'no face found in the image');
+    if (!chosen || !embedded) throw new FaceEngineError('noFace', 'no face found in the image');
     const workBox = chosen.face.box;
     const { window, aligned, points68, five } = chosen;
     const faceSize = Math.min(workBox[2] - workBox[0], workBox[3] - workBox[1]) / photo.scale;

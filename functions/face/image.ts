@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ContractError } from '../core/errors';
+import { FaceEngineError } from '../core/face';
 import type { Region } from './cropGeometry';
 
 /** Interleaved 8-bit RGB pixels. */
@@ -39,8 +39,8 @@ const SHRINK_ON_LOAD_MIN = 2;
 const ACCEPTED = new Set(['jpeg', 'png', 'webp']);
 
 const notOpened = () =>
-  new ContractError('IMAGE_NOT_OPENED', 'image: cannot be decoded; it must be a JPEG, PNG or WebP photo');
-const notAPhoto = () => new ContractError('IMAGE_NOT_OPENED', 'image: must be a JPEG, PNG or WebP photo');
+  new FaceEngineError('unreadable', 'image: cannot be decoded; it must be a JPEG, PNG or WebP photo');
+const notAPhoto = () => new FaceEngineError('unreadable', 'image: must be a JPEG, PNG or WebP photo');
 
 /**
  * JPEG, PNG or WebP by the file's signature, or undefined. Checked before libvips sees the bytes, so its
@@ -56,7 +56,7 @@ export function photoFormat(b: Uint8Array): 'jpeg' | 'png' | 'webp' | undefined 
 
 /**
  * Checks a JPEG, PNG or WebP photo's header: the pixel limit is checked before any pixel is decoded, so a
- * decompression bomb costs nothing. Throws IMAGE_NOT_OPENED for anything that is not one of those formats.
+ * decompression bomb costs nothing. Throws FaceEngineError 'unreadable' for anything that is not one of those formats.
  */
 export async function openPhoto(
   bytes: Buffer,
@@ -71,7 +71,7 @@ export async function openPhoto(
   }
   if (!meta.format || !ACCEPTED.has(meta.format) || !meta.width || !meta.height) throw notAPhoto();
   if (meta.width * meta.height > opts.maxPixels || (meta.pages ?? 1) > 1) {
-    throw new ContractError('IMAGE_NOT_OPENED', `image: must have at most ${opts.maxPixels} pixels`);
+    throw new FaceEngineError('unreadable', `image: must have at most ${opts.maxPixels} pixels`);
   }
   // EXIF orientations 5–8 swap width and height.
   const swap = (meta.orientation ?? 1) >= 5;

@@ -18,6 +18,16 @@ export function bodyBytes(event: Pick<ApiEvent, 'body' | 'isBase64Encoded'>): Bu
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
+/** The contract's error code in an error body (`{"error":{"code":...}}`), if it has one. */
+export function errorCode(body: string | undefined): string | undefined {
+  try {
+    const code = (JSON.parse(body ?? '') as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function json(statusCode: number, body: unknown): ApiResult {
   return {
     statusCode,

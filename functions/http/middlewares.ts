@@ -1,9 +1,7 @@
 import type { MiddlewareObj } from '@middy/core' with { 'resolution-mode': 'import' };
-import { performance } from 'node:perf_hooks';
-import { ContractError, invalidArgument, isContractError } from '../core/errors';
+import { ContractError, StorageUnavailableError, invalidArgument, isContractError } from '../core/errors';
 import { loggableError } from '../shared/loggableError';
 import { logger } from '../shared/logger';
-import { isStorageUnavailable } from '../store/errors';
 import { type ApiEvent, type ApiResult, bodyBytes, header, json } from './apiGateway';
 
 type Middleware = MiddlewareObj<ApiEvent, ApiResult>;
@@ -39,32 +37,14 @@ export function parseJsonBody(): Middleware {
 }
 
 /**
- * The contract's error body for every failure: ContractErrors as they are, unreachable storage as
- * SERVICE_UNAVAILABLE, anything else INTERNAL_ERROR after it is logged (its name, a scrubbed message and
- * its frames, never the request). Also logs each request's shape and outcome.
+ * The contract's error body for every failure: ContractErrors as they are, unreachable storage (the
+ * adapters' StorageUnavailableError) as SERVICE_UNAVAILABLE, anything else INTERNAL_ERROR after it is
+ * logged (its name, a scrubbed message and its frames, never the request). The access log (accessLog.ts)
+ * records the outcome.
  */
 export function contractErrors(): Middleware {
-  const started = new WeakMap<object, number>();
-  const log = (event: ApiEvent, status: number, code?: string, t0?: number) =>
-    logger.info(
-      {
-        method: event.httpMethod,
-        path: event.resource ?? event.path,
-        bytes: event.body?.length ?? 0,
-        status,
-        code,
-        ms: t0 === undefined ? undefined : Math.round(performance.now() - t0),
-      },
-      'request',
-    );
   return {
     name: 'contractErrors',
-    before: ({ event }) => {
-      started.set(event, performance.now());
-    },
-    after: ({ event, response }) => {
-      log(event, response?.statusCode ?? 0, undefined, started.get(event));
-    },
     onError: (request) => {
       const err = request.error;
       let mapped: ContractError;
@@ -73,7 +53,7 @@ export function contractErrors(): Middleware {
         // The caller went away (or the platform is about to end the call): nobody reads this answer.
         logger.info({ reason: (err as Error).message }, 'request abandoned');
         mapped = new ContractError('SERVICE_UNAVAILABLE');
-      } else if (isStorageUnavailable(err)) {
+      } else if (err instanceof StorageUnavailableError) {
         logger.warn({ err: loggableError(err) }, 'storage unavailable');
         mapped = new ContractError('SERVICE_UNAVAILABLE');
       } else {
@@ -81,7 +61,6 @@ export function contractErrors(): Middleware {
         mapped = new ContractError('INTERNAL_ERROR');
       }
       request.response = json(mapped.status, mapped.toBody());
-      log(request.event, mapped.status, mapped.code, started.get(request.event));
     },
   };
 }

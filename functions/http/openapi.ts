@@ -61,6 +61,16 @@ function errors(codes: readonly string[]): Record<string, unknown> {
 
 const IMAGE_ERRORS = ['UNSUPPORT_CONTENT_TYPE', 'MISSING_ARGUMENTS', 'INVALID_ARGUMENTS', 'IMAGE_NOT_OPENED'];
 const ALWAYS = ['INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'];
+/** A search's and a search job's start: the same query analysis, gate and slot. */
+const QUERY_ERRORS = [
+  ...IMAGE_ERRORS,
+  'NO_FACE_ERROR',
+  'LOW_QUALITY_ERROR',
+  'NOT_FOUND',
+  'NOT_SUPPORT_IN_GRAB_MODE',
+  'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
+  ...ALWAYS,
+];
 const jsonBody = (name: keyof typeof COMPONENTS) => ({
   required: true,
   content: { 'application/json': { schema: ref(name) } },
@@ -110,15 +120,7 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: jsonBody('SearchRequest'),
           responses: {
             '200': json('SearchResponse', 'matches, newest first unless reverse is false'),
-            ...errors([
-              ...IMAGE_ERRORS,
-              'NO_FACE_ERROR',
-              'LOW_QUALITY_ERROR',
-              'NOT_FOUND',
-              'NOT_SUPPORT_IN_GRAB_MODE',
-              'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
-              ...ALWAYS,
-            ]),
+            ...errors(QUERY_ERRORS),
           },
         },
       },
@@ -128,15 +130,7 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: jsonBody('SearchJobRequest'),
           responses: {
             '202': json('SearchJobAccepted', 'the query face was analysed and the job started'),
-            ...errors([
-              ...IMAGE_ERRORS,
-              'NO_FACE_ERROR',
-              'LOW_QUALITY_ERROR',
-              'NOT_FOUND',
-              'NOT_SUPPORT_IN_GRAB_MODE',
-              'ANOTHER_PICTURE_SEARCH_RUNNING_ERROR',
-              ...ALWAYS,
-            ]),
+            ...errors(QUERY_ERRORS),
           },
         },
       },

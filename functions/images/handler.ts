@@ -1,15 +1,12 @@
 import { IMAGE_ID_PATTERN, ID_PATTERN } from '../core/event';
 import { invalidArgument } from '../core/errors';
 import { type ApiEvent, type ApiResult, binary, json } from '../http/apiGateway';
-import { allowOrigins } from '../http/cors';
-import { contractErrors } from '../http/middlewares';
-import { middy } from '../http/middy';
+import { apiHandler } from '../http/middy';
 import { openApiDocument, OPENAPI_PATH } from '../http/openapi';
-import { personRoles } from '../http/authorize';
 import { apiMetrics, createMetrics, type Metrics } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
-import { eraseEvent } from '../store/eraseEvent';
+import { eraseEvent } from '../erase/eraseEvent';
 import { lambdaServices } from '../composition/lambda';
 import type { Services } from '../store/services';
 
@@ -47,7 +44,7 @@ export async function deleteEvent(event: ApiEvent, services: Services): Promise<
   const [pointer, intent] = await Promise.all([services.events.find(id), services.events.intent(id)]);
   if (!pointer && !intent) return notFound('event');
   // Recorded before anything is erased, outside the table: a restore of the table re-applies it
-  // (store/reapplyErasures.ts), and an erasure that stops right after it is finished by reconcile.
+  // (erase/reapplyErasures.ts), and an erasure that stops right after it is finished by reconcile.
   await services.erasures.record(id);
   if (!(await eraseEvent(services, id))) return notFound('event');
   return json(200, { event_id: id, deleted: true });
@@ -58,19 +55,15 @@ export function createImagesHandler(
   corsOrigins: () => string[] = () => [],
   metrics?: Metrics,
 ) {
-  const h = middy<ApiEvent, ApiResult>();
-  if (metrics) h.use(apiMetrics(metrics));
-  return h
-    .use(allowOrigins(corsOrigins))
-    .use(contractErrors())
-    .use(personRoles())
-    .handler(async (event) => {
+  return apiHandler({ metrics: metrics && apiMetrics(metrics), corsOrigins, body: 'none' }).handler(
+    async (event) => {
       const read = event.httpMethod === 'GET' || event.httpMethod === 'HEAD';
       if (read && (event.resource ?? event.path) === OPENAPI_PATH) return json(200, openApiDocument());
       if (read) return getImage(event, services());
       if (event.httpMethod === 'DELETE') return deleteEvent(event, services());
       throw invalidArgument('method', 'must be GET or HEAD (images) or DELETE (events)');
-    });
+    },
+  );
 }
 
 /**

@@ -1,10 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { isContractError } from '../core/errors';
 import { engineDeps } from '../composition/faceLambda';
-import { type ApiEvent, type ApiResult, json } from '../http/apiGateway';
-import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
-import { middy } from '../http/middy';
-import { personRoles } from '../http/authorize';
+import { json } from '../http/apiGateway';
+import { apiHandler } from '../http/middy';
 import { apiMetrics, createMetrics, type Metrics, recordIngest } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { type IngestDeps, ingestEvents } from './ingestEvents';
@@ -20,28 +18,21 @@ function counts(body: Awaited<ReturnType<typeof ingestEvents>>['body']): {
 }
 
 export function createIngestHandler(deps: () => IngestDeps, metrics?: Metrics) {
-  const h = middy<ApiEvent, ApiResult>();
-  if (metrics) h.use(apiMetrics(metrics));
-  return h
-    .use(contractErrors())
-    .use(personRoles())
-    .use(requireJson())
-    .use(parseJsonBody())
-    .handler(async (event) => {
-      const t0 = performance.now();
-      try {
-        const { statusCode, body } = await ingestEvents(event.json, deps());
-        if (metrics) {
-          const c = counts(body);
-          recordIngest(metrics, c.ingested, c.rejected, performance.now() - t0);
-        }
-        return json(statusCode, body);
-      } catch (err) {
-        // A single event the service refuses (no face, bad field) is a rejection, not a failure.
-        if (metrics && isContractError(err)) recordIngest(metrics, 0, 1, performance.now() - t0);
-        throw err;
+  return apiHandler({ metrics: metrics && apiMetrics(metrics), body: 'json' }).handler(async (event) => {
+    const t0 = performance.now();
+    try {
+      const { statusCode, body } = await ingestEvents(event.json, deps());
+      if (metrics) {
+        const c = counts(body);
+        recordIngest(metrics, c.ingested, c.rejected, performance.now() - t0);
       }
-    });
+      return json(statusCode, body);
+    } catch (err) {
+      // A single event the service refuses (no face, bad field) is a rejection, not a failure.
+      if (metrics && isContractError(err)) recordIngest(metrics, 0, 1, performance.now() - t0);
+      throw err;
+    }
+  });
 }
 
 /** API Gateway REST proxy → POST /sophon/v2/face/events. */

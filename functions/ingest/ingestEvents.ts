@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isContractError } from '../core/errors';
+import { isContractError, translateFaceErrors } from '../core/errors';
 import { type EventDoc, type IngestRequest, parseIngestBody } from '../core/event';
 import { encodeEmbedding } from '../core/embeddingCodec';
 import { expiresAtSeconds, imageRetentionDays, refuseFutureTime } from '../core/retention';
@@ -55,7 +55,7 @@ export async function ingestOne(req: IngestRequest, deps: IngestDeps): Promise<I
   refuseFutureTime(req.outTimestampMs, nowMs, c.MAX_FUTURE_SECONDS, 'out_timestamp');
   const bytes = await readImageSource(req.image, uploadImagePolicy(c), images, c.MAX_IMAGE_BYTES);
   // A face_box picks among the detected faces; a photo without one is refused (NO_FACE_ERROR) either way.
-  const face = await deps.engine().analyzeEvent(bytes, { box: req.faceBox });
+  const face = await translateFaceErrors(deps.engine().analyzeEvent(bytes, { box: req.faceBox }));
   const doc: EventDoc = {
     timestamp: req.timestampMs / 1000,
     ...(req.outTimestampMs !== undefined ? { out_timestamp: req.outTimestampMs / 1000 } : {}),

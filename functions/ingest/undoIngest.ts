@@ -8,7 +8,7 @@ import type { EventLocation } from '../store/types';
  * event's intent (functions/store/types.ts, EventIntent). Nothing is
  * undone if the event's pointer exists, because then the event is complete: a concurrent ingest of the
  * same id finished it, or ours did and only its answer was lost. Never throws: what it cannot remove
- * (storage down) the reconcile step (functions/store/reconcile.ts) removes later.
+ * (storage down) the reconcile step (functions/reconcile/reconcile.ts) removes later.
  *
  * @example catch (err) { await undoIngest(services, { eventId, timestampMs }, imageIds); throw err; }
  */

@@ -2,6 +2,7 @@ import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { json } from '../http/apiGateway';
 import { personRoles } from '../http/authorize';
 import { allowOrigins } from '../http/cors';
+import { accessLog } from '../http/accessLog';
 import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
 import { middy } from '../http/middy';
 import { apiMetrics, type Metrics } from '../observability/metrics';
@@ -31,6 +32,7 @@ export function createJobsHandler(
   if (metrics) h.use(apiMetrics(metrics));
   return h
     .use(allowOrigins(corsOrigins))
+    .use(accessLog())
     .use(contractErrors())
     .use(personRoles())
     .use(onPost(requireJson()))

@@ -45,6 +45,8 @@ export function toApiEvent(
       path: url.pathname,
       resourcePath: route.resource,
       stage: 'local',
+      // API Gateway's own id of the request (the access log's apiRequestId), distinct from the Lambda's.
+      requestId: randomUUID(),
       identity: { sourceIp: req.socket.remoteAddress ?? '' },
     } as ApiEvent['requestContext'],
   };

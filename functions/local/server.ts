@@ -190,6 +190,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     images: services.images,
     engine: getFaceEngine,
   }));
+  // One row per API Gateway resource, as infra declares them: alike by design (`duplicates` pairs the rows).
   const routes: Route[] = [
     {
       method: ['POST'],

@@ -47,7 +47,7 @@ export const METRICS = {
   eventsRejected: 'EventsRejected',
   ingestTime: 'IngestTime',
 
-  // Reconcile (the scheduled clean-up; functions/store/reconcile.ts ReconcileReport).
+  // Reconcile (the scheduled clean-up; functions/reconcile/reconcile.ts ReconcileReport).
   imagesListed: 'ImagesListed',
   orphanImagesRemoved: 'OrphanImagesRemoved',
   orphanRecordsRemoved: 'OrphanRecordsRemoved',

@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core' with { 'resolution-mode': 'import' };
-import type { ApiEvent, ApiResult } from '../http/apiGateway';
+import { type ApiEvent, type ApiResult, errorCode } from '../http/apiGateway';
 import { DEFAULT_NAMESPACE, METRICS, type ServiceName } from './metricNames';
 
 export { Metrics, MetricUnit };
@@ -18,16 +18,6 @@ export function createMetrics(service: ServiceName): Metrics {
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_NAMESPACE,
     serviceName: service,
   });
-}
-
-/** The contract's error code in an error body (`{"error":{"code":...}}`), if it has one. */
-function errorCode(body: string | undefined): string | undefined {
-  try {
-    const code = (JSON.parse(body ?? '') as { error?: { code?: unknown } }).error?.code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

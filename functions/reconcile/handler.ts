@@ -3,7 +3,7 @@ import { METRICS } from '../observability/metricNames';
 import { createMetrics, type Metrics, MetricUnit } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { logger } from '../shared/logger';
-import { reconcile, type ReconcileReport } from '../store/reconcile';
+import { reconcile, type ReconcileReport } from './reconcile';
 import { lambdaServices } from '../composition/lambda';
 import type { Services } from '../store/services';
 
@@ -27,7 +27,7 @@ export function recordReconcile(metrics: Metrics, r: ReconcileReport, ms: number
 
 /**
  * The scheduled clean-up (EventBridge, infra/constructs/reconcileSchedule.ts): what failed ingests and
- * interrupted erasures left behind (functions/store/reconcile.ts), its counts logged and published as
+ * interrupted erasures left behind (functions/reconcile/reconcile.ts), its counts logged and published as
  * metrics. A run that fails is counted (ReconcileFailures, alarmed) and rethrown.
  */
 export function createReconcileHandler(
@@ -37,6 +37,7 @@ export function createReconcileHandler(
   return async (_event: unknown, context: { awsRequestId?: string; functionName?: string }) => {
     metrics.captureColdStartMetric(context?.functionName);
     const t0 = performance.now();
+    // The same publish-in-finally shape as the S3 ingest handler's; what each records differs.
     try {
       const report = await reconcile(services(), { graceMs: GRACE_MS });
       recordReconcile(metrics, report, performance.now() - t0);

@@ -1,10 +1,6 @@
 import { engineDeps } from '../composition/faceLambda';
-import type { ApiEvent, ApiResult } from '../http/apiGateway';
 import { json } from '../http/apiGateway';
-import { allowOrigins } from '../http/cors';
-import { contractErrors, parseJsonBody, requireJson } from '../http/middlewares';
-import { middy } from '../http/middy';
-import { personRoles } from '../http/authorize';
+import { apiHandler } from '../http/middy';
 import { apiMetrics, createMetrics, type Metrics, recordSearch } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { config } from '../shared/config';
@@ -26,15 +22,8 @@ export function createSearchHandler(
   corsOrigins: () => string[] = () => [],
   metrics?: Metrics,
 ) {
-  const h = middy<ApiEvent, ApiResult>();
-  if (metrics) h.use(apiMetrics(metrics));
-  return h
-    .use(allowOrigins(corsOrigins))
-    .use(contractErrors())
-    .use(personRoles())
-    .use(requireJson())
-    .use(parseJsonBody())
-    .handler(async (event, context: Partial<SearchContext>) => {
+  return apiHandler({ metrics: metrics && apiMetrics(metrics), corsOrigins, body: 'json' }).handler(
+    async (event, context: Partial<SearchContext>) => {
       const response = await searchByImage(event.json, {
         ...deps(),
         signal: context.abortSignal,
@@ -42,7 +31,8 @@ export function createSearchHandler(
       });
       if (metrics) recordSearch(metrics, response);
       return json(200, response);
-    });
+    },
+  );
 }
 
 /** API Gateway REST proxy → POST /sophon/v2/face/searchbyimage. */

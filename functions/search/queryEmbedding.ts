@@ -1,6 +1,6 @@
 import type { QuerySource } from '../core/contract';
 import { decodeEmbedding } from '../core/embeddingCodec';
-import { ContractError, isContractError } from '../core/errors';
+import { ContractError, isContractError, translateFaceErrors } from '../core/errors';
 import { cosineShift } from '../core/score';
 import { meanTemplate } from '../core/template';
 import type { FaceEngine, FiqaLevel, QueryFace } from '../core/face';
@@ -58,7 +58,7 @@ export async function embedQuery(
   // One after another: the engine already uses the process's cores for each photo.
   for (const [i, bytes] of input.photos.entries()) {
     try {
-      const face = await engine.analyzeQuery(bytes, fiqaLevel);
+      const face = await translateFaceErrors(engine.analyzeQuery(bytes, fiqaLevel));
       assertPassesGate(face.quality, fiqaLevel);
       faces.push(face);
     } catch (err) {

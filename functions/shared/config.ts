@@ -47,6 +47,7 @@ const schema = z.object({
   /** Local profile only: face_image_path may also name a file under this folder. */
   IMAGE_ROOT: z.string().optional(),
 
+  // One line of schema per setting: alike in shape by design (`duplicates` pairs the numeric ones).
   GRAB_MODE: bool.default(false),
   MAX_CONCURRENT_SEARCHES: z.coerce.number().int().min(1).max(1000).default(4),
   LEASE_SECONDS: z.coerce.number().int().min(1).max(900).default(30),

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../shared/config';
 import { addCrashHook } from './crashHook';
+import { translateStorageErrors } from './errors';
 import { createRetryStrategy } from './retryPolicy';
 
 // Locally we stay on the machine's Node 20 by choice (Lambda runs 22; `npm run test:node22` tests it):
@@ -60,6 +61,9 @@ export function createAwsClients(c: Config, opts: { localCredentials?: boolean }
       forcePathStyle: Boolean(c.S3_ENDPOINT),
     }),
   };
+  // The adapters built on these clients raise StorageUnavailableError, never the SDK's own failure.
+  translateStorageErrors(clients.dynamo);
+  translateStorageErrors(clients.s3);
   if (c.CRASH_AFTER_WRITES) {
     addCrashHook(clients.dynamo, c.CRASH_AFTER_WRITES);
     addCrashHook(clients.s3, c.CRASH_AFTER_WRITES);

@@ -15,6 +15,7 @@ import { queryPages } from './dynamoPaging';
 import { StorageUnavailableError, isConditionFailure } from './errors';
 import { backoffDelay } from './retryPolicy';
 import {
+  EVENT_PK_PREFIX,
   INTENT_SHARDS,
   POINTER_SK,
   eventKey,
@@ -374,6 +375,8 @@ export class DynamoEventStore implements EventStore {
     return p ?? { eventId, timestampMs: intent!.timestampMs, imageIds: intent!.imageIds };
   }
 
+  // One SDK command per method, each with its own projection, consistency and return values: spelled out,
+  // not folded into a helper, so each call reads as the request it sends (and storeAccess.test checks it).
   async deleteRecord(e: EventLocation): Promise<void> {
     const { pk, sk } = eventKey(e.timestampMs, e.eventId, this.opts.shards);
     const old = await this.db.send(
@@ -425,6 +428,6 @@ export class DynamoEventStore implements EventStore {
     const r = await this.db.send(
       new ScanCommand({ TableName: this.opts.table, Limit: 25, ProjectionExpression: 'pk' }),
     );
-    return !(r.Items ?? []).some((i) => i.pk.S?.startsWith('EV#')) && !r.LastEvaluatedKey;
+    return !(r.Items ?? []).some((i) => i.pk.S?.startsWith(EVENT_PK_PREFIX)) && !r.LastEvaluatedKey;
   }
 }

@@ -23,41 +23,47 @@ export interface PageOptions {
   signal?: AbortSignal;
 }
 
+/** Every page of a paged call, in order, asked for only as the consumer takes them. */
+async function* pages(
+  send: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+  first: Item | undefined,
+): AsyncGenerator<Item[]> {
+  let start = first;
+  do {
+    const r = await send(start);
+    yield r.Items ?? [];
+    start = r.LastEvaluatedKey;
+  } while (start);
+}
+
 /**
  * Every page of a Query, in order, asked for only as the consumer takes them (a consumer that stops
  * early reads no further page).
  *
  * @example for await (const items of queryPages(db, { TableName, KeyConditionExpression, ... })) use(items);
  */
-export async function* queryPages(
+export function queryPages(
   db: DynamoDBClient,
   input: QueryCommandInput,
   opts: PageOptions = {},
 ): AsyncGenerator<Item[]> {
-  let start: Item | undefined = input.ExclusiveStartKey;
-  do {
-    const r = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }), {
-      abortSignal: opts.signal,
-    });
-    yield r.Items ?? [];
-    start = r.LastEvaluatedKey;
-  } while (start);
+  return pages(
+    (start) =>
+      db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }), { abortSignal: opts.signal }),
+    input.ExclusiveStartKey,
+  );
 }
 
-/** Every page of a Scan, in order, as queryPages. */
-export async function* scanPages(
+/** Every page of a Scan, in order, as queryPages (each names its own SDK command; the loop is `pages`). */
+export function scanPages(
   db: DynamoDBClient,
   input: ScanCommandInput,
   opts: PageOptions = {},
 ): AsyncGenerator<Item[]> {
-  let start: Item | undefined = input.ExclusiveStartKey;
-  do {
-    const r = await db.send(new ScanCommand({ ...input, ExclusiveStartKey: start }), {
-      abortSignal: opts.signal,
-    });
-    yield r.Items ?? [];
-    start = r.LastEvaluatedKey;
-  } while (start);
+  return pages(
+    (start) => db.send(new ScanCommand({ ...input, ExclusiveStartKey: start }), { abortSignal: opts.signal }),
+    input.ExclusiveStartKey,
+  );
 }
 
 /**

@@ -1,10 +1,8 @@
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ID_PATTERN } from '../core/event';
+import { ERASURE_PREFIX } from './keys';
 import type { ImageEncryption } from './s3ImageStore';
 import type { EventIntent, EventPointer } from './types';
-
-/** Erased event ids live under this prefix of the image bucket: `erasures/<event_id>`, empty objects. */
-export const ERASURE_PREFIX = 'erasures/';
 
 /** The marker's user metadata holding when the erasure was recorded (ms, the erasing process's clock). */
 const ERASED_AT = 'erased-at';

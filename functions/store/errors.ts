@@ -1,3 +1,7 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { StorageUnavailableError } from '../core/errors';
+
 /** Failures that mean "storage unreachable or overloaded after the SDK's retries": SERVICE_UNAVAILABLE. */
 const UNAVAILABLE_NAMES = new Set([
   'TimeoutError',
@@ -25,15 +29,10 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /**
- * Storage kept part of a batch unprocessed (BatchGetItem / BatchWriteItem under throttling) through all
- * our retries: the same outcome as a throttled single call.
+ * Raised in place of the SDK's failures that mean unavailable (below), and where storage kept part of a
+ * batch unprocessed (BatchGetItem / BatchWriteItem under throttling) through all our retries.
  */
-export class StorageUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StorageUnavailableError';
-  }
-}
+export { StorageUnavailableError };
 
 /**
  * A socket error created in another JavaScript realm (a vm sandbox such as jest's) fails the SDK's
@@ -61,4 +60,36 @@ export function isStorageUnavailable(err: unknown): boolean {
 
 export function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * The adapters' translation: an SDK failure that means storage is unavailable becomes a
+ * StorageUnavailableError (the SDK's error its cause, its name in the message for the log); anything else
+ * (a condition failure, a missing key) passes as it is, for the adapter to read.
+ */
+export function translateStorageError(err: unknown): unknown {
+  if (err instanceof StorageUnavailableError || !isStorageUnavailable(err)) return err;
+  const e = err as { name?: string; code?: string };
+  return new StorageUnavailableError(`storage unavailable (${e.code ?? e.name ?? 'unknown'})`, {
+    cause: err,
+  });
+}
+
+/**
+ * Translates every call's failure on `client` (after the SDK's own retries: the outermost step), so no
+ * adapter built on it lets an SDK error out for the unavailable case.
+ */
+export function translateStorageErrors(
+  client: DynamoDBClient | S3Client | { middlewareStack: unknown },
+): void {
+  (client as DynamoDBClient).middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        throw translateStorageError(err);
+      }
+    },
+    { step: 'initialize', name: 'translateStorageErrors', priority: 'high' },
+  );
 }

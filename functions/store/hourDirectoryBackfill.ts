@@ -6,10 +6,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { hourOf } from '../core/timeWindow';
 import { scanPages } from './dynamoPaging';
-import { hourDirectoryPk, hourDirectorySk, parseSk } from './keys';
+import { EVENT_PK_PREFIX, HOUR_DIRECTORY_PK_PREFIX, hourDirectoryPk, hourDirectorySk, parseSk } from './keys';
 
 /** Written once a table's hour directory is known complete (new tables, or after a backfill). */
-const MARKER = { pk: { S: 'HV#' }, sk: { S: 'COMPLETE' } };
+const MARKER = { pk: { S: HOUR_DIRECTORY_PK_PREFIX }, sk: { S: 'COMPLETE' } };
 
 /**
  * Lists in the hour directory every hour that holds events, for tables written before the directory
@@ -25,7 +25,7 @@ export async function backfillHourDirectory(db: DynamoDBClient, table: string): 
   const pages = scanPages(db, {
     TableName: table,
     FilterExpression: 'begins_with(pk, :ev)',
-    ExpressionAttributeValues: { ':ev': { S: 'EV#' } },
+    ExpressionAttributeValues: { ':ev': { S: EVENT_PK_PREFIX } },
     ProjectionExpression: 'pk, sk, expiresAt',
   });
   for await (const items of pages) {

@@ -21,14 +21,20 @@ export const LEASE_PK = 'LEASE#search';
 /** Partition-key prefixes of event records and of event pointers (IAM conditions name them with `*`). */
 export const EVENT_PK_PREFIX = 'EV#';
 export const POINTER_PK_PREFIX = 'EVENT#';
+/** Partition-key prefixes of the hour directory (per year) and of the intents (per shard). */
+export const HOUR_DIRECTORY_PK_PREFIX = 'HV#';
+export const INTENT_PK_PREFIX = 'INTENT#';
 
 /**
  * Bucket layout (IMAGE_BUCKET): `incoming/<file>` uploads that trigger ingest (S3 notifications filter on
- * it; deleted once stored), `images/<imageId>` stored face crops and scene images. Infra grants and filters
+ * it; deleted once stored), `images/<imageId>` stored face crops and scene images, `erasures/<eventId>`
+ * the erasure list. Infra grants and filters
  * on these same constants.
  */
 export const UPLOAD_PREFIX = 'incoming/';
 export const IMAGE_PREFIX = 'images/';
+/** The erasure list (store/erasureLog.ts): `erasures/<event_id>`, empty objects, kept outside the table. */
+export const ERASURE_PREFIX = 'erasures/';
 
 /** FNV-1a: a stable, cheap spread of event ids over shards. */
 export function shardOf(eventId: string, shards: number): number {
@@ -50,7 +56,7 @@ export function eventKey(timestampMs: number, eventId: string, shards: number): 
 
 /** The directory partition of the year an hour falls in. */
 export function hourDirectoryPk(hour: number): string {
-  return `HV#${hourLabel(hour).slice(0, 4)}`;
+  return `${HOUR_DIRECTORY_PK_PREFIX}${hourLabel(hour).slice(0, 4)}`;
 }
 
 /** An hour's entry in its directory partition (`yyyyMMddHH`: lexical order is time order). */
@@ -78,7 +84,7 @@ export function directoryYears(first: number, last: number, reverse: boolean): A
 export const INTENT_SHARDS = 8;
 
 export function intentPk(shard: number): string {
-  return `INTENT#${shard}`;
+  return `${INTENT_PK_PREFIX}${shard}`;
 }
 
 export function intentKey(eventId: string): { pk: string; sk: string } {

@@ -1,11 +1,13 @@
 import type { LeaseHandle, SearchSlots } from '../core/lease';
-import { isStorageUnavailable } from './errors';
+import { StorageUnavailableError, isStorageUnavailable } from './errors';
 
 /**
  * What the patched dynalite answers when its storage fails (scripts/patch-dynalite.mjs): 500
  * InternalServerError. Throttling and timeouts (which tests inject to play AWS) stay SERVICE_UNAVAILABLE.
  */
 export function isStandInStorageFailure(err: unknown): boolean {
+  // The clients translate the SDK's failure (store/errors.ts): the stand-in's answer is then the cause.
+  if (err instanceof StorageUnavailableError) err = err.cause;
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
   return e?.name === 'InternalServerError' && e.$metadata?.httpStatusCode === 500;
 }

@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { RETENTION_TAG } from '../core/retention';
-import { StorageUnavailableError } from './errors';
+import { StorageUnavailableError, translateStorageError } from './errors';
 import { IMAGE_PREFIX } from './keys';
 import type { ImageStore, ListedImage, StoredImage } from './types';
 
@@ -71,7 +71,8 @@ export class S3ImageStore implements ImageStore {
       return { bytes, contentType: r.ContentType ?? 'application/octet-stream' };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      // The body is read after the client's middleware: a connection lost mid-body is translated here.
+      throw translateStorageError(err);
     }
   }
 
@@ -128,7 +129,7 @@ export class S3ImageStore implements ImageStore {
       return bytes;
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw translateStorageError(err);
     }
   }
 }

@@ -5,9 +5,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RETENTION_TAG, retentionTagValues } from '../../functions/core/retention';
-import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
 import { JOB_PREFIX } from '../../functions/jobs/jobStore';
-import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
+import { ERASURE_PREFIX, IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
 
 /** Days a search job and its results are kept in AWS (the jobs function's JOB_TTL_HOURS, the `jobs/` rule). */
 export const JOB_RESULT_DAYS = 1;
@@ -280,6 +279,7 @@ export class Storage extends Construct {
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.trustedArns() } },
       }),
     );
+    // Each deny is its own statement, named by its sid, so a security review reads each rule whole.
     b.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyTrustedRolesAndUploaderPut',

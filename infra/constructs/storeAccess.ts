@@ -3,8 +3,16 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { JOB_PREFIX } from '../../functions/jobs/jobStore';
 import { SEGMENT_PREFIX } from '../../functions/history/segmentStore';
-import { ERASURE_PREFIX } from '../../functions/store/erasureLog';
-import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
+import {
+  ERASURE_PREFIX,
+  EVENT_PK_PREFIX,
+  HOUR_DIRECTORY_PK_PREFIX,
+  IMAGE_PREFIX,
+  INTENT_PK_PREFIX,
+  LEASE_PK,
+  POINTER_PK_PREFIX,
+  UPLOAD_PREFIX,
+} from '../../functions/store/keys';
 
 /**
  * What each use of the store may do, in one place (docs/store.md, "What each function needs"): every
@@ -33,14 +41,14 @@ export type StoreAccessRow =
   | { on: 'listing'; prefixes: string[] };
 
 /** Partition key patterns (functions/store/keys.ts) and key prefixes (the adapters' *_PREFIX constants). */
-const RECORDS = 'EV#*';
-const POINTERS = 'EVENT#*';
-const INTENTS = 'INTENT#*';
-const HOURS = 'HV#*';
-const LEASES = 'LEASE#search';
+const RECORDS = `${EVENT_PK_PREFIX}*`;
+const POINTERS = `${POINTER_PK_PREFIX}*`;
+const INTENTS = `${INTENT_PK_PREFIX}*`;
+const HOURS = `${HOUR_DIRECTORY_PK_PREFIX}*`;
+const LEASES = LEASE_PK;
 const JOBS = 'JOB#*';
 
-/** An erasure (functions/store/eraseEvent.ts): find, mark the intent, delete records, images, pointer, intent. */
+/** An erasure (functions/erase/eraseEvent.ts): find, mark the intent, delete records, images, pointer, intent. */
 const ERASE_EVENT: StoreAccessRow[] = [
   { on: 'table', actions: ['dynamodb:GetItem'], partitions: [POINTERS, INTENTS] },
   // The intent marked erasing; each removed record bumps its hour's version.
@@ -86,7 +94,7 @@ export const STORE_ACCESS: Record<StoreUse, StoreAccessRow[]> = {
   serveImages: [{ on: 'objects', actions: ['s3:GetObject'], keys: [`${IMAGE_PREFIX}*`] }],
   // DELETE: the id in the erasure list first (functions/store/erasureLog.ts), then the erasure.
   erase: [{ on: 'objects', actions: ['s3:PutObject'], keys: [`${ERASURE_PREFIX}*`] }, ...ERASE_EVENT],
-  // Reconcile (functions/store/reconcile.ts): the erasure list, the intents, the images; erasures of what
+  // Reconcile (functions/reconcile/reconcile.ts): the erasure list, the intents, the images; erasures of what
   // failed ingests and stopped erasures left; records looked up by the time an image carries, and an
   // erasure's time by its marker (HeadObject: a later ingest of the id stays).
   reconcile: [

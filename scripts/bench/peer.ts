@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { ContractError } from '../../functions/core/errors';
+import { FaceEngineError } from '../../functions/core/face';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -101,7 +101,7 @@ export class HumanPeer {
     return `${tf.getBackend()} backend (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}; tfjs ${tf.version_core}, human ${this.human.version})`;
   }
 
-  /** The largest face's descriptor; NO_FACE_ERROR when the peer finds none. */
+  /** The largest face's descriptor; FaceEngineError 'noFace' when the peer finds none. */
   async embed(bytes: Buffer): Promise<PeerFace> {
     const t0 = performance.now();
     const { data, info } = await sharp(bytes)
@@ -120,7 +120,7 @@ export class HumanPeer {
     }
     const t2 = performance.now();
     const faces = (result.face ?? []).filter((f: Any) => f.embedding?.length);
-    if (!faces.length) throw new ContractError('NO_FACE_ERROR', 'the peer found no face');
+    if (!faces.length) throw new FaceEngineError('noFace', 'the peer found no face');
     const area = (f: Any) => f.box[2] * f.box[3];
     const face = faces.reduce((a: Any, b: Any) => (area(b) > area(a) ? b : a));
     const v = Float32Array.from(face.embedding as number[]);

@@ -3,7 +3,7 @@
  * on the labelled dev set (TAR at FAR 1e-3 / 1e-4 over all pairs, with the same metrics module).
  */
 import { readFileSync } from 'node:fs';
-import { isContractError } from '../../functions/core/errors';
+import { FaceEngineError } from '../../functions/core/face';
 import type { FaceEngine } from '../../functions/core/face';
 import { type LabelledImage, listLabelled } from '../lib/faceSet';
 import { dot, pairScores, sortedDesc, tarAtFar } from '../lib/metrics';
@@ -97,7 +97,7 @@ export async function accuracy(
       vectors.push(await embed(readFileSync(img.path)));
       labels.push(img.identity);
     } catch (err) {
-      if (!isContractError(err)) throw err;
+      if (!(err instanceof FaceEngineError)) throw err;
       noFace++;
     }
   }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { isContractError } from '../../functions/core/errors';
+import { FaceEngineError } from '../../functions/core/face';
 import type { FaceEngine } from '../../functions/core/face';
 
 export interface LabelledImage {
@@ -73,9 +73,9 @@ export async function embedAll(
         out[i] = { embedding: face.embedding };
         cache[key] = toB64(face.embedding);
       } catch (err) {
-        if (!isContractError(err)) throw err;
-        out[i] = { error: err.code };
-        cache[key] = '!' + err.code;
+        if (!(err instanceof FaceEngineError)) throw err;
+        out[i] = { error: err.kind };
+        cache[key] = '!' + err.kind;
       }
     }
     bar?.increment();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSegmentStore } from '../../functions/history/services';
 import type { LocalServer } from '../../functions/local/server';
-import { reconcile } from '../../functions/store/reconcile';
+import { reconcile } from '../../functions/reconcile/reconcile';
 import { b64, faceCrop, facesOf, photo } from '../integration/api/helpers';
 import { audit, prepare, reopen, spawnScript, startServerChild } from './crashKit';
 

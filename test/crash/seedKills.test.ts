@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reconcile } from '../../functions/store/reconcile';
+import { reconcile } from '../../functions/reconcile/reconcile';
 import { faceCrop, facesOf, photo } from '../integration/api/helpers';
 import { audit, reopen, spawnScript } from './crashKit';
 

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { encodeEmbedding } from '../../functions/core/embeddingCodec';
 import { loadConfig } from '../../functions/shared/config';
 import { createServices } from '../../functions/store/services';
 import type { EventStore, StoredEvent } from '../../functions/store/types';
+import { randomUnit } from '../../scripts/seed/synthetic';
+import { imagelessEvent } from './fixture';
 import { DEVICES } from './seed';
 import { TSX } from './serverProcess';
 
@@ -29,23 +30,7 @@ export async function seedCrowd(
   const batch: StoredEvent[] = [];
   for (let i = 0; i < count; i++) {
     const timestampMs = Math.round(newestMs - i * step);
-    batch.push({
-      eventId: `crowd-${i}`,
-      timestampMs,
-      deviceId: device.media_device_id,
-      code: encodeEmbedding(randomUnitVector()),
-      doc: {
-        timestamp: timestampMs / 1000,
-        identity_name: 'stranger',
-        identity_id: '',
-        register_image_id: '',
-        recognize_face_image_id: '',
-        spot_image_id: '',
-        user_type: 'stranger',
-        media_device_info: device,
-        recognize_face_attr: {},
-      },
-    });
+    batch.push(imagelessEvent(`crowd-${i}`, timestampMs, device, randomUnit()));
   }
   await store.putMany(batch, { pointers: false });
 }
@@ -56,18 +41,6 @@ export async function seedCrowd(
  */
 export async function seedCrowdOutOfProcess(dynamodbEndpoint: string, opts: CrowdOptions): Promise<void> {
   await promisify(execFile)(TSX, [__filename, dynamodbEndpoint, JSON.stringify(opts)], { env: process.env });
-}
-
-function randomUnitVector(): Float32Array {
-  const v = new Float32Array(512);
-  let norm = 0;
-  for (let i = 0; i < v.length; i++) {
-    v[i] = Math.random() - 0.5;
-    norm += v[i] * v[i];
-  }
-  norm = Math.sqrt(norm);
-  for (let i = 0; i < v.length; i++) v[i] /= norm;
-  return v;
 }
 
 if (require.main === module) {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { DESKTOP, launchBrowser, openPage, PHONE, screenshot } from './browser';
+import type { Page } from 'playwright-core';
+import { DESKTOP, openPage, PHONE, screenshot } from './browser';
+import { consoleSuite, imagelessEvent } from './fixture';
 import { faceCrop, gradientPng, PEOPLE } from './photos';
 import { DEVICES, postJson, seedPeople, TARGET_NAME, type SeededEvent } from './seed';
-import { startServerProcess, type ServerProcess } from './serverProcess';
 
 /**
  * The console's incident work end to end (issue 15, points 4 to 7): search again from a result, several
@@ -16,84 +16,54 @@ const TIME_ZONE = 'Asia/Shanghai';
 /** A camera name a spreadsheet would run as a formula if the CSV let it. */
 const FORMULA_CAMERA = '=HYPERLINK("http://attacker.example","x")';
 
-let server: ServerProcess;
-let browser: Browser;
 let targets: SeededEvent[];
 let queryPhoto: Buffer;
 /** The synthetic twin: her stored face, no images (as `npm run seed -- --synthetic` writes events). */
 const TWIN_ID = 'synthetic-twin-1';
 
-beforeAll(async () => {
-  const launched = launchBrowser();
-  server = await startServerProcess();
-  const now = Date.now();
-  const seeded = await seedPeople(server.url, {
-    targetTimes: [1, 2, 3, 5].map((h) => now - h * HOUR),
-    otherTimes: [1.5, 2.5].map((h) => now - h * HOUR),
-  });
-  targets = seeded.targets;
-  // One sighting on a camera whose name is a formula, to prove the CSV keeps it text.
-  const formulaAt = now - 6 * HOUR;
-  await postJson(`${server.url}/sophon/v2/face/events`, {
-    events: [
-      {
-        event_id: 'formula-cam-1',
-        face_image_base64: (await faceCrop(PEOPLE.target, { margin: 1.7, size: 320 })).toString('base64'),
-        timestamp: formulaAt,
-        identity_name: TARGET_NAME,
-        user_type: 'visitor',
-        media_device_info: {
-          ...DEVICES[0],
-          media_device_id: 'cam-formula',
-          media_device_name: FORMULA_CAMERA,
+const suite = consoleSuite({
+  seed: async (server) => {
+    const now = Date.now();
+    const seeded = await seedPeople(server.url, {
+      targetTimes: [1, 2, 3, 5].map((h) => now - h * HOUR),
+      otherTimes: [1.5, 2.5].map((h) => now - h * HOUR),
+    });
+    targets = seeded.targets;
+    // One sighting on a camera whose name is a formula, to prove the CSV keeps it text.
+    const formulaAt = now - 6 * HOUR;
+    await postJson(`${server.url}/sophon/v2/face/events`, {
+      events: [
+        {
+          event_id: 'formula-cam-1',
+          face_image_base64: (await faceCrop(PEOPLE.target, { margin: 1.7, size: 320 })).toString('base64'),
+          timestamp: formulaAt,
+          identity_name: TARGET_NAME,
+          user_type: 'visitor',
+          media_device_info: {
+            ...DEVICES[0],
+            media_device_id: 'cam-formula',
+            media_device_name: FORMULA_CAMERA,
+          },
         },
-      },
-    ],
-  });
-  targets.push({
-    eventId: 'formula-cam-1',
-    identityName: TARGET_NAME,
-    timestampMs: formulaAt,
-    deviceId: 'cam-formula',
-    deviceName: FORMULA_CAMERA,
-    userType: 'visitor',
-  });
-  // Her stored embedding, copied into an event without images, written to the store as the synthetic
-  // seeder does (no photo exists for it).
-  const events = server.services.events;
-  const pointer = await events.find(targets[0].eventId);
-  const code = pointer && (await events.embeddingOf(pointer));
-  if (!code) throw new Error('seeded target not found in the store');
-  const twinAt = now - 4 * HOUR;
-  await events.putMany(
-    [
-      {
-        eventId: TWIN_ID,
-        timestampMs: twinAt,
-        deviceId: DEVICES[2].media_device_id,
-        code,
-        doc: {
-          timestamp: twinAt / 1000,
-          identity_name: 'stranger',
-          identity_id: '',
-          register_image_id: '',
-          recognize_face_image_id: '',
-          spot_image_id: '',
-          user_type: 'stranger',
-          media_device_info: DEVICES[2],
-          recognize_face_attr: {},
-        },
-      },
-    ],
-    { pointers: true },
-  );
-  queryPhoto = await faceCrop(PEOPLE.target, { margin: 1.9, size: 420 });
-  browser = await launched;
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+      ],
+    });
+    targets.push({
+      eventId: 'formula-cam-1',
+      identityName: TARGET_NAME,
+      timestampMs: formulaAt,
+      deviceId: 'cam-formula',
+      deviceName: FORMULA_CAMERA,
+      userType: 'visitor',
+    });
+    // Her stored embedding, copied into an event without images, written to the store as the synthetic
+    // seeder does (no photo exists for it).
+    const events = server.services.events;
+    const pointer = await events.find(targets[0].eventId);
+    const code = pointer && (await events.embeddingOf(pointer));
+    if (!code) throw new Error('seeded target not found in the store');
+    await events.putMany([imagelessEvent(TWIN_ID, now - 4 * HOUR, DEVICES[2], code)], { pointers: true });
+    queryPhoto = await faceCrop(PEOPLE.target, { margin: 1.9, size: 420 });
+  },
 });
 
 interface ApiEvent {
@@ -107,8 +77,8 @@ interface ApiEvent {
 }
 
 async function openConsole(viewport = DESKTOP): Promise<{ page: Page; pageErrors: string[] }> {
-  const opened = await openPage(browser, viewport, TIME_ZONE);
-  await opened.page.goto(server.url);
+  const opened = await openPage(suite.browser, viewport, TIME_ZONE);
+  await opened.page.goto(suite.server.url);
   return opened;
 }
 
@@ -145,7 +115,7 @@ function recordSearches(page: Page): Record<string, unknown>[] {
 /** The search the page made, asked of the API directly: what the page must show. */
 async function apiSearch(body: Record<string, unknown>): Promise<ApiEvent[]> {
   const { last_end_timestamp: _ignored, ...rest } = body;
-  const res = (await postJson(`${server.url}/sophon/v2/face/searchbyimage`, rest)) as {
+  const res = (await postJson(`${suite.server.url}/sophon/v2/face/searchbyimage`, rest)) as {
     events: ApiEvent[];
     have_more: boolean;
   };
@@ -402,7 +372,7 @@ describe('incident work in the console', () => {
           expect(url).toBe('');
           continue;
         }
-        expect(url).toBe(`${server.url}/sophon/v2/face/images/${id}`);
+        expect(url).toBe(`${suite.server.url}/sophon/v2/face/images/${id}`);
       }
     }
     expect(rows.some((r) => r[2] === `'${FORMULA_CAMERA}`)).toBe(true);

@@ -1,10 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { resolve } from 'node:path';
-import { DESKTOP, launchBrowser, openPage, screenshot } from './browser';
+import { DESKTOP, openPage, screenshot } from './browser';
 import { seedCrowdOutOfProcess } from './crowd';
+import { consoleSuite } from './fixture';
 import { faceCrop, PEOPLE } from './photos';
 import { seedPeople } from './seed';
-import { startServerProcess, type ServerProcess } from './serverProcess';
 
 /**
  * The console's long windows run as search jobs (issue 13, point 3): "Last 90 days" over a history that
@@ -15,33 +15,26 @@ import { startServerProcess, type ServerProcess } from './serverProcess';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-let server: ServerProcess;
-let browser: Browser;
 let queryPhoto: Buffer;
 let now: number;
 
-beforeAll(async () => {
-  const launched = launchBrowser();
-  server = await startServerProcess({ JOB_WORKERS: '1', JOB_PIECE_RECORDS: '100' });
-  now = Date.now();
-  await Promise.all([
-    seedPeople(server.url, {
-      targetTimes: [2 * HOUR, 10 * DAY, 35 * DAY, 60 * DAY].map((t) => now - t),
-      otherTimes: [40 * DAY].map((t) => now - t),
-    }),
-    seedCrowdOutOfProcess(server.endpoints.dynamodb, {
-      count: 3_000,
-      newestMs: now - 3 * HOUR,
-      oldestMs: now - 80 * DAY,
-    }),
-  ]);
-  queryPhoto = await faceCrop(PEOPLE.target, { margin: 1.9, size: 420 });
-  browser = await launched;
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+const suite = consoleSuite({
+  env: { JOB_WORKERS: '1', JOB_PIECE_RECORDS: '100' },
+  seed: async (server) => {
+    now = Date.now();
+    await Promise.all([
+      seedPeople(server.url, {
+        targetTimes: [2 * HOUR, 10 * DAY, 35 * DAY, 60 * DAY].map((t) => now - t),
+        otherTimes: [40 * DAY].map((t) => now - t),
+      }),
+      seedCrowdOutOfProcess(server.endpoints.dynamodb, {
+        count: 3_000,
+        newestMs: now - 3 * HOUR,
+        oldestMs: now - 80 * DAY,
+      }),
+    ]);
+    queryPhoto = await faceCrop(PEOPLE.target, { margin: 1.9, size: 420 });
+  },
 });
 
 interface JobPage {
@@ -54,14 +47,14 @@ interface JobPage {
 
 async function getJob(id: string, token: string | null): Promise<JobPage> {
   const q = token ? `?page_token=${encodeURIComponent(token)}` : '';
-  const res = await fetch(`${server.url}/sophon/v2/face/searchjobs/${id}${q}`);
+  const res = await fetch(`${suite.server.url}/sophon/v2/face/searchjobs/${id}${q}`);
   expect(res.status).toBe(200);
   return (await res.json()) as JobPage;
 }
 
 async function openWithPhoto(): Promise<Page> {
-  const { page } = await openPage(browser, DESKTOP, 'UTC');
-  await page.goto(server.url);
+  const { page } = await openPage(suite.browser, DESKTOP, 'UTC');
+  await page.goto(suite.server.url);
   await page
     .getByLabel('Choose a photo…')
     .setInputFiles({ name: 'query.jpg', mimeType: 'image/jpeg', buffer: queryPhoto });

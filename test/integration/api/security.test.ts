@@ -19,8 +19,8 @@ import {
 import { ListObjectsV2Command, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import type { Box } from '../../../functions/core/face';
-import { reapplyErasures } from '../../../functions/store/reapplyErasures';
-import { reconcile } from '../../../functions/store/reconcile';
+import { reapplyErasures } from '../../../functions/erase/reapplyErasures';
+import { reconcile } from '../../../functions/reconcile/reconcile';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
 

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { ContractError } from '../../../functions/core/errors';
 import { compareScore } from '../../../functions/core/score';
 import { getFaceEngine } from '../../../functions/face';
-import type { Box, FaceEngine } from '../../../functions/core/face';
+import { type Box, type FaceEngine, FaceEngineError, type FaceErrorKind } from '../../../functions/core/face';
 import { assertPassesGate, failedCheck } from '../../../functions/core/qualityGate';
 
 const PHOTOS = join(__dirname, '../../../build/fixtures/photos');
@@ -31,14 +31,14 @@ async function cropAround(bytes: Buffer, box: Box, grow: number): Promise<Buffer
   return sharp(bytes).extract({ left, top, width, height }).jpeg({ quality: 95 }).toBuffer();
 }
 
-async function expectContractError(p: Promise<unknown>, code: string): Promise<ContractError> {
+async function expectFaceError(p: Promise<unknown>, kind: FaceErrorKind): Promise<FaceEngineError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(ContractError);
-  expect((err as ContractError).code).toBe(code);
-  return err as ContractError;
+  expect(err).toBeInstanceOf(FaceEngineError);
+  expect((err as FaceEngineError).kind).toBe(kind);
+  return err as FaceEngineError;
 }
 
 describe('face detection on group photos', () => {
@@ -188,14 +188,14 @@ describe('quality gate and errors', () => {
     expect(no.embedding).toEqual(low.embedding);
   });
 
-  it('answers NO_FACE_ERROR for a photo without a face', async () => {
+  it('finds no face (noFace) in a photo without one', async () => {
     const gradient = await sharp(Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => i % 256)), {
       raw: { width: 64, height: 64, channels: 3 },
     })
       .resize(640, 480)
       .png()
       .toBuffer();
-    await expectContractError(engine.analyzeQuery(gradient, 'no'), 'NO_FACE_ERROR');
+    await expectFaceError(engine.analyzeQuery(gradient, 'no'), 'noFace');
   });
 
   it.each([
@@ -203,8 +203,8 @@ describe('quality gate and errors', () => {
     ['random bytes', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))],
     ['a truncated JPEG', photo(1).subarray(0, 600)],
     ['an SVG', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')],
-  ])('answers IMAGE_NOT_OPENED for %s', async (_name, bytes) => {
-    await expectContractError(engine.analyzeQuery(bytes, 'no'), 'IMAGE_NOT_OPENED');
+  ])('cannot read (unreadable) %s', async (_name, bytes) => {
+    await expectFaceError(engine.analyzeQuery(bytes, 'no'), 'unreadable');
   });
 
   it('rejects a decompression bomb from its header, before decoding pixels', async () => {
@@ -213,7 +213,7 @@ describe('quality gate and errors', () => {
       .png({ compressionLevel: 9 })
       .toBuffer();
     expect(bomb.length).toBeLessThan(1_000_000);
-    const err = await expectContractError(engine.analyzeQuery(bomb, 'no'), 'IMAGE_NOT_OPENED');
+    const err = await expectFaceError(engine.analyzeQuery(bomb, 'no'), 'unreadable');
     expect(err.message).toMatch(/pixels/);
   });
 });

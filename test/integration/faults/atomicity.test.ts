@@ -4,7 +4,7 @@
  * failed request itself when storage lets it, else by reconcile().
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { reconcile } from '../../../functions/store/reconcile';
+import { reconcile } from '../../../functions/reconcile/reconcile';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from '../api/helpers';
 import {

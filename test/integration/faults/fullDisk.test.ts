@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createRequire } from 'node:module';
 import { sweepPartialObjects } from '../../../functions/local/standIns';
-import { reconcile } from '../../../functions/store/reconcile';
+import { reconcile } from '../../../functions/reconcile/reconcile';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from '../api/helpers';
 
 /** The module instance s3rver writes through (untyped here: no @types/fs-extra). */

@@ -7,7 +7,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { performance } from 'node:perf_hooks';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
-import { reconcile } from '../../../functions/store/reconcile';
+import { reconcile } from '../../../functions/reconcile/reconcile';
 import { b64, faceCrop, facesOf, photo, post } from '../api/helpers';
 import {
   type Attempt,

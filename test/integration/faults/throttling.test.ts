@@ -14,7 +14,7 @@ import {
   recordAttempts,
   storedImageIds,
 } from './faultKit';
-import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
+import { DEFAULT_MESSAGES, StorageUnavailableError } from '../../../functions/core/errors';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let alice: Buffer;
@@ -91,21 +91,25 @@ describe('DynamoDB throttling on every attempt', () => {
     const remove = injectFaults(dynamo, (c) =>
       c.commandName === 'GetItemCommand' ? errors.provisionedThroughput() : undefined,
     );
-    let failures: Array<{ name: string; $metadata: { attempts: number; totalRetryDelay: number } }>;
+    type SdkFailure = { name: string; $metadata: { attempts: number; totalRetryDelay: number } };
+    let failures: Array<{ cause?: unknown }>;
     try {
       failures = await Promise.all(
         [1, 2, 3].map((i) =>
           server.services.events.find(`any-${i}`).then(
             () => Promise.reject(),
-            (e) => e,
+            (e: Error) => e,
           ),
         ),
       );
     } finally {
       remove();
     }
-    const delays = failures.map((e) => e.$metadata.totalRetryDelay);
-    for (const e of failures) {
+    // The adapter raises StorageUnavailableError once the SDK's retries are spent, the SDK's error its cause.
+    for (const e of failures) expect(e).toBeInstanceOf(StorageUnavailableError);
+    const sdkErrors = failures.map((e) => e.cause as SdkFailure);
+    const delays = sdkErrors.map((e) => e.$metadata.totalRetryDelay);
+    for (const e of sdkErrors) {
       expect(e.name).toBe('ProvisionedThroughputExceededException');
       expect(e.$metadata.attempts).toBe(4);
       // 3 retries: [500, 1000) + [1000, 2000) + [1000, 2000) ms.

@@ -26,7 +26,7 @@ import {
 import { LogCapture } from './logCapture';
 import { registerProperties } from './properties';
 import { checkReply, outcome, RssWatch, send, type Route, type WireReply } from './wire';
-import { DEFAULT_MESSAGES } from '../../../functions/core/errors';
+import { DEFAULT_MESSAGES, StorageUnavailableError } from '../../../functions/core/errors';
 
 /** The cloud's setting (docs/deploy.md): bodies over ≈ 6.6 MB are refused by the local server as a whole. */
 const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
@@ -800,10 +800,12 @@ describe('logs: no image data, whatever happens', () => {
       500,
       { error: { code: 'INTERNAL_ERROR', message: DEFAULT_MESSAGES.INTERNAL_ERROR } },
     ]);
-    // Storage that fails with its request in the message: SERVICE_UNAVAILABLE, logged as a warning.
-    const unavailable = Object.assign(new Error(`connect ECONNREFUSED while sending ${photoB64}`), {
+    // Storage that fails with its request in the message: SERVICE_UNAVAILABLE, logged as a warning. The
+    // adapter raises StorageUnavailableError (store/errors.ts), its SDK cause attached.
+    const cause = Object.assign(new Error(`connect ECONNREFUSED while sending ${photoB64}`), {
       code: 'ECONNREFUSED',
     });
+    const unavailable = new StorageUnavailableError(`storage unavailable: ${cause.message}`, { cause });
     const down = jest.spyOn(server.services.events, 'find').mockRejectedValueOnce(unavailable);
     const storage = await send(server.url + INGEST, {
       body: JSON.stringify({ event_id: 'hostile-log-2', face_image_base64: photoB64 }),

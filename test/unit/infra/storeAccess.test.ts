@@ -23,9 +23,9 @@ import { StepFunctionsJobRunner } from '../../../functions/jobs/stepFunctionsRun
 import type { FaceEngine, QueryFace } from '../../../functions/core/face';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
 import { loadConfig } from '../../../functions/shared/config';
-import { eraseEvent } from '../../../functions/store/eraseEvent';
+import { eraseEvent } from '../../../functions/erase/eraseEvent';
 import { intentKey } from '../../../functions/store/keys';
-import { reconcile } from '../../../functions/store/reconcile';
+import { reconcile } from '../../../functions/reconcile/reconcile';
 import { createServices, type Services } from '../../../functions/store/services';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
 import { type Access, allows, grantsOfRole, recordAccesses, type Grant } from './roleGrants';

@@ -1,4 +1,8 @@
-import { StorageUnavailableError, isStorageUnavailable } from '../../../functions/store/errors';
+import {
+  StorageUnavailableError,
+  isStorageUnavailable,
+  translateStorageError,
+} from '../../../functions/store/errors';
 
 describe('isStorageUnavailable', () => {
   it.each([
@@ -35,5 +39,21 @@ describe('isStorageUnavailable', () => {
     ['not an error', 'ECONNREFUSED'],
   ])('%s is not', (_, err) => {
     expect(isStorageUnavailable(err)).toBe(false);
+  });
+});
+
+describe('translateStorageError', () => {
+  it('turns an SDK failure that means unavailable into StorageUnavailableError, the SDK error its cause', () => {
+    const sdk = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const out = translateStorageError(sdk);
+    expect(out).toBeInstanceOf(StorageUnavailableError);
+    expect(out).toMatchObject({ message: 'storage unavailable (ThrottlingException)', cause: sdk });
+  });
+
+  it('passes a condition failure, a missing key and an already translated error as they are', () => {
+    const conditional = Object.assign(new Error('x'), { name: 'ConditionalCheckFailedException' });
+    const missing = Object.assign(new Error('x'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    const translated = new StorageUnavailableError('batch left unprocessed');
+    for (const err of [conditional, missing, translated]) expect(translateStorageError(err)).toBe(err);
   });
 });

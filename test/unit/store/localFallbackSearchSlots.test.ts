@@ -1,4 +1,5 @@
 import type { LeaseHandle, SearchSlots } from '../../../functions/core/lease';
+import { translateStorageError } from '../../../functions/store/errors';
 import { LocalFallbackSearchSlots } from '../../../functions/store/localFallbackSearchSlots';
 
 /** The table's slots as a fake: `failing` makes every lease write fail as a full table disk does. */
@@ -19,9 +20,11 @@ class TableSlots implements SearchSlots {
   }
 }
 
-/** The patched dynalite's answer to a storage error, as the SDK raises it. */
+/** The patched dynalite's answer to a storage error, as the adapter raises it (the client translates the SDK's). */
 const storageFailure = () =>
-  Object.assign(new Error('storage'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+  translateStorageError(
+    Object.assign(new Error('storage'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
+  );
 
 let clock = 0;
 const setup = (slots = 2) => {

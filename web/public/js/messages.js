@@ -5,6 +5,7 @@ import { apiKeyRequired } from './api.js';
 import { signIn } from './signIn.js';
 
 // A signed-in person whose groups do not include what they asked for (or whose sign-in ran out).
+// A table of what each refusal means to the person at the console: alike in shape by design.
 const NOT_ALLOWED = {
   title: 'Your account is not allowed to do this.',
   advice: 'Ask an administrator to add you to the searcher group, then sign in again.',

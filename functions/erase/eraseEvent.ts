@@ -1,5 +1,5 @@
-import type { Services } from './services';
-import type { EventPointer } from './types';
+import type { Services } from '../store/services';
+import type { EventPointer } from '../store/types';
 
 /**
  * Erases an event by id (DELETE, right to erasure), whatever state a crash left it in: a complete event

@@ -1,6 +1,6 @@
 import { eraseEvent } from './eraseEvent';
-import { erasureCovers } from './erasureLog';
-import type { Services } from './services';
+import { erasureCovers } from '../store/erasureLog';
+import type { Services } from '../store/services';
 
 export interface ReapplyReport {
   /** Ids in the erasure list. */

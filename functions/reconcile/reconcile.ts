@@ -1,7 +1,7 @@
-import { eraseEvent } from './eraseEvent';
-import { listedErasureState } from './reapplyErasures';
-import type { Services } from './services';
-import type { EventIntent, ListedImage } from './types';
+import { eraseEvent } from '../erase/eraseEvent';
+import { listedErasureState } from '../erase/reapplyErasures';
+import type { Services } from '../store/services';
+import type { EventIntent, ListedImage } from '../store/types';
 
 export interface ReconcileOptions {
   /** Images younger than this may belong to an ingest still running: never touched. */
