@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   ListExecutionsCommand,
@@ -25,6 +26,8 @@ export function executionArn(stateMachineArn: string, jobId: string): string {
   if (parts.length !== 7 || parts[5] !== 'stateMachine') throw new Error('not a state machine ARN');
   return [...parts.slice(0, 5), 'execution', parts[6], jobId].join(':');
 }
+
+const UNFINISHED_ENDS = new Set<string>(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /**
  * AWS's job runner: one Step Functions execution per job, named by the job id (a retried start of the
@@ -70,6 +73,22 @@ export class StepFunctionsJobRunner implements JobRunner {
       );
     } catch (err) {
       if (!(err instanceof ExecutionDoesNotExist)) throw err;
+    }
+  }
+
+  /**
+   * An execution that timed out (the state machine's timeout), failed or was aborted outside the map's
+   * Catch never ran MarkFailed. No execution (the start has not landed yet) is not an end.
+   */
+  async endedUnfinished(jobId: string): Promise<boolean> {
+    try {
+      const r = await this.sfn.send(
+        new DescribeExecutionCommand({ executionArn: executionArn(this.stateMachineArn, jobId) }),
+      );
+      return r.status !== undefined && UNFINISHED_ENDS.has(r.status);
+    } catch (err) {
+      if (err instanceof ExecutionDoesNotExist) return false;
+      throw err;
     }
   }
 

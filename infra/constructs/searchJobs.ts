@@ -131,7 +131,7 @@ export class SearchJobs extends Construct {
       logs: { destination: smLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
 
-    // Only the jobs' routes start, stop and count this state machine's executions.
+    // Only the jobs' routes start, stop, describe and count this state machine's executions.
     const jobs = props.jobsFunction;
     jobs.addEnvironment('JOB_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     // A job outlives neither its results' lifecycle rule nor the other way round.
@@ -144,7 +144,8 @@ export class SearchJobs extends Construct {
     );
     jobs.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['states:StopExecution'],
+        // Describe: a GET finds a job whose execution timed out or failed outside the map's Catch.
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
         resources: [
           Stack.of(this).formatArn({
             service: 'states',
