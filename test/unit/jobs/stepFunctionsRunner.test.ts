@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist, type SFNClient } from '@aws-sdk/client-sfn';
+import type { JobSlots } from '../../../functions/jobs/jobSlots';
 import type { JobRecord, JobState, JobStore } from '../../../functions/jobs/jobStore';
 import { readSearchJob, type JobDeps } from '../../../functions/jobs/searchJobs';
 import { StepFunctionsJobRunner } from '../../../functions/jobs/stepFunctionsRunner';
@@ -23,6 +24,18 @@ function fakeSfn(status: string | undefined) {
   return { client, sent };
 }
 
+/** Admission slots recorded (their table behaviour: test/integration/store/jobSlots.test.ts). */
+function fakeSlots() {
+  const released: string[] = [];
+  const slots = {
+    release: (id: string) => {
+      released.push(id);
+      return Promise.resolve();
+    },
+  } as unknown as JobSlots;
+  return { slots, released };
+}
+
 describe('StepFunctionsJobRunner.endedUnfinished', () => {
   it.each([
     ['FAILED', true],
@@ -33,7 +46,10 @@ describe('StepFunctionsJobRunner.endedUnfinished', () => {
     [undefined, false],
   ])('execution %s → %s', async (status, ended) => {
     const sfn = fakeSfn(status);
-    expect(await new StepFunctionsJobRunner(sfn.client, SM).endedUnfinished(JOB_ID)).toBe(ended);
+    const slots = fakeSlots();
+    expect(await new StepFunctionsJobRunner(sfn.client, SM, slots.slots).endedUnfinished(JOB_ID)).toBe(ended);
+    // An execution that ended without the job's end frees the job's slot; a running one keeps it.
+    expect(slots.released).toEqual(ended ? [JOB_ID] : []);
     // The execution is named by the job id, under this state machine.
     expect((sfn.sent[0] as DescribeExecutionCommand).input.executionArn).toBe(
       `arn:aws:states:us-east-1:123456789012:execution:jobs:${JOB_ID}`,
@@ -79,7 +95,7 @@ const deps = (store: JobStore, status: string | undefined): JobDeps => ({
     throw new Error('no engine in a GET');
   },
   jobs: store,
-  runner: new StepFunctionsJobRunner(fakeSfn(status).client, SM),
+  runner: new StepFunctionsJobRunner(fakeSfn(status).client, SM, fakeSlots().slots),
 });
 
 describe('GET of a job whose execution ended outside the Catch', () => {
