@@ -5,6 +5,7 @@ import type { IngestDeps } from '../ingest/ingestEvents';
 import type { SearchDeps } from '../search/searchByImage';
 import type { JobDeps } from '../jobs/searchJobs';
 import { createJobStore } from '../jobs/services';
+import { JobSlots } from '../jobs/jobSlots';
 import { StepFunctionsJobRunner } from '../jobs/stepFunctionsRunner';
 import { config } from '../shared/config';
 import type { AwsClients } from '../store/clients';
@@ -51,7 +52,11 @@ export function jobsDeps(): JobDeps {
   jobs = {
     ...engineDeps(),
     jobs: createJobStore(c, lambdaClients()),
-    runner: new StepFunctionsJobRunner(sfn, c.JOB_STATE_MACHINE_ARN),
+    runner: new StepFunctionsJobRunner(
+      sfn,
+      c.JOB_STATE_MACHINE_ARN,
+      new JobSlots(lambdaClients().dynamo, { table: c.EVENTS_TABLE, leaseSeconds: c.JOB_SLOT_LEASE_SECONDS }),
+    ),
   };
   return jobs;
 }

@@ -26,6 +26,11 @@ export interface JobRunner {
   cancel(jobId: string): Promise<void>;
   /** Jobs running now, counted up to `atLeast` (MAX_CONCURRENT_JOBS: all the limit needs to know). */
   runningJobs(atLeast: number): Promise<number>;
+  /**
+   * Whether the job's pieces ended without moving the job out of running (in AWS: its execution failed,
+   * timed out or was aborted outside the map's Catch), so its reader should mark it failed.
+   */
+  endedUnfinished(jobId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -68,6 +73,11 @@ export class LocalJobRunner implements JobRunner {
 
   runningJobs(): Promise<number> {
     return Promise.resolve(this.active.size);
+  }
+
+  /** Here a job always ends through runJob, and a process that died is swept at the next start. */
+  endedUnfinished(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 
   /** Admission and start in one synchronous step: simultaneous POSTs cannot both take the last slot. */

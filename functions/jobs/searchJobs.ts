@@ -143,7 +143,8 @@ const encodeToken = (p: number, o: number) => Buffer.from(JSON.stringify({ p, o 
 /**
  * GET /sophon/v2/face/searchjobs/{job_id}: where the job stands and a page of its events, in the
  * contract's order. While it runs, the events of the leading pieces already finished (the time already
- * covered, in scan order) are served, and the page's token resumes where they end.
+ * covered, in scan order) are served, and the page's token resumes where they end. A job still running
+ * whose pieces ended without finishing it (in AWS: its execution timed out or failed) is failed here.
  */
 export async function readSearchJob(
   jobId: string,
@@ -151,6 +152,11 @@ export async function readSearchJob(
   deps: JobDeps,
 ): Promise<JobPage> {
   const job = await liveJob(jobId, deps);
+  if (job.state === 'running' && (await deps.runner.endedUnfinished(jobId))) {
+    // Only from running: a piece or a DELETE that got there first keeps its state.
+    await deps.jobs.finish(jobId, 'failed');
+    job.state = (await deps.jobs.get(jobId))?.state ?? 'failed';
+  }
   const markers = await deps.jobs.pieces(jobId);
   const prefix = settledPrefix(job.pieces.length, markers, job.maxResults);
   let examined = 0;

@@ -1,11 +1,12 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
-  ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { JobSlots } from './jobSlots';
 import type { JobRecord } from './jobStore';
 import type { JobRunner } from './localRunner';
 
@@ -26,25 +27,25 @@ export function executionArn(stateMachineArn: string, jobId: string): string {
   return [...parts.slice(0, 5), 'execution', parts[6], jobId].join(':');
 }
 
+const UNFINISHED_ENDS = new Set<string>(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
 /**
  * AWS's job runner: one Step Functions execution per job, named by the job id (a retried start of the
  * same job is the same execution), its Distributed Map running the pieces on the piece Lambda at the
- * map's MaxConcurrency. Cancel stops the execution; the pieces already running end on their own and
+ * map's MaxConcurrency. Admission is a slot lease in the table (jobSlots.ts), taken before the start and
+ * freed by the job's end. Cancel stops the execution; the pieces already running end on their own and
  * skip their scan once they see the job cancelled.
  */
 export class StepFunctionsJobRunner implements JobRunner {
   constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
+    private readonly slots: JobSlots,
   ) {}
 
-  /**
-   * Counted again just before the start (the POST's first count came before the face analysis): in AWS
-   * the count and the start are two calls, so simultaneous POSTs can still pass together; the map's
-   * MaxConcurrency and the piece function's account concurrency bound what that costs.
-   */
+  /** Takes a slot (a conditional write: simultaneous POSTs never pass the limit), then starts. */
   async start(job: JobRecord, limit: number): Promise<boolean> {
-    if ((await this.runningJobs(limit)) >= limit) return false;
+    if (!(await this.slots.acquire(job.jobId, limit))) return false;
     try {
       await this.sfn.send(
         new StartExecutionCommand({
@@ -55,7 +56,10 @@ export class StepFunctionsJobRunner implements JobRunner {
       );
     } catch (err) {
       // Same name, same input: an earlier attempt of this start already did it.
-      if (!(err instanceof ExecutionAlreadyExists)) throw err;
+      if (!(err instanceof ExecutionAlreadyExists)) {
+        await this.slots.release(job.jobId).catch(() => undefined); // else its lease frees it
+        throw err;
+      }
     }
     return true;
   }
@@ -71,18 +75,31 @@ export class StepFunctionsJobRunner implements JobRunner {
     } catch (err) {
       if (!(err instanceof ExecutionDoesNotExist)) throw err;
     }
+    await this.slots.release(jobId);
   }
 
-  /** Executions running now, counted up to `atLeast` (all the limit needs to know). */
-  async runningJobs(atLeast: number): Promise<number> {
-    const r = await this.sfn.send(
-      new ListExecutionsCommand({
-        stateMachineArn: this.stateMachineArn,
-        statusFilter: 'RUNNING',
-        maxResults: Math.min(Math.max(atLeast, 1), 1000),
-      }),
-    );
-    return r.executions?.length ?? 0;
+  /**
+   * An execution that timed out (the state machine's timeout), failed or was aborted outside the map's
+   * Catch never ran MarkFailed, nor released its slot: freed here. No execution (the start has not
+   * landed yet) is not an end.
+   */
+  async endedUnfinished(jobId: string): Promise<boolean> {
+    try {
+      const r = await this.sfn.send(
+        new DescribeExecutionCommand({ executionArn: executionArn(this.stateMachineArn, jobId) }),
+      );
+      if (r.status === undefined || !UNFINISHED_ENDS.has(r.status)) return false;
+      await this.slots.release(jobId);
+      return true;
+    } catch (err) {
+      if (err instanceof ExecutionDoesNotExist) return false;
+      throw err;
+    }
+  }
+
+  /** Jobs holding a slot now (their executions running, or ended with their release still to come). */
+  runningJobs(): Promise<number> {
+    return this.slots.count();
   }
 
   close(): Promise<void> {

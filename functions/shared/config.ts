@@ -122,6 +122,11 @@ const schema = z.object({
    */
   JOB_WORKER_CACHE_MB: z.coerce.number().int().min(1).max(4096).default(1),
   /** AWS: the jobs' state machine (infra/constructs/searchJobs.ts); set, jobs run there, not on worker threads. */
+  /**
+   * AWS: how long a job's admission lease (functions/jobs/jobSlots.ts) holds its slot if nothing releases
+   * it: the state machine's timeout and a minute (the stack sets it from that timeout).
+   */
+  JOB_SLOT_LEASE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(7260),
   JOB_STATE_MACHINE_ARN: z
     .string()
     .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/, 'a state machine ARN')

@@ -131,20 +131,24 @@ export class SearchJobs extends Construct {
       logs: { destination: smLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
 
-    // Only the jobs' routes start, stop and count this state machine's executions.
+    // Only the jobs' routes start, stop and describe this state machine's executions.
     const jobs = props.jobsFunction;
     jobs.addEnvironment('JOB_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     // A job outlives neither its results' lifecycle rule nor the other way round.
     jobs.addEnvironment('JOB_TTL_HOURS', String(JOB_RESULT_DAYS * 24));
+    // A job's admission slot frees itself after the execution's timeout, if its release is lost.
+    jobs.addEnvironment('JOB_SLOT_LEASE_SECONDS', String(props.jobTimeout.toSeconds() + 60));
     jobs.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['states:StartExecution', 'states:ListExecutions'],
+        // No ListExecutions: running jobs are counted by their slots in the table (jobSlots.ts).
+        actions: ['states:StartExecution'],
         resources: [this.stateMachine.stateMachineArn],
       }),
     );
     jobs.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['states:StopExecution'],
+        // Describe: a GET finds a job whose execution timed out or failed outside the map's Catch.
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
         resources: [
           Stack.of(this).formatArn({
             service: 'states',

@@ -742,6 +742,34 @@ describe('bundled Lambda entry points (esbuild output, run as deployed)', () => 
     );
   });
 
+  it('fails a running job on its GET once its execution timed out outside the Catch', async () => {
+    let release!: () => void;
+    stepFunctions.hold = new Promise<void>((ok) => (release = ok));
+    let jobId = '';
+    try {
+      const post = await jobRoute('POST', undefined, {
+        face_image_base64: PHOTO.toString('base64'),
+        ...jobWindow,
+        fiqa_level: 'no',
+      });
+      expect(post.statusCode).toBe(202);
+      jobId = bodyOf(post).job_id as string;
+      // Its execution runs (DescribeExecution answers RUNNING): the job stays running.
+      expect(bodyOf(await jobRoute('GET', jobId)).state).toBe('running');
+      stepFunctions.timeOut(jobId);
+      const page = await jobRoute('GET', jobId);
+      expect(page.statusCode).toBe(200);
+      expect(bodyOf(page).state).toBe('failed');
+    } finally {
+      release();
+      stepFunctions.hold = undefined;
+    }
+    await stepFunctions.executions.get(jobId)!.done;
+    expect(stepFunctions.executions.get(jobId)!.status).toBe('TIMED_OUT');
+    // Stored, not only answered: a DELETE finds it failed, and its slot is free (no execution RUNNING).
+    expect(bodyOf(await jobRoute('DELETE', jobId)).state).toBe('failed');
+  });
+
   it('runs the scheduled reconcile and publishes its counts', async () => {
     const from = stdout.get(functions.reconcile.logicalId)?.length ?? 0;
     const tick = {

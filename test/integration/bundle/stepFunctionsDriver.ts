@@ -16,7 +16,7 @@ export class TaskError extends Error {
 interface Execution {
   name: string;
   arn: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
   done: Promise<void>;
 }
 
@@ -25,7 +25,7 @@ interface Execution {
  * States language the definition uses (Map over ItemsPath at MaxConcurrency, Task with Parameters,
  * Retry, Catch, Succeed, Fail), anything else refused, so the test breaks when the definition and the
  * handlers disagree. Served over the wire as the Step Functions JSON API (StartExecution, StopExecution,
- * ListExecutions) for the jobs function's real SDK client. Backoff intervals are run 100 times faster.
+ * DescribeExecution, ListExecutions) for the jobs function's real SDK client. Backoff intervals are run 100 times faster.
  */
 export class StepFunctionsDriver {
   readonly executions = new Map<string, Execution>();
@@ -79,6 +79,7 @@ export class StepFunctionsDriver {
       if (action === 'StartExecution') return answer(200, this.start(body));
       if (action === 'StopExecution') return answer(200, this.stop(body));
       if (action === 'ListExecutions') return answer(200, this.list(body));
+      if (action === 'DescribeExecution') return answer(200, this.describe(body));
       answer(400, { __type: 'UnknownOperationException', message: action });
     } catch (err) {
       answer(400, { __type: (err as Error).name, message: (err as Error).message });
@@ -110,6 +111,24 @@ export class StepFunctionsDriver {
     this.stopped.push(exec.arn);
     if (exec.status === 'RUNNING') exec.status = 'ABORTED';
     return { stopDate: Date.now() / 1000 };
+  }
+
+  /** Ends a running execution as the state machine's timeout does: no Catch runs, the job is left as is. */
+  timeOut(name: string): void {
+    const exec = this.executions.get(name);
+    if (exec?.status === 'RUNNING') exec.status = 'TIMED_OUT';
+  }
+
+  private describe(body: Record<string, Cfn>) {
+    const exec = [...this.executions.values()].find((e) => e.arn === body.executionArn);
+    if (!exec) throw new TaskError('ExecutionDoesNotExist', String(body.executionArn));
+    return {
+      executionArn: exec.arn,
+      stateMachineArn: this.stateMachineArn,
+      name: exec.name,
+      status: exec.status,
+      startDate: Date.now() / 1000,
+    };
   }
 
   private list(body: Record<string, Cfn>) {

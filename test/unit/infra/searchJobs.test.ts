@@ -109,17 +109,23 @@ test('jobs and their results expire together: the jobs function TTL and the jobs
   const rule = (bucket.LifecycleConfiguration.Rules as Cfn[]).find((r) => r.Prefix === 'jobs/');
   expect(rule).toMatchObject({ Status: 'Enabled' });
   expect(Number(jobs.Environment.Variables.JOB_TTL_HOURS)).toBe(rule.ExpirationInDays * 24);
+  // A job's admission slot whose release is lost frees itself once its execution has surely ended.
+  expect(Number(jobs.Environment.Variables.JOB_SLOT_LEASE_SECONDS)).toBeGreaterThan(
+    definition().TimeoutSeconds,
+  );
   expect(jobs.Environment.Variables.JOB_STATE_MACHINE_ARN).toEqual({
     Ref: logicalId(s.json, 'AWS::StepFunctions::StateMachine', 'SearchJobsStateMachine'),
   });
 });
 
-test('only the jobs function may start, count and stop its executions', () => {
+test('only the jobs function may start, describe and stop its executions', () => {
   const sm = logicalId(s.json, 'AWS::StepFunctions::StateMachine', 'SearchJobsStateMachine');
   const roles = resources(s.json, 'AWS::IAM::Role').map(([id]) => id);
   const holders = roles.filter((r) =>
     statementsOfRole(s.json, r).some((st: Cfn) =>
-      asArray(st.Action).some((a: string) => ['states:StartExecution', 'states:StopExecution'].includes(a)),
+      asArray(st.Action).some((a: string) =>
+        ['states:StartExecution', 'states:StopExecution', 'states:DescribeExecution'].includes(a),
+      ),
     ),
   );
   const jobsRole = logicalId(s.json, 'AWS::IAM::Role', 'FunctionsJobsRole');
@@ -130,14 +136,15 @@ test('only the jobs function may start, count and stop its executions', () => {
     asArray(st.Action).includes('states:StartExecution'),
   );
   expect(start.Resource).toEqual({ Ref: sm });
-  // Start and count: this state machine; stop: its executions, by its name; nothing else of states:.
+  // Start: this state machine; describe and stop: its executions, by its name; nothing else.
   const mine = statementsOfRole(s.json, jobsRole).filter((st: Cfn) =>
     asArray(st.Action).some((a: string) => a.startsWith('states:')),
   );
   expect(mine).toHaveLength(2);
-  expect(asArray(start.Action).sort()).toEqual(['states:ListExecutions', 'states:StartExecution']);
+  // No ListExecutions: running jobs are counted by their admission slots in the table.
+  expect(asArray(start.Action)).toEqual(['states:StartExecution']);
   const stop = mine.find((st: Cfn) => st !== start);
-  expect(stop.Action).toBe('states:StopExecution');
+  expect(asArray(stop.Action).sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
   const arn = JSON.stringify(stop.Resource);
   expect(arn).toContain(':execution:');
   expect(arn).toContain(JSON.stringify({ 'Fn::GetAtt': [sm, 'Name'] }));

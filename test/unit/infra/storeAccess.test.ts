@@ -19,6 +19,7 @@ import { createCompactor } from '../../../functions/history/services';
 import { runPiece } from '../../../functions/jobs/pieceHandler';
 import { cancelSearchJob, createSearchJob, readSearchJob } from '../../../functions/jobs/searchJobs';
 import { createJobStore } from '../../../functions/jobs/services';
+import { JobSlots } from '../../../functions/jobs/jobSlots';
 import { StepFunctionsJobRunner } from '../../../functions/jobs/stepFunctionsRunner';
 import type { FaceEngine, QueryFace } from '../../../functions/core/face';
 import { ensureTable, startStandIns, type StandIns } from '../../../functions/local/standIns';
@@ -220,7 +221,12 @@ describe('each role allows what its code calls', () => {
       (next, context) => async (args) => next({ ...args, commandName: context.commandName } as never),
       { step: 'initialize', name: 'nameCommand', priority: 'high' },
     );
-    const runner = new StepFunctionsJobRunner(sfn, STATE_MACHINE_ARN);
+    // Admission: the slots in the table, as the jobs Lambda composes them (faceLambda.ts).
+    const slots = new JobSlots(services.clients.dynamo, {
+      table: services.config.EVENTS_TABLE,
+      leaseSeconds: services.config.JOB_SLOT_LEASE_SECONDS,
+    });
+    const runner = new StepFunctionsJobRunner(sfn, STATE_MACHINE_ARN, slots);
     // The query's face: a stand-in engine (this test is about the store and the roles, not the models).
     const engine = {
       analyzeQuery: () => Promise.resolve({ embedding: face, quality: {} } as unknown as QueryFace),
@@ -240,17 +246,23 @@ describe('each role allows what its code calls', () => {
     const job = (await jobs.get(jobId))!;
     expect(job.pieces.length).toBeGreaterThan(0);
     const piece = await accessesDuring(async () => {
-      for (const p of job.pieces) await runPiece({ jobId, piece: p }, jobs, services.history);
+      for (const p of job.pieces) await runPiece({ jobId, piece: p }, jobs, services.history, slots);
     });
     expect((await jobs.get(jobId))!.state).toBe('done');
     // The map's Catch on another job: the piece function marks it failed.
     const failing = (await createSearchJob(body, deps)).job_id;
-    piece.push(...(await accessesDuring(() => runPiece({ jobId: failing, failed: true }, jobs))));
+    piece.push(
+      ...(await accessesDuring(() =>
+        runPiece({ jobId: failing, failed: true }, jobs, services.history, slots),
+      )),
+    );
     routes.push(
       ...(await accessesDuring(async () => {
         const page = await readSearchJob(jobId, undefined, deps);
         expect(page.events.length).toBeGreaterThanOrEqual(2); // the hour's other events share the face
         const other = (await createSearchJob(body, deps)).job_id;
+        // Running: its GET describes its execution.
+        expect((await readSearchJob(other, undefined, deps)).state).toBe('running');
         expect((await cancelSearchJob(other, deps)).state).toBe('cancelled');
       })),
     );
@@ -259,8 +271,10 @@ describe('each role allows what its code calls', () => {
     expectRoleFits('SearchJobsPiece', piece, false);
 
     // And each Step Functions call the runner made, against the jobs role's states: statements.
+    // Every slot the jobs took was released by their ends (done, the Catch, the cancel).
+    expect(await slots.count()).toBe(0);
     expect(sfnCalls.map((c) => c.command).sort()).toEqual(
-      expect.arrayContaining(['ListExecutionsCommand', 'StartExecutionCommand', 'StopExecutionCommand']),
+      expect.arrayContaining(['DescribeExecutionCommand', 'StartExecutionCommand', 'StopExecutionCommand']),
     );
     const states = statementsOfRole(s.json, logicalId(s.json, 'AWS::IAM::Role', 'FunctionsJobsRole')).filter(
       (st: Cfn) => asArray(st.Action).some((a: string) => a.startsWith('states:')),

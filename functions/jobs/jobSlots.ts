@@ -1,0 +1,104 @@
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { queryPages } from '../store/dynamoPaging';
+import { isConditionFailure } from '../store/errors';
+
+/** The slots' partition: under `JOB#` (the jobs' grants), never a job's (a job's key is `JOB#<uuid>`). */
+const SLOTS_PK = 'JOB#slots';
+const slotKey = (slot: number) => ({ pk: { S: SLOTS_PK }, sk: { S: `slot#${slot}` } });
+
+/**
+ * AWS's job admission: MAX_CONCURRENT_JOBS slots as lease items in the events table, mirroring the
+ * search slots (functions/store/dynamoSearchSlots.ts). A job takes a slot with a conditional put that
+ * succeeds only if the slot is free, its lease expired, or it is already this job's (a retried start),
+ * so simultaneous POSTs on any number of instances never pass the limit. The job's end releases it (the
+ * piece that finishes it, the map's Catch, a cancel, a GET finding its execution ended); a release that
+ * never comes frees the slot when the lease (the state machine's timeout) expires.
+ */
+export class JobSlots {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly opts: { table: string; leaseSeconds: number; now?: () => number },
+  ) {}
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** Slot numbers held by a live lease, and their owners (one query). */
+  private async held(): Promise<Map<number, string>> {
+    const now = this.now();
+    const out = new Map<number, string>();
+    const pages = queryPages(this.db, {
+      TableName: this.opts.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: SLOTS_PK } },
+      ConsistentRead: true,
+    });
+    for await (const items of pages) {
+      for (const item of items) {
+        if (item.owner?.S && Number(item.leaseUntil?.N ?? 0) >= now) {
+          out.set(Number(item.sk.S!.slice(5)), item.owner.S);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Jobs holding a slot now. */
+  async count(): Promise<number> {
+    return (await this.held()).size;
+  }
+
+  /** Takes a slot of `limit` for the job; false when all are held by other jobs. */
+  async acquire(jobId: string, limit: number): Promise<boolean> {
+    const held = await this.held();
+    if ([...held.values()].includes(jobId)) return true;
+    for (let slot = 0; slot < limit; slot++) {
+      if (held.has(slot)) continue;
+      const now = this.now();
+      const until = now + this.opts.leaseSeconds * 1000;
+      try {
+        await this.db.send(
+          new PutItemCommand({
+            TableName: this.opts.table,
+            Item: {
+              ...slotKey(slot),
+              owner: { S: jobId },
+              leaseUntil: { N: String(until) },
+              expiresAt: { N: String(Math.ceil(until / 1000) + 3600) },
+            },
+            // The conditional put decides: another instance may have taken the slot since the query.
+            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #o = :owner',
+            ExpressionAttributeNames: { '#o': 'owner' },
+            ExpressionAttributeValues: { ':now': { N: String(now) }, ':owner': { S: jobId } },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    return false;
+  }
+
+  /** Frees the job's slot, if it still holds one (a release repeated, or after expiry, does nothing). */
+  async release(jobId: string): Promise<void> {
+    for (const [slot, owner] of await this.held()) {
+      if (owner !== jobId) continue;
+      try {
+        await this.db.send(
+          new UpdateItemCommand({
+            TableName: this.opts.table,
+            Key: slotKey(slot),
+            UpdateExpression: 'SET leaseUntil = :zero REMOVE #o',
+            ConditionExpression: '#o = :owner',
+            ExpressionAttributeNames: { '#o': 'owner' },
+            ExpressionAttributeValues: { ':zero': { N: '0' }, ':owner': { S: jobId } },
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+  }
+}
