@@ -14,7 +14,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { isConditionFailure } from '../store/errors';
+import { isConditionFailure, translateStorageError } from '../store/errors';
 import type { ImageEncryption } from '../store/s3ImageStore';
 import type { Piece } from './plan';
 import type { PieceResult } from './pieceScan';
@@ -226,7 +226,14 @@ export class JobStore {
     const r = await this.s3.send(
       new GetObjectCommand({ Bucket: this.opts.bucket, Key: pieceKey(jobId, index) }),
     );
-    return JSON.parse(await r.Body!.transformToString()) as Array<Record<string, unknown>>;
+    let text: string;
+    try {
+      text = await r.Body!.transformToString();
+    } catch (err) {
+      // The body is read after the client's middleware: a connection lost mid-body is translated here.
+      throw translateStorageError(err);
+    }
+    return JSON.parse(text) as Array<Record<string, unknown>>;
   }
 
   /**
