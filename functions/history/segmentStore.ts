@@ -9,6 +9,7 @@ import type { RecordBlock } from '../core/scan';
 import { BUCKET_MS, hourLabel } from '../core/timeWindow';
 import { logger } from '../shared/logger';
 import { StorageUnavailableError } from '../store/errors';
+import { SEGMENT_PREFIX } from '../store/keys';
 import type { ImageEncryption } from '../store/s3ImageStore';
 import {
   INDEX_PROBE_BYTES,
@@ -23,13 +24,7 @@ import {
 /** Pieced hours' indexes kept (an index names one hour at one version: never stale, only unused). */
 const INDEXES_KEPT = 512;
 
-/**
- * Segments live in the image bucket under this prefix, one object per hour and write version:
- * `segments/<yyyyMMddHH>/<version>.seg`. The version in the key lets a reader ask for exactly the
- * current one (a stale segment is never downloaded) and lets a listing tell stale from current.
- */
-export const SEGMENT_PREFIX = 'segments/';
-
+/** A segment's key: `segments/<yyyyMMddHH>/<version>.seg` (store/keys.ts, SEGMENT_PREFIX). */
 export function segmentKey(hour: number, version: string): string {
   return `${SEGMENT_PREFIX}${hourLabel(hour)}/${version}.seg`;
 }

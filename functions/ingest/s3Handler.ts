@@ -9,6 +9,7 @@ import { METRICS } from '../observability/metricNames';
 import { createMetrics, type Metrics, MetricUnit, recordIngest } from '../observability/metrics';
 import { withRequestContext } from '../observability/requestContext';
 import { logger } from '../shared/logger';
+import { translateStorageError } from '../store/errors';
 import { type IngestDeps, ingestOne } from './ingestEvents';
 
 /**
@@ -81,7 +82,12 @@ export function createS3IngestHandler(deps: () => IngestDeps & { s3: S3Client })
         rejected++;
         continue;
       }
-      const bytes = Buffer.from(await obj.Body!.transformToByteArray());
+      // The body is read after the client's middleware: a connection lost mid-body is translated here.
+      const bytes = Buffer.from(
+        await obj.Body!.transformToByteArray().catch((err: unknown) => {
+          throw translateStorageError(err);
+        }),
+      );
       const raw = {
         ...eventFromMetadata(obj.Metadata ?? {}, bucket, key, obj.ETag ?? ''),
         face_image_base64: bytes.toString('base64'),

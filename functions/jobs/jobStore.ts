@@ -14,7 +14,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { isConditionFailure } from '../store/errors';
+import { isConditionFailure, translateStorageError } from '../store/errors';
+import { JOB_PK_PREFIX, JOB_PREFIX } from '../store/keys';
 import type { ImageEncryption } from '../store/s3ImageStore';
 import type { Piece } from './plan';
 import type { PieceResult } from './pieceScan';
@@ -51,14 +52,12 @@ export interface PieceMarker {
   more: boolean;
 }
 
-const jobPk = (id: string) => `JOB#${id}`;
+const jobPk = (id: string) => `${JOB_PK_PREFIX}${id}`;
 const JOB_SK = 'JOB';
 const pieceSk = (index: number) => `P#${String(index).padStart(6, '0')}`;
-/** Piece results: one object per piece, so a retried piece overwrites itself (idempotent by key). */
-export const JOB_PREFIX = 'jobs/';
 const pieceKey = (id: string, index: number) => `${JOB_PREFIX}${id}/${index}.json`;
 /** The local index of jobs (one item per job): what the local sweep lists, instead of scanning the table. */
-const INDEX_PK = 'JOB#index';
+const INDEX_PK = `${JOB_PK_PREFIX}index`;
 
 const s = (v: string): AttributeValue => ({ S: v });
 const n = (v: number): AttributeValue => ({ N: String(v) });
@@ -226,7 +225,14 @@ export class JobStore {
     const r = await this.s3.send(
       new GetObjectCommand({ Bucket: this.opts.bucket, Key: pieceKey(jobId, index) }),
     );
-    return JSON.parse(await r.Body!.transformToString()) as Array<Record<string, unknown>>;
+    let text: string;
+    try {
+      text = await r.Body!.transformToString();
+    } catch (err) {
+      // The body is read after the client's middleware: a connection lost mid-body is translated here.
+      throw translateStorageError(err);
+    }
+    return JSON.parse(text) as Array<Record<string, unknown>>;
   }
 
   /**

@@ -10,6 +10,8 @@ import { BUCKET_MS, hourLabel, hourOf, sortKey } from '../core/timeWindow';
  * | search lease slot | `LEASE#search` | `slot#<n>` |
  * | hour directory + write version (attribute v, bumped by every event write or delete) | `HV#<yyyy>` | `<yyyyMMddHH>` |
  * | write or erase intent (an ingest or DELETE under way, or stopped part-way) | `INTENT#<n>` | `<eventId>` |
+ * | search job, and a marker per finished piece (functions/jobs/jobStore.ts) | `JOB#<jobId>` | `JOB`, `P#<piece>` |
+ * | local index of jobs (the local sweep's list) | `JOB#index` | `<jobId>` |
  *
  * The hour directory lists, per UTC year, the hours that have held events: a search finds the non-empty
  * hours of a long window with one Query per year instead of a request per hour. Its `v` validates cached
@@ -24,17 +26,27 @@ export const POINTER_PK_PREFIX = 'EVENT#';
 /** Partition-key prefixes of the hour directory (per year) and of the intents (per shard). */
 export const HOUR_DIRECTORY_PK_PREFIX = 'HV#';
 export const INTENT_PK_PREFIX = 'INTENT#';
+/** Partition-key prefix of the search jobs' items (the job, its pieces' markers, the local index). */
+export const JOB_PK_PREFIX = 'JOB#';
 
 /**
  * Bucket layout (IMAGE_BUCKET): `incoming/<file>` uploads that trigger ingest (S3 notifications filter on
  * it; deleted once stored), `images/<imageId>` stored face crops and scene images, `erasures/<eventId>`
- * the erasure list. Infra grants and filters
- * on these same constants.
+ * the erasure list, `segments/<yyyyMMddHH>/<version>.seg` the history segments, `jobs/<jobId>/<piece>.json`
+ * the search jobs' results. Infra grants, filters and expires on these same constants.
  */
 export const UPLOAD_PREFIX = 'incoming/';
 export const IMAGE_PREFIX = 'images/';
 /** The erasure list (store/erasureLog.ts): `erasures/<event_id>`, empty objects, kept outside the table. */
 export const ERASURE_PREFIX = 'erasures/';
+/**
+ * History segments (functions/history/segmentStore.ts), one object per hour and write version. The
+ * version in the key lets a reader ask for exactly the current one (a stale segment is never downloaded)
+ * and lets a listing tell stale from current.
+ */
+export const SEGMENT_PREFIX = 'segments/';
+/** Search job piece results (functions/jobs/jobStore.ts): one object per piece, so a retried piece overwrites itself. */
+export const JOB_PREFIX = 'jobs/';
 
 /** FNV-1a: a stable, cheap spread of event ids over shards. */
 export function shardOf(eventId: string, shards: number): number {

@@ -5,13 +5,9 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { SEGMENT_PREFIX } from '../../functions/history/segmentStore';
 import type { Settings } from '../settings';
 import { ScheduledFunction } from './scheduledFunction';
 import { FUNCTION_STORE_USES } from './storeAccess';
-
-/** Key prefix of the history segments in the image bucket (functions/history/segmentStore.ts). */
-export { SEGMENT_PREFIX };
 
 /**
  * The erasure bound (docs/store.md, "Segments"): a run starts every `interval` and removes stale

@@ -5,8 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RETENTION_TAG, retentionTagValues } from '../../functions/core/retention';
-import { JOB_PREFIX } from '../../functions/jobs/jobStore';
-import { ERASURE_PREFIX, IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
+import { ERASURE_PREFIX, IMAGE_PREFIX, JOB_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
 
 /** Days a search job and its results are kept in AWS (the jobs function's JOB_TTL_HOURS, the `jobs/` rule). */
 export const JOB_RESULT_DAYS = 1;

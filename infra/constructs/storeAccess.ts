@@ -1,16 +1,17 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { JOB_PREFIX } from '../../functions/jobs/jobStore';
-import { SEGMENT_PREFIX } from '../../functions/history/segmentStore';
 import {
   ERASURE_PREFIX,
   EVENT_PK_PREFIX,
   HOUR_DIRECTORY_PK_PREFIX,
   IMAGE_PREFIX,
   INTENT_PK_PREFIX,
+  JOB_PK_PREFIX,
+  JOB_PREFIX,
   LEASE_PK,
   POINTER_PK_PREFIX,
+  SEGMENT_PREFIX,
   UPLOAD_PREFIX,
 } from '../../functions/store/keys';
 
@@ -40,13 +41,13 @@ export type StoreAccessRow =
   | { on: 'objects'; actions: string[]; keys: string[] }
   | { on: 'listing'; prefixes: string[] };
 
-/** Partition key patterns (functions/store/keys.ts) and key prefixes (the adapters' *_PREFIX constants). */
+/** Partition key patterns and object key prefixes, all from functions/store/keys.ts. */
 const RECORDS = `${EVENT_PK_PREFIX}*`;
 const POINTERS = `${POINTER_PK_PREFIX}*`;
 const INTENTS = `${INTENT_PK_PREFIX}*`;
 const HOURS = `${HOUR_DIRECTORY_PK_PREFIX}*`;
 const LEASES = LEASE_PK;
-const JOBS = 'JOB#*';
+const JOBS = `${JOB_PK_PREFIX}*`;
 
 /** An erasure (functions/erase/eraseEvent.ts): find, mark the intent, delete records, images, pointer, intent. */
 const ERASE_EVENT: StoreAccessRow[] = [

@@ -6,6 +6,8 @@ import { createS3IngestHandler } from '../../../functions/ingest/s3Handler';
 import { createAwsClients } from '../../../functions/store/clients';
 import { faceCrop, facesOf, photo, startTestServer } from './helpers';
 import { readRecords } from '../../support/history';
+import { cutBodies } from '../faults/faultKit';
+import { StorageUnavailableError } from '../../../functions/store/errors';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
@@ -74,4 +76,25 @@ it('leaves a photo without a face in place', async () => {
   expect(
     (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'incoming/blank.jpg' }))).ContentLength,
   ).toBe(8);
+});
+
+it('an upload whose body is lost mid-read: StorageUnavailableError (Lambda retries), the upload left in place', async () => {
+  const { s3 } = createAwsClients(server.config, { localCredentials: true });
+  const bucket = server.config.IMAGE_BUCKET;
+  const group = photo(3);
+  const face = await faceCrop(group, (await facesOf(group))[0]);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'incoming/cut.jpg', Body: face }));
+  const cut = cutBodies(s3, (key) => key === 'incoming/cut.jpg');
+  const handler = createS3IngestHandler(() => ({ services: server.services, engine: getFaceEngine, s3 }));
+  try {
+    await expect(handler(notification(bucket, 'incoming/cut.jpg'))).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
+    expect(cut.cuts()).toBe(1);
+  } finally {
+    cut.stop();
+  }
+  expect(
+    (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'incoming/cut.jpg' }))).ContentLength,
+  ).toBe(face.length);
 });

@@ -11,11 +11,13 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import { type LocalServer, startLocalServer } from '../../../functions/local/server';
 import { startStandIns } from '../../../functions/local/standIns';
 import { LOCAL_CREDENTIALS } from '../../../functions/store/clients';
@@ -236,6 +238,43 @@ export function injectFaults(
     { step: 'deserialize', priority: 'low', name },
   );
   return () => stackOf(client).remove(name);
+}
+
+/**
+ * GetObject answers whose key `cut` selects arrive with their headers and half their body; then the
+ * connection is reset (ECONNRESET, as Node raises it). The body is read after the client's middleware, so
+ * this failure reaches the adapter's own body read. Returns how many bodies were cut and a remover.
+ */
+export function cutBodies(
+  client: S3Client,
+  cut: (key: string) => boolean,
+): { cuts: () => number; stop: () => void } {
+  let cuts = 0;
+  const name = `cutBodies${names++}`;
+  stackOf(client).add(
+    (next: (a: unknown) => Promise<{ output: { Body?: unknown } }>, context: { commandName: string }) =>
+      async (args: { input: { Key?: string } }) => {
+        const out = await next(args);
+        if (context.commandName !== 'GetObjectCommand' || !cut(String(args.input.Key))) return out;
+        const body = Buffer.from(
+          await (out.output.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+        );
+        let sent = false;
+        const broken = new Readable({
+          read() {
+            if (sent) this.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+            else this.push(body.subarray(0, body.length >> 1));
+            sent = true;
+          },
+        });
+        cuts++;
+        countFault('bodyCut');
+        out.output.Body = sdkStreamMixin(broken);
+        return out;
+      },
+    { step: 'initialize', name },
+  );
+  return { cuts: () => cuts, stop: () => stackOf(client).remove(name) };
 }
 
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode }, message: 'injected' });
