@@ -1,9 +1,10 @@
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { queryPages } from '../store/dynamoPaging';
 import { isConditionFailure } from '../store/errors';
+import { JOB_PK_PREFIX } from '../store/keys';
 
 /** The slots' partition: under `JOB#` (the jobs' grants), never a job's (a job's key is `JOB#<uuid>`). */
-const SLOTS_PK = 'JOB#slots';
+const SLOTS_PK = `${JOB_PK_PREFIX}slots`;
 const slotKey = (slot: number) => ({ pk: { S: SLOTS_PK }, sk: { S: `slot#${slot}` } });
 
 /**
