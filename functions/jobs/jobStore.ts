@@ -285,8 +285,14 @@ export class JobStore {
       const r = await this.db.send(
         new QueryCommand({
           TableName: this.opts.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': s(pk), ':p': s(skPrefix) },
+          // DynamoDB refuses an empty string in a key condition (dynalite lets it pass): no prefix, no
+          // begins_with.
+          ...(skPrefix
+            ? {
+                KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+                ExpressionAttributeValues: { ':pk': s(pk), ':p': s(skPrefix) },
+              }
+            : { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': s(pk) } }),
           ExclusiveStartKey: start,
         }),
       );
