@@ -124,7 +124,11 @@ it('an ingest on a full disk answers 503 SERVICE_UNAVAILABLE, searches keep answ
         )
         .catch((err: typeof refused) => (refused = err));
     }
-    expect(refused).toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    // The storage client's translation (store/clients.ts), carrying what the patched dynalite answered.
+    expect(refused).toMatchObject({
+      name: 'StorageUnavailableError',
+      cause: { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } },
+    });
     expect(await ingest('on-full-table')).toMatchObject(unavailable);
     // Searches still run (their slot is counted in process when its lease cannot be written).
     expect(await searchIds()).toEqual(['before-full']);
