@@ -1,5 +1,6 @@
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { hourOf, type ScanRange } from '../core/timeWindow';
+import { queryPages } from '../store/dynamoPaging';
 import { directoryYears, hourDirectoryPk, hourDirectorySk, hourFromDirectorySk } from '../store/keys';
 import type { HourCount } from './plan';
 
@@ -10,29 +11,24 @@ import type { HourCount } from './plan';
 export async function hourCounts(db: DynamoDBClient, table: string, range: ScanRange): Promise<HourCount[]> {
   const out: HourCount[] = [];
   for (const [first, last] of directoryYears(hourOf(range.fromMs), hourOf(range.toMs), false)) {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const r = await db.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-          ExpressionAttributeValues: {
-            ':pk': { S: hourDirectoryPk(first) },
-            ':lo': { S: hourDirectorySk(first) },
-            ':hi': { S: hourDirectorySk(last) },
-          },
-          ProjectionExpression: 'sk, n',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of r.Items ?? []) {
+    const pages = queryPages(db, {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: {
+        ':pk': { S: hourDirectoryPk(first) },
+        ':lo': { S: hourDirectorySk(first) },
+        ':hi': { S: hourDirectorySk(last) },
+      },
+      ProjectionExpression: 'sk, n',
+    });
+    for await (const items of pages) {
+      for (const item of items) {
         out.push({
           hour: hourFromDirectorySk(item.sk.S ?? ''),
           count: item.n?.N === undefined ? undefined : Number(item.n.N),
         });
       }
-      start = r.LastEvaluatedKey;
-    } while (start);
+    }
   }
   return out;
 }

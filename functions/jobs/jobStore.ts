@@ -4,7 +4,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -14,6 +13,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { queryPages } from '../store/dynamoPaging';
 import { isConditionFailure, translateStorageError } from '../store/errors';
 import { JOB_PK_PREFIX, JOB_PREFIX } from '../store/keys';
 import type { ImageEncryption } from '../store/s3ImageStore';
@@ -194,18 +194,14 @@ export class JobStore {
   /** The markers of the finished pieces, by index (consistent). */
   async pieces(jobId: string): Promise<Map<number, PieceMarker>> {
     const out = new Map<number, PieceMarker>();
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const r = await this.db.send(
-        new QueryCommand({
-          TableName: this.opts.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': s(jobPk(jobId)), ':p': s('P#') },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of r.Items ?? []) {
+    const pages = queryPages(this.db, {
+      TableName: this.opts.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': s(jobPk(jobId)), ':p': s('P#') },
+      ConsistentRead: true,
+    });
+    for await (const items of pages) {
+      for (const item of items) {
         const index = Number(item.sk.S!.slice(2));
         out.set(index, {
           index,
@@ -215,8 +211,7 @@ export class JobStore {
           more: item.more.BOOL === true,
         });
       }
-      start = r.LastEvaluatedKey;
-    } while (start);
+    }
     return out;
   }
 
@@ -245,10 +240,10 @@ export class JobStore {
     const live = new Set<string>();
     let expired = 0;
     let failed = 0;
-    for (const entry of await this.queryAll(INDEX_PK, '')) {
+    for (const entry of await this.partition(INDEX_PK)) {
       const jobId = entry.sk.S!;
       if (Number(entry.expiresAt.N) <= nowSec) {
-        await this.deleteItems([...(await this.queryAll(jobPk(jobId), '')), entry]);
+        await this.deleteItems([...(await this.partition(jobPk(jobId))), entry]);
         await this.deleteObjects(`${JOB_PREFIX}${jobId}/`);
         expired++;
         continue;
@@ -278,27 +273,15 @@ export class JobStore {
     return { expired, failed };
   }
 
-  private async queryAll(pk: string, skPrefix: string): Promise<Array<Record<string, AttributeValue>>> {
+  /** Every item of a partition. */
+  private async partition(pk: string): Promise<Array<Record<string, AttributeValue>>> {
     const out: Array<Record<string, AttributeValue>> = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const r = await this.db.send(
-        new QueryCommand({
-          TableName: this.opts.table,
-          // DynamoDB refuses an empty string in a key condition (dynalite lets it pass): no prefix, no
-          // begins_with.
-          ...(skPrefix
-            ? {
-                KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-                ExpressionAttributeValues: { ':pk': s(pk), ':p': s(skPrefix) },
-              }
-            : { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': s(pk) } }),
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(r.Items ?? []));
-      start = r.LastEvaluatedKey;
-    } while (start);
+    const pages = queryPages(this.db, {
+      TableName: this.opts.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': s(pk) },
+    });
+    for await (const items of pages) out.push(...items);
     return out;
   }
 
