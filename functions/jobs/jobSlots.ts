@@ -1,11 +1,10 @@
-import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { queryPages } from '../store/dynamoPaging';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from '../store/errors';
 import { JOB_PK_PREFIX } from '../store/keys';
+import { liveLeases, slotKey, tryLease } from '../store/leaseSlots';
 
 /** The slots' partition: under `JOB#` (the jobs' grants), never a job's (a job's key is `JOB#<uuid>`). */
 const SLOTS_PK = `${JOB_PK_PREFIX}slots`;
-const slotKey = (slot: number) => ({ pk: { S: SLOTS_PK }, sk: { S: `slot#${slot}` } });
 
 /**
  * AWS's job admission: MAX_CONCURRENT_JOBS slots as lease items in the events table, mirroring the
@@ -26,23 +25,8 @@ export class JobSlots {
   }
 
   /** Slot numbers held by a live lease, and their owners (one query). */
-  private async held(): Promise<Map<number, string>> {
-    const now = this.now();
-    const out = new Map<number, string>();
-    const pages = queryPages(this.db, {
-      TableName: this.opts.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: SLOTS_PK } },
-      ConsistentRead: true,
-    });
-    for await (const items of pages) {
-      for (const item of items) {
-        if (item.owner?.S && Number(item.leaseUntil?.N ?? 0) >= now) {
-          out.set(Number(item.sk.S!.slice(5)), item.owner.S);
-        }
-      }
-    }
-    return out;
+  private held(): Promise<Map<number, string>> {
+    return liveLeases(this.db, this.opts.table, SLOTS_PK, this.now());
   }
 
   /** Jobs holding a slot now. */
@@ -56,28 +40,9 @@ export class JobSlots {
     if ([...held.values()].includes(jobId)) return true;
     for (let slot = 0; slot < limit; slot++) {
       if (held.has(slot)) continue;
-      const now = this.now();
-      const until = now + this.opts.leaseSeconds * 1000;
-      try {
-        await this.db.send(
-          new PutItemCommand({
-            TableName: this.opts.table,
-            Item: {
-              ...slotKey(slot),
-              owner: { S: jobId },
-              leaseUntil: { N: String(until) },
-              expiresAt: { N: String(Math.ceil(until / 1000) + 3600) },
-            },
-            // The conditional put decides: another instance may have taken the slot since the query.
-            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #o = :owner',
-            ExpressionAttributeNames: { '#o': 'owner' },
-            ExpressionAttributeValues: { ':now': { N: String(now) }, ':owner': { S: jobId } },
-          }),
-        );
-        return true;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+      const { leaseSeconds } = this.opts;
+      const lease = { pk: SLOTS_PK, slot, owner: jobId, now: this.now(), leaseSeconds, orOwnLease: true };
+      if (await tryLease(this.db, this.opts.table, lease)) return true;
     }
     return false;
   }
@@ -90,7 +55,7 @@ export class JobSlots {
         await this.db.send(
           new UpdateItemCommand({
             TableName: this.opts.table,
-            Key: slotKey(slot),
+            Key: slotKey(SLOTS_PK, slot),
             UpdateExpression: 'SET leaseUntil = :zero REMOVE #o',
             ConditionExpression: '#o = :owner',
             ExpressionAttributeNames: { '#o': 'owner' },

@@ -1,14 +1,9 @@
-import {
-  type DynamoDBClient,
-  DeleteItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { type LeaseHandle, type SearchSlots, slotOrder } from '../core/lease';
-import { queryPages } from './dynamoPaging';
 import { isConditionFailure } from './errors';
 import { LEASE_PK } from './keys';
+import { liveLeases, slotKey, tryLease } from './leaseSlots';
 
 export interface SearchSlotsOptions {
   table: string;
@@ -34,52 +29,20 @@ export class DynamoSearchSlots implements SearchSlots {
   }
 
   private key(slot: number) {
-    return { pk: { S: LEASE_PK }, sk: { S: `slot#${slot}` } };
+    return slotKey(LEASE_PK, slot);
   }
 
   /** Slots not held by a live lease, read in one query: a refusal then costs one request. */
-  private async freeSlots(): Promise<Set<number>> {
-    const held = new Set<number>();
-    const now = this.now();
-    const pages = queryPages(this.db, {
-      TableName: this.opts.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: LEASE_PK } },
-      ProjectionExpression: 'sk, leaseUntil',
-      ConsistentRead: true,
-    });
-    for await (const items of pages) {
-      for (const item of items) {
-        if (Number(item.leaseUntil?.N ?? 0) >= now) held.add(Number((item.sk?.S ?? '').slice(5)));
-      }
-    }
-    return new Set(slotOrder(this.opts.slots).filter((s) => !held.has(s)));
+  private async freeSlots(): Promise<number[]> {
+    const held = await liveLeases(this.db, this.opts.table, LEASE_PK, this.now());
+    return slotOrder(this.opts.slots).filter((s) => !held.has(s));
   }
 
   async tryAcquire(): Promise<LeaseHandle | undefined> {
     const owner = randomUUID();
-    // The conditional put below still decides: another instance may take a free slot first.
     for (const slot of await this.freeSlots()) {
-      const now = this.now();
-      const until = now + this.opts.leaseSeconds * 1000;
-      try {
-        await this.db.send(
-          new PutItemCommand({
-            TableName: this.opts.table,
-            Item: {
-              ...this.key(slot),
-              owner: { S: owner },
-              leaseUntil: { N: String(until) },
-              expiresAt: { N: String(Math.ceil(until / 1000) + 3600) },
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
-            ExpressionAttributeValues: { ':now': { N: String(now) } },
-          }),
-        );
-        return this.handle(slot, owner);
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+      const lease = { pk: LEASE_PK, slot, owner, now: this.now(), leaseSeconds: this.opts.leaseSeconds };
+      if (await tryLease(this.db, this.opts.table, lease)) return this.handle(slot, owner);
     }
     return undefined;
   }
