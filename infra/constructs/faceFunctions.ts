@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 // The bucket and table layout is the store's (keys.ts): grants and filters name the same prefixes and keys.
 import { IMAGE_PREFIX, UPLOAD_PREFIX } from '../../functions/store/keys';
 import type { Settings } from '../settings';
-import { functionIdentity, nodeFunction } from './lambdaFunction';
+import { functionIdentity, nodeFunction, storeEndpoints } from './lambdaFunction';
 import { layerAssetDir } from './modelLayer';
 import { FUNCTION_STORE_USES, grantStore } from './storeAccess';
 
@@ -128,7 +128,6 @@ export class FaceFunctions extends Construct {
 
   private environment(name: FunctionName): Record<string, string> {
     const { settings, table, images, layer, consoleOrigin } = this.props;
-    const local = settings.profile === 'local';
     const env: Record<string, string> = {
       EVENTS_TABLE: table.tableName,
       IMAGE_BUCKET: images.bucketName,
@@ -146,17 +145,12 @@ export class FaceFunctions extends Construct {
       EMBEDDING_CACHE_MB: '768',
       UPLOAD_PREFIX,
       NODE_OPTIONS: '--enable-source-maps',
+      ...storeEndpoints(settings),
     };
     if (this.props.dataKey) env.IMAGE_KMS_KEY_ID = this.props.dataKey.keyArn;
     // The routes the console calls answer its origin with CORS headers (functions/http/cors.ts).
     if (consoleOrigin && (name === 'search' || name === 'detect' || name === 'images' || name === 'jobs')) {
       env.CORS_ORIGINS = consoleOrigin;
-    }
-    if (local) {
-      // Inside LocalStack's Lambda containers this name resolves to LocalStack itself; the store
-      // switches to path-style S3 whenever an endpoint is set.
-      env.S3_ENDPOINT = 'http://s3.localhost.localstack.cloud:4566';
-      env.DYNAMODB_ENDPOINT = 'http://localhost.localstack.cloud:4566';
     }
     return env;
   }

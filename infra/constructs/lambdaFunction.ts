@@ -47,6 +47,20 @@ export function functionIdentity(
   return { logGroup, role };
 }
 
+/**
+ * Where a store function reaches the table and bucket: in the `local` profile LocalStack, under a name
+ * that inside LocalStack's Lambda containers resolves to LocalStack itself (the store switches to
+ * path-style S3 whenever an endpoint is set); in AWS the SDK's own endpoints.
+ */
+export function storeEndpoints(settings: Settings): Record<string, string> {
+  return settings.profile === 'local'
+    ? {
+        S3_ENDPOINT: 'http://s3.localhost.localstack.cloud:4566',
+        DYNAMODB_ENDPOINT: 'http://localhost.localstack.cloud:4566',
+      }
+    : {};
+}
+
 export type FunctionOptions = Omit<lambda.FunctionProps, 'code' | 'handler' | 'runtime' | 'architecture'>;
 
 /**

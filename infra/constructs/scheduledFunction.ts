@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Settings } from '../settings';
-import { functionIdentity, nodeFunction } from './lambdaFunction';
+import { functionIdentity, nodeFunction, storeEndpoints } from './lambdaFunction';
 import { grantStore, type StoreUse } from './storeAccess';
 
 export interface ScheduledFunctionProps {
@@ -53,11 +53,8 @@ export class ScheduledFunction extends Construct {
       IMAGE_BUCKET: images.bucketName,
       ...props.environment,
       NODE_OPTIONS: '--enable-source-maps',
+      ...storeEndpoints(settings),
     };
-    if (settings.profile === 'local') {
-      environment.S3_ENDPOINT = 'http://s3.localhost.localstack.cloud:4566';
-      environment.DYNAMODB_ENDPOINT = 'http://localhost.localstack.cloud:4566';
-    }
     this.fn = nodeFunction(
       this,
       'Function',

@@ -9,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Settings } from '../settings';
-import { functionIdentity, nodeFunction } from './lambdaFunction';
+import { functionIdentity, nodeFunction, storeEndpoints } from './lambdaFunction';
 import { JOB_RESULT_DAYS } from './storage';
 import { FUNCTION_STORE_USES, grantStore } from './storeAccess';
 
@@ -68,12 +68,9 @@ export class SearchJobs extends Construct {
       // A piece reads each hour once: a small cache (functions/shared/config.ts, JOB_WORKER_CACHE_MB).
       EMBEDDING_CACHE_MB: '1',
       NODE_OPTIONS: '--enable-source-maps',
+      ...storeEndpoints(settings),
     };
     if (props.dataKey) environment.IMAGE_KMS_KEY_ID = props.dataKey.keyArn;
-    if (settings.profile === 'local') {
-      environment.S3_ENDPOINT = 'http://s3.localhost.localstack.cloud:4566';
-      environment.DYNAMODB_ENDPOINT = 'http://localhost.localstack.cloud:4566';
-    }
     this.piece = nodeFunction(
       this,
       'Piece',
