@@ -3,13 +3,11 @@
  * of pieces: cold searches (caches emptied) of a 1-minute window and of the whole hour (the contract's
  * 50,000-record cap), with the records each read.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { encodeEmbedding } from '../../functions/core/embeddingCodec';
 import { BUCKET_MS } from '../../functions/core/timeWindow';
-import { startLocalServer, type LocalServer } from '../../functions/local/server';
 import type { StoredEvent } from '../../functions/store/types';
 import { randomUnit, syntheticEvent } from '../seed/synthetic';
+import { seededServer, type WindowSearch, windowSearch } from './seededServer';
 import { type Summary, summarize } from './stats';
 
 const HOUR_START = Date.UTC(2026, 0, 20, 10);
@@ -28,25 +26,6 @@ export interface BigHourFigures {
   hourRecordsExamined: number;
 }
 
-const env = { MAX_CONCURRENT_SEARCHES: '4', COMPACTION_INTERVAL_SECONDS: '0', RETENTION_DAYS: '36500' };
-
-async function search(server: LocalServer, photo: Buffer, startMs: number, endMs: number) {
-  const res = await fetch(`${server.url}/sophon/v2/face/searchbyimage`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      face_image_base64: photo.toString('base64'),
-      fiqa_level: 'no',
-      starttime: startMs / 1000,
-      endtime: endMs / 1000,
-      threshold: 82,
-    }),
-  });
-  const json = (await res.json()) as { total_time: number; records_examined: number; records_read: number };
-  if (res.status !== 200) throw new Error(`search answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
-
 /** Seeds (or reuses) the hour under `dataDir`, compacts it, restarts the server and searches it cold. */
 export async function benchBigHour(opts: {
   photo: Buffer;
@@ -54,46 +33,37 @@ export async function benchBigHour(opts: {
   coldRuns: number;
   dropCaches: () => void;
 }): Promise<BigHourFigures> {
-  const marker = join(opts.dataDir, 'bench-seed.json');
   const spec = { version: SEED_VERSION, events: EVENTS, start: HOUR_START };
   const hour = HOUR_START / BUCKET_MS;
-  if (!(existsSync(marker) && readFileSync(marker, 'utf8') === JSON.stringify(spec))) {
-    rmSync(opts.dataDir, { recursive: true, force: true });
-    const server = await startLocalServer({ port: 0, dataDir: opts.dataDir, env });
-    try {
-      // Codes from a pool: encoding 150,000 vectors costs more than the bench measures.
-      const pool = Array.from({ length: 500 }, () => encodeEmbedding(randomUnit()));
-      for (let start = 0; start < EVENTS; start += 5000) {
-        const batch: StoredEvent[] = [];
-        for (let i = start; i < start + 5000; i++) {
-          const ts = HOUR_START + Math.floor((i * BUCKET_MS) / EVENTS);
-          batch.push(
-            syntheticEvent(ts, `cam-${i % 4}`, pool[i % 500], {}, `big-${String(i).padStart(6, '0')}`),
-          );
-        }
-        await server.services.events.putMany(batch, { pointers: false });
+  const server = await seededServer(opts.dataDir, spec, async (seeding) => {
+    // Codes from a pool: encoding 150,000 vectors costs more than the bench measures.
+    const pool = Array.from({ length: 500 }, () => encodeEmbedding(randomUnit()));
+    for (let start = 0; start < EVENTS; start += 5000) {
+      const batch: StoredEvent[] = [];
+      for (let i = start; i < start + 5000; i++) {
+        const ts = HOUR_START + Math.floor((i * BUCKET_MS) / EVENTS);
+        batch.push(
+          syntheticEvent(ts, `cam-${i % 4}`, pool[i % 500], {}, `big-${String(i).padStart(6, '0')}`),
+        );
       }
-      await server.compactor.run({ first: hour, last: hour });
-      writeFileSync(marker, JSON.stringify(spec));
-    } finally {
-      await server.close();
+      await seeding.services.events.putMany(batch, { pointers: false });
     }
-  }
-  const server = await startLocalServer({ port: 0, dataDir: opts.dataDir, env });
+    await seeding.compactor.run({ first: hour, last: hour });
+  });
   try {
     // The models load on the first search: one over an empty stretch.
-    await search(server, opts.photo, HOUR_START - 2 * BUCKET_MS, HOUR_START - BUCKET_MS);
+    await windowSearch(server, opts.photo, HOUR_START - 2 * BUCKET_MS, HOUR_START - BUCKET_MS);
     const minute = { from: HOUR_START + 30 * 60_000, to: HOUR_START + 31 * 60_000 - 1 };
     const minuteMs: number[] = [];
     const hourMs: number[] = [];
-    let m: Awaited<ReturnType<typeof search>> | undefined;
-    let h: Awaited<ReturnType<typeof search>> | undefined;
+    let m: WindowSearch | undefined;
+    let h: WindowSearch | undefined;
     for (let i = 0; i < opts.coldRuns; i++) {
       opts.dropCaches();
-      m = await search(server, opts.photo, minute.from, minute.to);
+      m = await windowSearch(server, opts.photo, minute.from, minute.to);
       minuteMs.push(m.total_time * 1000);
       opts.dropCaches();
-      h = await search(server, opts.photo, HOUR_START, HOUR_START + BUCKET_MS - 1);
+      h = await windowSearch(server, opts.photo, HOUR_START, HOUR_START + BUCKET_MS - 1);
       hourMs.push(h.total_time * 1000);
     }
     return {

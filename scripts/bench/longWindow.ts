@@ -4,12 +4,10 @@
  * first search of the window on a freshly started local server (its models loaded by one search outside
  * the window first), then again with the caches emptied.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BUCKET_MS } from '../../functions/core/timeWindow';
-import { startLocalServer, type LocalServer } from '../../functions/local/server';
 import type { StoredEvent } from '../../functions/store/types';
 import { near, randomUnit, syntheticEvent } from '../seed/synthetic';
+import { seededServer, windowSearch } from './seededServer';
 import { type Summary, summarize } from './stats';
 
 const WEEK_END_MS = Date.UTC(2026, 0, 15, 10);
@@ -29,29 +27,6 @@ export interface LongWindowFigures {
   recordsExamined: number;
 }
 
-const env = { MAX_CONCURRENT_SEARCHES: '4', COMPACTION_INTERVAL_SECONDS: '0', RETENTION_DAYS: '36500' };
-
-async function search(server: LocalServer, photo: Buffer, startMs: number, endMs: number) {
-  const res = await fetch(`${server.url}/sophon/v2/face/searchbyimage`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      face_image_base64: photo.toString('base64'),
-      fiqa_level: 'no',
-      starttime: startMs / 1000,
-      endtime: endMs / 1000,
-      threshold: 82,
-    }),
-  });
-  const json = (await res.json()) as {
-    total_time: number;
-    records_examined: number;
-    timings: { face_ms: number; scan_ms: number };
-  };
-  if (res.status !== 200) throw new Error(`search answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
-
 /**
  * Seeds (or reuses) `perHour` events in each hour of one week under `dataDir`, builds the week's
  * segments, then restarts the server and searches the 10 years that end with the week.
@@ -64,40 +39,30 @@ export async function benchLongWindow(opts: {
   coldRuns: number;
   dropCaches: () => void;
 }): Promise<LongWindowFigures> {
-  const marker = join(opts.dataDir, 'bench-seed.json');
   const spec = { version: SEED_VERSION, perHour: opts.perHour, end: WEEK_END_MS, hours: HOURS };
-  const reuse = existsSync(marker) && readFileSync(marker, 'utf8') === JSON.stringify(spec);
-  if (!reuse) {
-    rmSync(opts.dataDir, { recursive: true, force: true });
-    const server = await startLocalServer({ port: 0, dataDir: opts.dataDir, env });
-    try {
-      const lastHour = WEEK_END_MS / BUCKET_MS - 1;
-      let n = 0;
-      for (let h = lastHour - HOURS + 1; h <= lastHour; h++) {
-        const batch: StoredEvent[] = [];
-        for (let i = 0; i < opts.perHour; i++) {
-          const ts = h * BUCKET_MS + Math.floor((i * BUCKET_MS) / opts.perHour);
-          const v = i === 0 && h % 24 === 0 ? near(opts.query, 0.5) : randomUnit();
-          batch.push(syntheticEvent(ts, `cam-${i % 8}`, v, {}, `week-${String(n++).padStart(7, '0')}`));
-        }
-        await server.services.events.putMany(batch, { pointers: false });
+  const server = await seededServer(opts.dataDir, spec, async (seeding) => {
+    const lastHour = WEEK_END_MS / BUCKET_MS - 1;
+    let n = 0;
+    for (let h = lastHour - HOURS + 1; h <= lastHour; h++) {
+      const batch: StoredEvent[] = [];
+      for (let i = 0; i < opts.perHour; i++) {
+        const ts = h * BUCKET_MS + Math.floor((i * BUCKET_MS) / opts.perHour);
+        const v = i === 0 && h % 24 === 0 ? near(opts.query, 0.5) : randomUnit();
+        batch.push(syntheticEvent(ts, `cam-${i % 8}`, v, {}, `week-${String(n++).padStart(7, '0')}`));
       }
-      await server.compactor.run({ first: lastHour - HOURS + 1, last: lastHour });
-      writeFileSync(marker, JSON.stringify(spec));
-    } finally {
-      await server.close();
+      await seeding.services.events.putMany(batch, { pointers: false });
     }
-  }
-  const server = await startLocalServer({ port: 0, dataDir: opts.dataDir, env });
+    await seeding.compactor.run({ first: lastHour - HOURS + 1, last: lastHour });
+  });
   try {
     // The models load on the first search: one over an empty stretch, so the window's is cold.
-    await search(server, opts.photo, WEEK_END_MS + YEAR_MS, WEEK_END_MS + YEAR_MS + 1000);
-    const first = await search(server, opts.photo, WEEK_END_MS - 10 * YEAR_MS, WEEK_END_MS);
+    await windowSearch(server, opts.photo, WEEK_END_MS + YEAR_MS, WEEK_END_MS + YEAR_MS + 1000);
+    const first = await windowSearch(server, opts.photo, WEEK_END_MS - 10 * YEAR_MS, WEEK_END_MS);
     const cold: number[] = [];
     for (let i = 0; i < opts.coldRuns; i++) {
       opts.dropCaches();
       cold.push(
-        (await search(server, opts.photo, WEEK_END_MS - 10 * YEAR_MS, WEEK_END_MS)).total_time * 1000,
+        (await windowSearch(server, opts.photo, WEEK_END_MS - 10 * YEAR_MS, WEEK_END_MS)).total_time * 1000,
       );
     }
     return {
