@@ -1,25 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import type { JobRecord, JobStore } from '../../../functions/jobs/jobStore';
+import type { JobStore } from '../../../functions/jobs/jobStore';
 import { LocalJobRunner } from '../../../functions/jobs/localRunner';
+import { jobRecord } from '../../support/jobs';
 
 /** A worker that takes a piece and never answers: its job runs until cancelled. */
 const busyWorker = () => new Worker('setInterval(() => {}, 1 << 30)', { eval: true });
 
-const job = (jobId: string): JobRecord => ({
-  jobId,
-  state: 'running',
-  createdAtMs: 0,
-  expiresAt: 0,
-  startMs: 0,
-  endMs: 1,
-  reverse: true,
-  minCosine: 0.5,
-  cosineShift: 0,
-  maxResults: 10,
-  query: new Float32Array(4),
-  pieces: [{ index: 0, fromMs: 0, toMs: 1, records: 1 }],
-  recordsTotal: 1,
-});
+const job = (jobId: string) => jobRecord({ jobId });
 
 describe('LocalJobRunner admission', () => {
   it('admits and starts in one step: simultaneous starts never pass the limit; a cancel frees a slot', async () => {

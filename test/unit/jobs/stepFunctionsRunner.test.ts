@@ -1,9 +1,10 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist, type SFNClient } from '@aws-sdk/client-sfn';
 import type { JobSlots } from '../../../functions/jobs/jobSlots';
-import type { JobRecord, JobState, JobStore } from '../../../functions/jobs/jobStore';
+import type { JobState, JobStore } from '../../../functions/jobs/jobStore';
 import { readSearchJob, type JobDeps } from '../../../functions/jobs/searchJobs';
 import { StepFunctionsJobRunner } from '../../../functions/jobs/stepFunctionsRunner';
 import type { Services } from '../../../functions/store/services';
+import { jobRecord } from '../../support/jobs';
 
 const SM = 'arn:aws:states:us-east-1:123456789012:stateMachine:jobs';
 const JOB_ID = '0b6f2f4e-3c1a-4d7e-9a51-2f0c8e4b7d10';
@@ -61,21 +62,8 @@ describe('StepFunctionsJobRunner.endedUnfinished', () => {
 function fakeStore(initial: JobState) {
   let state = initial;
   const finishes: string[] = [];
-  const record = (): JobRecord => ({
-    jobId: JOB_ID,
-    state,
-    createdAtMs: 0,
-    expiresAt: 4_000_000_000,
-    startMs: 0,
-    endMs: 1,
-    reverse: true,
-    minCosine: 0.5,
-    cosineShift: 0,
-    maxResults: 10,
-    query: new Float32Array(4),
-    pieces: [{ index: 0, fromMs: 0, toMs: 1, records: 1 }],
-    recordsTotal: 1,
-  });
+  const record = () => jobRecord({ jobId: JOB_ID, state, expiresAt: 4_000_000_000 });
+
   const store = {
     get: () => Promise.resolve(record()),
     pieces: () => Promise.resolve(new Map()),
