@@ -37,7 +37,9 @@ beforeAll(async () => {
   // The sparse store is years old: past the default 90-day retention its items carry an expiresAt in
   // the past, and DynamoDB Local (npm run test:dynamodb-local), like DynamoDB, deletes expired items in
   // the background, mid-test (dynalite never does). Retention is not what this file tests.
-  server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '30000', RETENTION_DAYS: '36500' });
+  // A storage timeout as long as the shared DynamoDB Local's (helpers.ts): there the 150,000-event
+  // seeding of readBounds.test.ts may run beside this file's searches.
+  server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '60000', RETENTION_DAYS: '36500' });
   server.services.clients.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'QueryCommand') {
@@ -139,7 +141,11 @@ async function iterate(style: Style, reverse: boolean, window: Record<string, nu
   let body: Record<string, unknown> = { ...window, reverse, ...extra };
   for (let i = 0; i < 60; i++) {
     const page = await search(body);
-    expect(page.status).toBe(200);
+    // The body too when it fails: which error, after how long.
+    expect({ status: page.status, body: page.status === 200 ? undefined : page.body }).toEqual({
+      status: 200,
+      body: undefined,
+    });
     pages.push(page);
     seen.push(...page.body.events.map((e) => e.event_id));
     if (!page.body.have_more) break;
