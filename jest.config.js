@@ -16,4 +16,5 @@ module.exports = {
   // Jest's default leaves a core to its parent, which only collects results: on a 2-core machine that
   // runs the suite in one process, at half the machine.
   maxWorkers: '100%',
+  testSequencer: '<rootDir>/test/sequencer.js',
 };

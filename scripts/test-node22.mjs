@@ -59,7 +59,7 @@ if (!existsSync(node)) {
 
 const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 console.log(`test:node22: ${version} (${node})`);
-// The bundle test runs the host's layer: models and this machine's native modules (as `npm test`'s pretest).
+// The bundle test runs the host's layer: models and this machine's native modules (as `npm test`'s build:test-assets).
 for (const args of [['layers/models/build.mjs'], ['layers/models/native.mjs', '--arch', 'host']]) {
   const r = spawnSync(node, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);

@@ -35,6 +35,11 @@ export interface LocalServerOptions {
   dataDir?: string;
   /** Configuration overrides (same names as the environment variables), e.g. { GRAB_MODE: 'true' }. */
   env?: Record<string, string>;
+  /**
+   * Keep dynalite's table in memory instead of under DATA_DIR: lost on close. For tests that never
+   * restart their server, where writing 150,000 events is ~30% faster (README, "How long things take").
+   */
+  tableInMemory?: boolean;
 }
 
 export interface LocalServer {
@@ -136,12 +141,13 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     // Before the stand-ins open their files: a second server would otherwise die on dynalite's own lock
     // ("Database is closed") without naming the first.
     lock = lockDataDir(dataDir);
-    standIns = await startStandIns(dataDir, c.IMAGE_BUCKET, { dynamodb: !c.DYNAMODB_ENDPOINT }).catch(
-      (err: unknown) => {
-        lock?.release();
-        throw err;
-      },
-    );
+    standIns = await startStandIns(dataDir, c.IMAGE_BUCKET, {
+      dynamodb: !c.DYNAMODB_ENDPOINT,
+      inMemory: opts.tableInMemory,
+    }).catch((err: unknown) => {
+      lock?.release();
+      throw err;
+    });
     c.DYNAMODB_ENDPOINT ||= standIns.dynamodbEndpoint;
     c.S3_ENDPOINT ||= standIns.s3Endpoint;
   }

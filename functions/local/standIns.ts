@@ -78,13 +78,13 @@ export function freeBytes(dir: string): number {
 
 /**
  * dynalite (DynamoDB) and s3rver (S3) in this process, on free loopback ports, persisted under dataDir
- * (dynamodb/ and s3/). They speak the real wire protocols, so the service reaches them through the
+ * (dynamodb/ unless `inMemory`, and s3/). They speak the real wire protocols, so the service reaches them through the
  * same SDK clients it uses in the cloud. `dynamodb: false` starts s3rver only.
  */
 export async function startStandIns(
   dataDir: string,
   bucket: string,
-  opts: { dynamodb?: boolean } = {},
+  opts: { dynamodb?: boolean; inMemory?: boolean } = {},
 ): Promise<StandIns> {
   const dynamoDir = join(dataDir, 'dynamodb');
   const s3Dir = join(dataDir, 's3');
@@ -93,8 +93,10 @@ export async function startStandIns(
 
   let dynamo: Server | undefined;
   if (opts.dynamodb !== false) {
-    mkdirSync(dynamoDir, { recursive: true });
-    const server: Server = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0 });
+    if (!opts.inMemory) mkdirSync(dynamoDir, { recursive: true });
+    // Without a path dynalite keeps its tables in memory (memory-level).
+    const path = opts.inMemory ? {} : { path: dynamoDir };
+    const server: Server = dynalite({ ...path, createTableMs: 0, deleteTableMs: 0 });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());

@@ -19,6 +19,7 @@ export const photo = (n: number) => readFileSync(join(PHOTOS, `sample${n}.jpg`))
  */
 export async function startTestServer(
   env: Record<string, string> = {},
+  opts: { tableInMemory?: boolean } = {},
 ): Promise<LocalServer & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sfs-it-'));
   const shared = sharedDynamoEndpoint();
@@ -26,6 +27,7 @@ export async function startTestServer(
   const server = await startLocalServer({
     port: 0,
     dataDir,
+    tableInMemory: opts.tableInMemory,
     env: {
       DYNAMODB_ENDPOINT: shared ?? '',
       S3_ENDPOINT: '',

@@ -27,11 +27,14 @@ beforeAll(async () => {
   // machine one can take longer than the 5 s hung-endpoint timeout without anything being hung.
   // A budget well past what a call takes here: the caps, not the budget, are what this test reaches.
   // RETENTION_DAYS: the window is months old, past the default retention a search keeps to.
-  server = await startTestServer({
-    STORAGE_REQUEST_TIMEOUT_MS: '30000',
-    SEARCH_BUDGET_MS: '60000',
-    RETENTION_DAYS: '36500',
-  });
+  server = await startTestServer(
+    {
+      STORAGE_REQUEST_TIMEOUT_MS: '30000',
+      SEARCH_BUDGET_MS: '60000',
+      RETENTION_DAYS: '36500',
+    },
+    { tableInMemory: true },
+  );
   const group = photo(2);
   query = await faceCrop(group, (await facesOf(group))[0]);
   const target = (await getFaceEngine().analyzeQuery(query, 'low')).embedding;

@@ -24,11 +24,14 @@ beforeAll(async () => {
   // The whole-hour call must reach the 50,000 cap, not the time budget, even on a loaded machine.
   // The hour is in 2025: kept past the default retention, or DynamoDB Local's TTL sweep deletes its
   // items mid-test (see readPath.test.ts).
-  server = await startTestServer({
-    STORAGE_REQUEST_TIMEOUT_MS: '30000',
-    SEARCH_BUDGET_MS: '25000',
-    RETENTION_DAYS: '36500',
-  });
+  server = await startTestServer(
+    {
+      STORAGE_REQUEST_TIMEOUT_MS: '30000',
+      SEARCH_BUDGET_MS: '25000',
+      RETENTION_DAYS: '36500',
+    },
+    { tableInMemory: true },
+  );
   let seed = 5;
   const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const pool = Array.from({ length: 200 }, () => encodeEmbedding(randomUnit(random)));

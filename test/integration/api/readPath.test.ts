@@ -39,7 +39,10 @@ beforeAll(async () => {
   // the background, mid-test (dynalite never does). Retention is not what this file tests.
   // A storage timeout as long as the shared DynamoDB Local's (helpers.ts): there the 150,000-event
   // seeding of readBounds.test.ts may run beside this file's searches.
-  server = await startTestServer({ STORAGE_REQUEST_TIMEOUT_MS: '60000', RETENTION_DAYS: '36500' });
+  server = await startTestServer(
+    { STORAGE_REQUEST_TIMEOUT_MS: '60000', RETENTION_DAYS: '36500' },
+    { tableInMemory: true },
+  );
   server.services.clients.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'QueryCommand') {

@@ -30,15 +30,18 @@ const END = T0 + TOTAL * STEP_MS;
 type Ev = { event_id: string; compare_score: number };
 
 beforeAll(async () => {
-  server = await startTestServer({
-    JOB_WORKERS: '2',
-    JOB_PIECE_RECORDS: '300',
-    // Small pages: the contract's calls and the job's pages both span several responses.
-    MAX_RESPONSE_BYTES: String(64 * 1024),
-    STORAGE_REQUEST_TIMEOUT_MS: '30000',
-    // One search slot: a job that took it would leave the contract's calls beside it a 429.
-    MAX_CONCURRENT_SEARCHES: '1',
-  });
+  server = await startTestServer(
+    {
+      JOB_WORKERS: '2',
+      JOB_PIECE_RECORDS: '300',
+      // Small pages: the contract's calls and the job's pages both span several responses.
+      MAX_RESPONSE_BYTES: String(64 * 1024),
+      STORAGE_REQUEST_TIMEOUT_MS: '30000',
+      // One search slot: a job that took it would leave the contract's calls beside it a 429.
+      MAX_CONCURRENT_SEARCHES: '1',
+    },
+    { tableInMemory: true },
+  );
   const group = photo(2);
   const crop = await faceCrop(group, (await facesOf(group))[0]);
   query = b64(crop);
