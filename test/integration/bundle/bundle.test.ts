@@ -270,6 +270,8 @@ beforeAll(async () => {
   // Asset metadata ties each function to its folder in the assembly (the CLI turns it on too).
   const app = new App({
     outdir,
+    // The template's CloudFormation validation is nag.test.ts's; this file runs the bundles.
+    builtinCloudFormationValidation: false,
     context: { arch: ARCH, console: 'false', 'aws:cdk:enable-asset-metadata': true },
   });
   buildApp(app);

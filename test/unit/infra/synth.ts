@@ -39,11 +39,16 @@ export interface Synth {
   outdir: string;
 }
 
-/** Synthesizes the real app (cdk-nag included) with the given context into a fresh folder. */
-export function synth(context: Record<string, string> = {}): Synth {
+/**
+ * Synthesizes the real app (cdk-nag included) with the given context into a fresh folder. CDK's own
+ * CloudFormation validation (a WASM engine: ~7 s to start in each test file, ~1 s a template) runs
+ * only when asked: nag.test.ts asks for it on every profile; the other files read the template.
+ */
+export function synth(context: Record<string, string> = {}, opts: { cfnValidation?: boolean } = {}): Synth {
   const outdir = mkdtempSync(join(tmpdir(), 'sophon-cdk-out-'));
   const app = new App({
     outdir,
+    builtinCloudFormationValidation: opts.cfnValidation ?? false,
     // Reference assets in place instead of copying the 100 MB layer into every test's cloud assembly.
     context: { bundling: prebuiltBundles(), 'aws:cdk:disable-asset-staging': true, ...context },
   });
