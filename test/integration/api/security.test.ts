@@ -22,6 +22,7 @@ import type { Box } from '../../../functions/core/face';
 import { reapplyErasures } from '../../../functions/erase/reapplyErasures';
 import { reconcile } from '../../../functions/reconcile/reconcile';
 import { randomUnit, syntheticEvent } from '../../../scripts/seed/synthetic';
+import { sharedDynamoEndpoint } from '../dynamoTarget';
 import { b64, faceCrop, facesOf, photo, post, startTestServer } from './helpers';
 
 const run = promisify(execFile);
@@ -235,8 +236,12 @@ describe('retention', () => {
       at(edge + 10 * 60_000, 'ret-kept'), // kept for the test's first 10 minutes
       at(now - DAY, 'ret-fresh'),
     ]);
-    expect(await server.services.events.find('ret-old-0')).toBeDefined();
-    expect(await server.services.events.find('ret-expired')).toBeDefined();
+    // dynalite never sweeps: the items are there, so what hides them below is the search's filter.
+    // DynamoDB Local (npm run test:dynamodb-local) sweeps expired items in the background, maybe already.
+    if (!sharedDynamoEndpoint()) {
+      expect(await server.services.events.find('ret-old-0')).toBeDefined();
+      expect(await server.services.events.find('ret-expired')).toBeDefined();
+    }
     for (const reverse of [true, false]) {
       const r = await post(SEARCH(), {
         face_image_base64: b64(alice),

@@ -21,6 +21,9 @@ beforeAll(async () => {
   store = new DynamoEventStore(server.services.clients.dynamo, {
     table: server.config.EVENTS_TABLE,
     shards: server.config.BUCKET_SHARDS,
+    // T is in 2025: with the default 90 days its items would carry a past expiresAt, which DynamoDB
+    // Local (npm run test:dynamodb-local) sweeps in the background, mid-test.
+    retentionDays: 36_500,
   });
 }, 60_000);
 
