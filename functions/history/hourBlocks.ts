@@ -186,10 +186,13 @@ export function blockStream(
 
   /** Directory listings by year index, in scan order, read once. */
   const listings = new Map<number, Promise<Array<[number, HourEntry]>>>();
+  /** The write version of every hour listed so far (the matches' event JSON is kept by it). */
+  const versions = new Map<number, string>();
   const listing = (y: number): Promise<Array<[number, HourEntry]>> => {
     let l = listings.get(y);
     if (!l) {
       l = source.hours(years[y][0], years[y][1], q.signal).then((m) => {
+        for (const [hour, e] of m) versions.set(hour, e.version);
         const hours = [...m.entries()].sort((a, b) => a[0] - b[0]);
         return q.reverse ? hours.reverse() : hours;
       });
@@ -395,12 +398,42 @@ export function blockStream(
     );
   };
 
+  /**
+   * The matches' event JSON: from the cache where an earlier search fetched it at the hour's listed
+   * version, else from the table (and kept). Keyed by the version this search listed, which its blocks
+   * were checked against: a write after the listing moves the version, so what is kept under it is
+   * what the table held at that version or later, and is read only by searches that listed it.
+   */
+  const docs = async (records: HistoryRecord[]): Promise<Array<string | undefined>> => {
+    if (!cache) return source.docs(records);
+    const at = (r: HistoryRecord) => {
+      const hour = hourOf(r.timestamp);
+      const version = versions.get(hour);
+      return version === undefined ? undefined : { key: keyOf(hour), version };
+    };
+    const out = records.map((r) => {
+      const k = at(r);
+      return k && cache.doc(k.key, k.version, r.eventId);
+    });
+    const missing = records.filter((_, i) => out[i] === undefined);
+    if (missing.length === 0) return out;
+    const fetched = await source.docs(missing);
+    let j = 0;
+    records.forEach((r, i) => {
+      if (out[i] !== undefined) return;
+      const d = (out[i] = fetched[j++]);
+      const k = at(r);
+      if (d !== undefined && k) cache.setDoc(k.key, k.version, r.eventId, d);
+    });
+    return out;
+  };
+
   return {
     reverse: q.reverse,
     blocks,
     prefetch,
     close,
-    docs: (records) => source.docs(records),
+    docs,
     get recordsRead() {
       return recordsRead;
     },

@@ -10,7 +10,10 @@ export interface CodeMemory {
 }
 
 export interface HourCacheOptions {
-  /** Bytes of records and codes kept; least recently used hours go first. */
+  /**
+   * Bytes of records and codes kept; least recently used hours go first. The event JSON of matches
+   * (`doc`, `setDoc`) is kept besides, in up to a sixteenth of it.
+   */
   budgetBytes: number;
   /** Where cached codes are kept: the kernel's memory, so they are scored without a copy. */
   memory: CodeMemory;
@@ -54,6 +57,9 @@ export class HourCache {
   private readonly claims = new Map<number, number>();
   /** Codes of entries no longer cached, in kernel memory, with the epoch they were retired at. */
   private retired: Array<{ codes: Uint8Array; epoch: number }> = [];
+  /** Event JSON of matches by `${key}@${version}#${eventId}`, in recency order (see `doc`). */
+  private readonly docs = new Map<string, string>();
+  private docBytes = 0;
 
   constructor(private readonly opts: HourCacheOptions) {}
 
@@ -149,6 +155,40 @@ export class HourCache {
   clear(): void {
     for (const e of this.entries.values()) this.retire(e);
     this.entries.clear();
+    this.docs.clear();
+    this.docBytes = 0;
+  }
+
+  /**
+   * The event JSON of `eventId` in the hour (or piece) `key` as fetched at its write version `version`
+   * (`setDoc`), or undefined. Blocks carry no event JSON, so each search fetches its matches' (a
+   * `BatchGetItem`, 5–10 ms of a warm search); a search that matches them again at the same version
+   * reads them here. Every write or delete in the hour moves its version, so a changed or deleted event
+   * is never served from here.
+   */
+  doc(key: string, version: string, eventId: string): string | undefined {
+    const k = `${key}@${version}#${eventId}`;
+    const d = this.docs.get(k);
+    if (d !== undefined) {
+      this.docs.delete(k);
+      this.docs.set(k, d);
+    }
+    return d;
+  }
+
+  /** Keeps an event's JSON for `doc`; least recently used ones go first past a sixteenth of the budget. */
+  setDoc(key: string, version: string, eventId: string, doc: string): void {
+    const k = `${key}@${version}#${eventId}`;
+    const bytes = 2 * (k.length + doc.length) + 64;
+    const budget = this.opts.budgetBytes / 16;
+    if (bytes > budget || this.docs.has(k)) return;
+    for (const [old, d] of this.docs) {
+      if (this.docBytes + bytes <= budget) break;
+      this.docs.delete(old);
+      this.docBytes -= 2 * (old.length + d.length) + 64;
+    }
+    this.docs.set(k, doc);
+    this.docBytes += bytes;
   }
 
   private retire(e: Entry): void {

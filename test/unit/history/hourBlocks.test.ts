@@ -269,6 +269,41 @@ describe('blockStream', () => {
     expect(docs.mock.calls[0][0].map((r) => r.eventId)).toEqual(['m1', 'm2']);
     expect(out.matches.map((m) => [m.record.eventId, m.record.doc])).toEqual([['m1', '{"id":"m1"}']]);
   });
+  it("keeps the matches' event JSON by the hour's version: the same matches again read none, a write reads them again", async () => {
+    const table = new FakeTable([
+      row(ms(H0, 1), 'm1', 0),
+      row(ms(H0, 2), 'x1', 1),
+      row(ms(H0 + 1, 3), 'm2', 0),
+    ]);
+    const cache = new HourCache({ budgetBytes: 1e6, memory: Int8DotKernel.instance() });
+    const docs = jest.spyOn(table, 'docs');
+    const search = async () =>
+      (
+        await scanHistory(blockStream(query(ms(H0), ms(H0 + 2) - 1), table, { cache, lookahead: 1 }), {
+          query: target,
+          minCosine: 0.9,
+        })
+      ).matches.map((m) => [m.record.eventId, m.record.doc]);
+    const both = [
+      ['m1', '{"id":"m1"}'],
+      ['m2', '{"id":"m2"}'],
+    ];
+    expect(await search()).toEqual(both);
+    expect(await search()).toEqual(both);
+    expect(docs).toHaveBeenCalledTimes(1);
+    // A write in H0 + 1 moves its version: only its match is read again, at the new version.
+    table.versionsOf.set(H0 + 1, '1');
+    expect(await search()).toEqual(both);
+    expect(docs).toHaveBeenCalledTimes(2);
+    expect(docs.mock.calls[1][0].map((r) => r.eventId)).toEqual(['m2']);
+    // An event gone when its JSON was read is dropped and nothing is kept for it.
+    table.versionsOf.set(H0, '1');
+    table.gone.add('m1');
+    expect(await search()).toEqual([both[1]]);
+    table.gone.delete('m1');
+    expect(await search()).toEqual(both);
+    expect(docs.mock.calls.slice(2).map((c) => c[0].map((r) => r.eventId))).toEqual([['m1'], ['m1']]);
+  });
 });
 
 describe('sliceBlock', () => {

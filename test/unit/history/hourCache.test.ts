@@ -41,6 +41,26 @@ describe('HourCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it("keeps matches' event JSON by key, version and id, within a sixteenth of the budget, least recent first out", () => {
+    const cache = new HourCache({ budgetBytes: 16 * 1000, memory: Int8DotKernel.instance() });
+    const doc = (n: number) => `{"n":${n}}`.padEnd(200, ' ');
+    cache.setDoc('h', '1', 'e1', doc(1));
+    expect(cache.doc('h', '1', 'e1')).toBe(doc(1));
+    expect(cache.doc('h', '2', 'e1')).toBeUndefined(); // another version of the hour
+    expect(cache.doc('g', '1', 'e1')).toBeUndefined();
+    cache.setDoc('h', '1', 'e2', doc(2)); // ~480 bytes each: two fit in 1,000
+    expect(cache.doc('h', '1', 'e1')).toBe(doc(1)); // e1 is now the most recent
+    cache.setDoc('h', '1', 'e3', doc(3)); // e2 goes
+    expect(cache.doc('h', '1', 'e2')).toBeUndefined();
+    expect(cache.doc('h', '1', 'e1')).toBe(doc(1));
+    expect(cache.doc('h', '1', 'e3')).toBe(doc(3));
+    cache.setDoc('h', '1', 'big', 'x'.repeat(1000)); // alone past the budget: not kept
+    expect(cache.doc('h', '1', 'big')).toBeUndefined();
+    expect(cache.doc('h', '1', 'e1')).toBe(doc(1));
+    cache.clear();
+    expect(cache.doc('h', '1', 'e1')).toBeUndefined();
+  });
+
   it('does not keep a block larger than the whole budget, but still hands it back', () => {
     const cache = new HourCache({ budgetBytes: 2 * PER_RECORD, memory: Int8DotKernel.instance() });
     const big = block(3);
