@@ -32,17 +32,32 @@ export class DynamoSearchSlots implements SearchSlots {
     return slotKey(LEASE_PK, slot);
   }
 
-  /** Slots not held by a live lease, read in one query: a refusal then costs one request. */
+  /** Slots not held by a live lease, read in one query. */
   private async freeSlots(): Promise<number[]> {
     const held = await liveLeases(this.db, this.opts.table, LEASE_PK, this.now());
     return slotOrder(this.opts.slots).filter((s) => !held.has(s));
   }
 
+  /**
+   * One slot at random is tried first with the conditional put alone: while slots are free (the usual
+   * case) a search's slot costs one request, not the query and then the put (one round trip on every
+   * search's path before its face engine starts). Only when that slot is held are the live leases read,
+   * so a refusal costs two requests.
+   */
   async tryAcquire(): Promise<LeaseHandle | undefined> {
     const owner = randomUUID();
+    const take = (slot: number) =>
+      tryLease(this.db, this.opts.table, {
+        pk: LEASE_PK,
+        slot,
+        owner,
+        now: this.now(),
+        leaseSeconds: this.opts.leaseSeconds,
+      });
+    const first = slotOrder(this.opts.slots)[0];
+    if (await take(first)) return this.handle(first, owner);
     for (const slot of await this.freeSlots()) {
-      const lease = { pk: LEASE_PK, slot, owner, now: this.now(), leaseSeconds: this.opts.leaseSeconds };
-      if (await tryLease(this.db, this.opts.table, lease)) return this.handle(slot, owner);
+      if (await take(slot)) return this.handle(slot, owner);
     }
     return undefined;
   }

@@ -241,4 +241,28 @@ describe('search slots', () => {
     expect(again).toBeDefined();
     await Promise.all([...granted.slice(1), again].map((h) => h!.release()));
   });
+
+  it('takes a free slot with one request (the conditional put); a refusal reads the leases too', async () => {
+    const table = await freshTable();
+    const sent: string[] = [];
+    db.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countSlotRequests' },
+    );
+    try {
+      const slots = new DynamoSearchSlots(db, { table, slots: 1, leaseSeconds: 30 });
+      const lease = await slots.tryAcquire();
+      expect(lease).toBeDefined();
+      expect(sent).toEqual(['PutItemCommand']);
+      sent.length = 0;
+      expect(await slots.tryAcquire()).toBeUndefined();
+      expect(sent).toEqual(['PutItemCommand', 'QueryCommand']);
+      await lease!.release();
+    } finally {
+      db.middlewareStack.remove('countSlotRequests');
+    }
+  });
 });
