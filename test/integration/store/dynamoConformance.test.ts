@@ -247,7 +247,7 @@ describe('search slots', () => {
     const sent: string[] = [];
     db.middlewareStack.add(
       (next, context) => async (args) => {
-        sent.push(context.commandName);
+        sent.push(String(context.commandName));
         return next(args);
       },
       { step: 'initialize', name: 'countSlotRequests' },
