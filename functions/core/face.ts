@@ -96,6 +96,12 @@ export interface FaceEngine {
    * (core/qualityGate.ts). Throws FaceEngineError 'unreadable' or 'noFace'.
    */
   analyzeQuery(image: Buffer, fiqaLevel: FiqaLevel): Promise<QueryFace>;
+  /**
+   * Starts the work analyzeQuery(image) begins with that runs no model (opening the photo and decoding
+   * the detector's reduced copy), so that it overlaps what the caller does meanwhile; the next
+   * analyzeQuery of the same Buffer takes it over. Never throws (a failure is analyzeQuery's).
+   */
+  prepareQuery?(image: Buffer): void;
   /** Ingest path: as analyzeQuery with no gate, plus attributes and a face crop. `box` picks the face. */
   analyzeEvent(image: Buffer, opts?: { box?: Box }): Promise<EventFace>;
   /** Every face in the photo (for the console's preview and the evaluation). */

@@ -51,9 +51,10 @@ const PLATFORM_MARGIN_MS = 2_000;
 /**
  * POST /sophon/v2/face/searchbyimage: validate, take a search slot, embed the query face (or read an
  * event's stored one, or build a template of several photos: queryEmbedding.ts), scan the
- * window in the requested direction and report where the next call continues. The query photo is read
- * beside the slot's acquisition, but no model runs until the slot is held (a 429 costs almost nothing);
- * once held, the history's first reads run beside the face engine. The call stops at a millisecond
+ * window in the requested direction and report where the next call continues. The query photo is read,
+ * opened and its detector's reduced copy decoded beside the slot's acquisition (FaceEngine.prepareQuery:
+ * libuv threads), but no model runs until the slot is held (a 429 costs at most that decode); once
+ * held, the history's first reads run beside the face engine. The call stops at a millisecond
  * boundary when its time budget is spent or its response would pass MAX_RESPONSE_BYTES, and stops
  * working at once when its caller is gone.
  *
@@ -83,6 +84,13 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
 
   const input = readQueryInput(q.query, deps.services, queryImagePolicy(c), c.MAX_IMAGE_BYTES);
   input.catch(() => undefined); // awaited once the slot is held; dropped for a 429
+  // The photo's opening and reduced decode (no model) run beside the slot's acquisition, a round trip.
+  input.then(
+    (i) => {
+      if (i.kind === 'photos') deps.engine().prepareQuery?.(i.photos[0]);
+    },
+    () => undefined,
+  );
 
   try {
     return await withSearchSlot(deps.services.slots, async () => {

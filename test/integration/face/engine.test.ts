@@ -207,6 +207,19 @@ describe('quality gate and errors', () => {
     await expectFaceError(engine.analyzeQuery(bytes, 'no'), 'unreadable');
   });
 
+  it('gives the same query face when prepared early (prepareQuery), and the same errors', async () => {
+    const plain = await engine.analyzeQuery(photo(1), 'low');
+    const bytes = Buffer.from(photo(1)); // prepared work is kept by Buffer
+    engine.prepareQuery!(bytes);
+    const prepared = await engine.analyzeQuery(bytes, 'low');
+    expect(prepared.embedding).toEqual(plain.embedding);
+    expect(prepared.box).toEqual(plain.box);
+    expect(prepared.quality).toEqual(plain.quality);
+    const truncated = photo(1).subarray(0, 600);
+    engine.prepareQuery!(truncated);
+    await expectFaceError(engine.analyzeQuery(truncated, 'no'), 'unreadable');
+  });
+
   it('rejects a decompression bomb from its header, before decoding pixels', async () => {
     // 12,000 × 12,000 black PNG: ~150 KB on the wire, 144 megapixels decoded.
     const bomb = await sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#000' } })
