@@ -106,20 +106,20 @@ export class OnnxFaceEngine implements FaceEngine {
     img: ImageWindow,
     box: Box,
   ): Promise<{ face: RgbImage; points68: Float32Array; five: Point[]; warpMs: number }> {
+    // Bilinear sampling aliases when a large face shrinks to 112 px: shrink its surroundings first with an
+    // area filter so the warp itself scales by less than 1.5. The square depends on the box alone, so it
+    // is shrunk (on a libuv thread) while the landmarks are found.
+    const size = Math.max(box[2] - box[0], box[3] - box[1]);
+    const shrinking = size > SHRINK_ABOVE ? this.shrinkAlignSquare(img, box, size) : undefined;
+    shrinking?.catch(() => undefined); // awaited below unless the landmarks fail
     const points68 = await this.landmarks(img, box);
     const t = performance.now();
     const five = fivePointsFrom68(points68);
-    // Bilinear sampling aliases when a large face shrinks to 112 px: shrink its surroundings first with an
-    // area filter so the warp itself scales by less than 1.5.
-    const size = Math.max(box[2] - box[0], box[3] - box[1]);
     let src: RgbImage = img;
     let local = five.map(([x, y]) => [x - img.left, y - img.top] as Point);
     if (size > SHRINK_ABOVE) {
-      const region = squareRegion(box, img.fullWidth, img.fullHeight, CROP.alignSquare);
-      const f = (1.2 * WARP_FACE_SIZE) / size;
-      const w = Math.max(1, Math.round(region.width * f));
-      const h = Math.max(1, Math.round(region.height * f));
-      const shrunk = await resizeRegion(img, region, w, h);
+      const shrunk = await (shrinking ?? this.shrinkAlignSquare(img, box, size));
+      const { width: w, height: h } = shrunk;
       const { left, top, width, height } = shrunk.source;
       src = shrunk;
       // Pixel centres map to pixel centres: (x + ½) scales, then − ½.
@@ -129,6 +129,15 @@ export class OnnxFaceEngine implements FaceEngine {
     }
     const face = warpAffine(src, similarityTransform(local, REFERENCE_112), 112, 112);
     return { face, points68, five, warpMs: performance.now() - t };
+  }
+
+  /** The align square of a face larger than SHRINK_ABOVE, shrunk so the face is about 1.2 × WARP_FACE_SIZE. */
+  private shrinkAlignSquare(img: ImageWindow, box: Box, size: number) {
+    const region = squareRegion(box, img.fullWidth, img.fullHeight, CROP.alignSquare);
+    const f = (1.2 * WARP_FACE_SIZE) / size;
+    const w = Math.max(1, Math.round(region.width * f));
+    const h = Math.max(1, Math.round(region.height * f));
+    return resizeRegion(img, region, w, h);
   }
 
   async analyzeQuery(image: Buffer, fiqaLevel: FiqaLevel): Promise<QueryFace> {
