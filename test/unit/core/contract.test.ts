@@ -72,6 +72,19 @@ describe('parseSearchRequest', () => {
     fails({ face_image_base64: img, face_image_path: 'a.jpg' }, 'INVALID_ARGUMENTS', 'face_image_path'));
   it('refuses malformed base64', () =>
     fails({ face_image_base64: 'a%%b' }, 'INVALID_ARGUMENTS', 'face_image_base64'));
+  it.each(['ab=c', 'a===', 'YWJj-_==', 'YWJjé===', '===='])(
+    'refuses %j: = only at the end, two at most',
+    (b64) => fails({ face_image_base64: b64 }, 'INVALID_ARGUMENTS', 'face_image_base64'),
+  );
+  it.each([
+    ['YQ==', 'a'],
+    ['YWI=', 'ab'],
+    ['YWJj', 'abc'],
+    ['YW\nJj\r\nZA =\t=', 'abcd'],
+  ])('decodes %j (whitespace anywhere dropped)', (b64, text) => {
+    const q = parse({ face_image_base64: b64 }).query;
+    expect(q).toEqual({ kind: 'bytes', bytes: Buffer.from(text) });
+  });
   it('refuses images over the size limit', () =>
     fails(
       { face_image_base64: Buffer.alloc(MAX + 1).toString('base64') },
