@@ -16,18 +16,29 @@ export interface DetectOptions {
 export const DEFAULT_DETECT: DetectOptions = { scoreThreshold: 0.7, iouThreshold: 0.3, topK: 750 };
 
 /**
- * Converts the RGB pixels of the 320×240 detector input to the model's NCHW float tensor,
- * normalized as UltraFace was trained: (v − 127) / 128.
+ * The model's NCHW float tensor of the 320×240 detector input whose top-left part is `img` (at most
+ * 320×240) and the rest grey 127, normalized as UltraFace was trained: (v − 127) / 128, so the padding
+ * is 0 (drawn here rather than by libvips: ~1 ms less per photo).
  */
-export function detectorTensor(rgb: Uint8Array, bgr = false): Float32Array {
+export function detectorTensor(
+  img: { data: Uint8Array; width: number; height: number },
+  bgr = false,
+): Float32Array {
   const plane = DETECT_WIDTH * DETECT_HEIGHT;
   const out = new Float32Array(3 * plane);
   const r = bgr ? 2 : 0,
     b = bgr ? 0 : 2;
-  for (let i = 0; i < plane; i++) {
-    out[i] = (rgb[i * 3 + r] - 127) / 128;
-    out[plane + i] = (rgb[i * 3 + 1] - 127) / 128;
-    out[2 * plane + i] = (rgb[i * 3 + b] - 127) / 128;
+  const rgb = img.data;
+  const w = Math.min(img.width, DETECT_WIDTH),
+    h = Math.min(img.height, DETECT_HEIGHT);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * DETECT_WIDTH + x,
+        p = (y * img.width + x) * 3;
+      out[i] = (rgb[p + r] - 127) / 128;
+      out[plane + i] = (rgb[p + 1] - 127) / 128;
+      out[2 * plane + i] = (rgb[p + b] - 127) / 128;
+    }
   }
   return out;
 }

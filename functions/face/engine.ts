@@ -206,7 +206,7 @@ export class OnnxFaceEngine implements FaceEngine {
   private async detect({ photo, small, canvasWidth, canvasHeight }: DetectorReady): Promise<DetectedFace[]> {
     const out = await this.models.run(
       'fr_detect',
-      detectorTensor(small.data, this.opts.detectChannels === 'bgr'),
+      detectorTensor(small, this.opts.detectChannels === 'bgr'),
       [1, 3, DETECT_HEIGHT, DETECT_WIDTH],
     );
     return facesFromOutputs(

@@ -135,9 +135,10 @@ export async function decodeWindow(photo: OpenedPhoto, region: Region): Promise<
 }
 
 /**
- * The detector's input: the working image drawn at the top-left of a canvasW×canvasH canvas (grey 127
- * padding), resized to w×h. Large photos are reduced while they are decoded (JPEG shrink-on-load,
- * several times cheaper than a whole decode); small ones are decoded whole, once, and resized.
+ * The detector's input: the working image drawn at the top-left of a canvasW×canvasH canvas, resized to
+ * w×h; only the part the image covers is returned (at most w×h, from the top-left: the padding is the
+ * tensor's, detect.ts). Large photos are reduced while they are decoded (JPEG shrink-on-load, several
+ * times cheaper than a whole decode); small ones are decoded whole, once, and resized.
  */
 export async function detectorInput(
   photo: OpenedPhoto,
@@ -161,12 +162,7 @@ export async function detectorInput(
     .rotate()
     .resize({ width: Math.min(w, cw), height: Math.min(h, ch), fit: 'fill' })
     .toColourspace('srgb')
-    .removeAlpha()
-    .extend({
-      right: Math.max(0, w - cw),
-      bottom: Math.max(0, h - ch),
-      background: { r: 127, g: 127, b: 127 },
-    });
+    .removeAlpha();
   return rawPixels(s);
 }
 
@@ -217,8 +213,8 @@ function inWindow(
 }
 
 /**
- * Draws the whole image at the top-left of a canvasW×canvasH canvas (padding grey 127, which the
- * detector's normalization maps to 0) and resizes that canvas to w×h.
+ * The image drawn at the top-left of a canvasW×canvasH canvas and that canvas resized to w×h: the part
+ * the image covers (at most w×h, from the top-left; the padding is the tensor's, detect.ts).
  */
 export async function resizeOnto(
   img: RgbImage,
@@ -227,24 +223,13 @@ export async function resizeOnto(
   w: number,
   h: number,
 ): Promise<RgbImage> {
-  const cw = Math.max(1, Math.round((img.width * w) / canvasW));
-  const ch = Math.max(1, Math.round((img.height * h) / canvasH));
-  let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize({
-    width: Math.min(w, cw),
-    height: Math.min(h, ch),
-    fit: 'fill',
-  });
-  if (cw < w || ch < h) {
-    s = sharp(await s.raw().toBuffer(), {
-      raw: { width: Math.min(w, cw), height: Math.min(h, ch), channels: 3 },
-    }).extend({
-      right: Math.max(0, w - cw),
-      bottom: Math.max(0, h - ch),
-      background: { r: 127, g: 127, b: 127 },
-    });
-  }
-  const data = await s.raw().toBuffer();
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: w, height: h };
+  const width = Math.min(w, Math.max(1, Math.round((img.width * w) / canvasW)));
+  const height = Math.min(h, Math.max(1, Math.round((img.height * h) / canvasH)));
+  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize({ width, height, fit: 'fill' })
+    .raw()
+    .toBuffer();
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
 /** JPEG of a region of the working image (face crops for stored events); region in working pixels. */

@@ -49,15 +49,15 @@ describe('decodeWindow', () => {
 });
 
 describe('detectorInput with shrink-on-load', () => {
-  it('is the exact input give or take a few grey levels, padding included', async () => {
+  it('is the exact input give or take a few grey levels, the part the photo covers', async () => {
     const p = await open(photo(2)); // 1920×1367: content 320×228 of 320×240
     const exact = await resizeOnto(await decodeWhole(await open(photo(2))), 1920, 1440, 320, 240);
     const fast = await detectorInput(p, 1920, 1440, 320, 240);
-    expect([fast.width, fast.height, fast.data.length]).toEqual([320, 240, exact.data.length]);
+    expect([fast.width, fast.height, fast.data.length]).toEqual([320, 228, exact.data.length]);
+    expect([exact.width, exact.height]).toEqual([320, 228]);
     let sum = 0;
     for (let i = 0; i < fast.data.length; i++) sum += Math.abs(fast.data[i] - exact.data[i]);
     expect(sum / fast.data.length).toBeLessThan(3);
-    expect(fast.data[(239 * 320 + 5) * 3]).toBe(127);
   });
 });
 

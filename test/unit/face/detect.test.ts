@@ -69,9 +69,23 @@ describe('detectorTensor', () => {
   it('writes planar RGB normalized as (v − 127) / 128', () => {
     const rgb = new Uint8Array(320 * 240 * 3);
     rgb.set([255, 127, 0], 0);
-    const t = detectorTensor(rgb);
+    const t = detectorTensor({ data: rgb, width: 320, height: 240 });
     expect(t[0]).toBeCloseTo(1, 6);
     expect(t[320 * 240]).toBe(0);
     expect(t[2 * 320 * 240]).toBeCloseTo(-127 / 128, 6);
+  });
+
+  it('lays a smaller input at the top-left and pads the rest as grey 127 (0), whatever the channel order', () => {
+    const rgb = new Uint8Array(2 * 3 * 3).fill(255); // 2 wide, 3 high
+    rgb.set([0, 10, 20], (2 * 2 + 1) * 3); // x 1, y 2
+    const whole = new Uint8Array(320 * 240 * 3).fill(127);
+    for (let y = 0; y < 3; y++) whole.set(rgb.subarray(y * 6, y * 6 + 6), y * 320 * 3);
+    for (const bgr of [false, true]) {
+      const t = detectorTensor({ data: rgb, width: 2, height: 3 }, bgr);
+      expect(t).toEqual(detectorTensor({ data: whole, width: 320, height: 240 }, bgr));
+      expect(t[2 * 320 + 1]).toBeCloseTo(bgr ? -107 / 128 : -1 + 1 / 128, 6);
+      expect(t[2]).toBe(0);
+      expect(t[3 * 320]).toBe(0);
+    }
   });
 });
