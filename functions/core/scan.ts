@@ -83,8 +83,12 @@ export interface HistoryReader {
    * fetches it for the matches, undefined for an event deleted meanwhile.
    */
   docs(records: HistoryRecord[]): Promise<Array<string | undefined>>;
-  /** Starts the first reads before the scan needs them (while the query face is being computed). */
-  prefetch?(): void;
+  /**
+   * Starts the first reads before the scan needs them (while the query face is being computed): the
+   * window's first directory listing and the hours the scan reads first; with `listingOnly`, the
+   * listing alone (a search before its slot is held). A later call starts what is not started yet.
+   */
+  prefetch?(opts?: { listingOnly?: boolean }): void;
   /** Records read from storage so far (cache hits not counted). */
   readonly recordsRead?: number;
   /**

@@ -385,8 +385,12 @@ export function blockStream(
   }
 
   /** The first year's listing, and reads of the hours the scan will read ahead first that the cache lacks. */
-  const prefetch = (): void => {
+  const prefetch = (o: { listingOnly?: boolean } = {}): void => {
     if (years.length === 0) return;
+    if (o.listingOnly) {
+      void listing(0); // listing() observes its rejection
+      return;
+    }
     listing(0).then(
       (hours) =>
         aheadOf(hours, 0).forEach((j) => {

@@ -53,8 +53,9 @@ const PLATFORM_MARGIN_MS = 2_000;
  * event's stored one, or build a template of several photos: queryEmbedding.ts), scan the
  * window in the requested direction and report where the next call continues. The query photo is read,
  * opened and its detector's reduced copy decoded beside the slot's acquisition (FaceEngine.prepareQuery:
- * libuv threads), but no model runs until the slot is held (a 429 costs at most that decode); once
- * held, the history's first reads run beside the face engine. The call stops at a millisecond
+ * libuv threads), and so is the window's first hour directory listing, but no model runs and no hour is
+ * read until the slot is held (a 429 costs at most that decode and that listing); once held, the
+ * history's first reads run beside the face engine. The call stops at a millisecond
  * boundary when its time budget is spent or its response would pass MAX_RESPONSE_BYTES, and stops
  * working at once when its caller is gone.
  *
@@ -92,11 +93,14 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
     () => undefined,
   );
 
+  // The window's first directory listing (one read) runs beside the slot's acquisition too: on the
+  // search's one thread it would otherwise run beside the engine's models. Hours are read once it is held.
+  const history = range
+    ? deps.services.history.records({ range, reverse: q.reverse, deviceIds: q.deviceIds, signal })
+    : undefined;
+  history?.prefetch?.({ listingOnly: true });
   try {
     return await withSearchSlot(deps.services.slots, async () => {
-      const history = range
-        ? deps.services.history.records({ range, reverse: q.reverse, deviceIds: q.deviceIds, signal })
-        : undefined;
       history?.prefetch?.();
       try {
         let faceMs = 0;
@@ -147,6 +151,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
       }
     });
   } finally {
+    history?.close?.(); // a refused search's reader too
     clearTimeout(platformEnd);
     deps.signal?.removeEventListener('abort', onAbort);
   }

@@ -211,6 +211,10 @@ describe('blockStream', () => {
     expect(table.reads).toBe(1); // H0 + 2 is cached
     const versions = jest.spyOn(table, 'hours');
     const s = blockStream(range, table, { cache, lookahead: 1 });
+    s.prefetch!({ listingOnly: true }); // a search before its slot: the listing, no hour
+    await new Promise((r) => setImmediate(r));
+    expect(versions).toHaveBeenCalledTimes(1);
+    expect(table.reads).toBe(1);
     s.prefetch!();
     await new Promise((r) => setImmediate(r));
     expect(versions).toHaveBeenCalledTimes(1);
