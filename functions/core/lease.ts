@@ -9,6 +9,11 @@ export interface LeaseHandle {
 export interface SearchSlots {
   /** A handle, or undefined when every slot is taken. */
   tryAcquire(): Promise<LeaseHandle | undefined>;
+  /**
+   * False when this process's last attempt found every slot taken, so the next is likely refused: a
+   * search then starts nothing beside the acquisition (a refusal stays cheap under a full house).
+   */
+  likelyFree?(): boolean;
 }
 
 /**

@@ -53,8 +53,9 @@ const PLATFORM_MARGIN_MS = 2_000;
  * event's stored one, or build a template of several photos: queryEmbedding.ts), scan the
  * window in the requested direction and report where the next call continues. The query photo is read,
  * opened and its detector's reduced copy decoded beside the slot's acquisition (FaceEngine.prepareQuery:
- * libuv threads), and so is the window's first hour directory listing, but no model runs and no hour is
- * read until the slot is held (a 429 costs at most that decode and that listing); once held, the
+ * libuv threads), and so is the window's first hour directory listing, unless this process's last
+ * attempt was refused (SearchSlots.likelyFree); no model runs and no hour is read until the slot is held
+ * (a 429 costs at most that decode and that listing, and refusals in a row neither); once held, the
  * history's first reads run beside the face engine. The call stops at a millisecond
  * boundary when its time budget is spent or its response would pass MAX_RESPONSE_BYTES, and stops
  * working at once when its caller is gone.
@@ -85,10 +86,12 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
 
   const input = readQueryInput(q.query, deps.services, queryImagePolicy(c), c.MAX_IMAGE_BYTES);
   input.catch(() => undefined); // awaited once the slot is held; dropped for a 429
-  // The photo's opening and reduced decode (no model) run beside the slot's acquisition, a round trip.
+  // The photo's opening and reduced decode (no model) run beside the slot's acquisition, a round trip,
+  // unless this process was just refused a slot (under a full house a refusal stays cheap).
+  const early = deps.services.slots.likelyFree?.() ?? true;
   input.then(
     (i) => {
-      if (i.kind === 'photos') deps.engine().prepareQuery?.(i.photos[0]);
+      if (early && i.kind === 'photos') deps.engine().prepareQuery?.(i.photos[0]);
     },
     () => undefined,
   );
@@ -98,7 +101,7 @@ export async function searchByImage(body: unknown, deps: SearchDeps): Promise<Se
   const history = range
     ? deps.services.history.records({ range, reverse: q.reverse, deviceIds: q.deviceIds, signal })
     : undefined;
-  history?.prefetch?.({ listingOnly: true });
+  if (early) history?.prefetch?.({ listingOnly: true });
   try {
     return await withSearchSlot(deps.services.slots, async () => {
       history?.prefetch?.();

@@ -43,6 +43,10 @@ export class LocalFallbackSearchSlots implements SearchSlots {
     this.now = opts.now ?? Date.now;
   }
 
+  likelyFree(): boolean {
+    return this.held < this.opts.slots && (this.table.likelyFree?.() ?? true);
+  }
+
   async tryAcquire(): Promise<LeaseHandle | undefined> {
     if (this.held >= this.opts.slots) return undefined;
     let lease: LeaseHandle | undefined;

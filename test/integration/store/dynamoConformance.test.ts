@@ -260,7 +260,23 @@ describe('search slots', () => {
       sent.length = 0;
       expect(await slots.tryAcquire()).toBeUndefined();
       expect(sent).toEqual(['PutItemCommand', 'QueryCommand']);
+      // Refused once, the next attempts read the leases first: a refusal in a row costs one request.
+      expect(slots.likelyFree()).toBe(false);
+      sent.length = 0;
+      expect(await slots.tryAcquire()).toBeUndefined();
+      expect(sent).toEqual(['QueryCommand']);
       await lease!.release();
+      sent.length = 0;
+      const again = await slots.tryAcquire();
+      expect(again).toBeDefined();
+      expect(slots.likelyFree()).toBe(true);
+      expect(sent.filter((c) => c !== 'DeleteItemCommand')).toEqual(['QueryCommand', 'PutItemCommand']);
+      sent.length = 0;
+      await again!.release();
+      const last = await slots.tryAcquire(); // a slot was taken since: the put alone again
+      expect(last).toBeDefined();
+      expect(sent).toEqual(['DeleteItemCommand', 'PutItemCommand']);
+      await last!.release();
     } finally {
       db.middlewareStack.remove('countSlotRequests');
     }

@@ -43,6 +43,17 @@ it('takes table leases while the table stores them', async () => {
   expect(table.held).toBe(0);
 });
 
+it('is likely free while its count and the table say so', async () => {
+  const { table, slots } = setup(1);
+  expect(slots.likelyFree()).toBe(true);
+  const a = await slots.tryAcquire();
+  expect(slots.likelyFree()).toBe(false); // its own count is full
+  await a!.release();
+  expect(slots.likelyFree()).toBe(true);
+  (table as SearchSlots).likelyFree = () => false; // the table's last attempt was refused
+  expect(slots.likelyFree()).toBe(false);
+});
+
 it('counts in process when a lease cannot be written, with the same limit, and tries the table again later', async () => {
   const { table, slots } = setup();
   table.failing = true;
