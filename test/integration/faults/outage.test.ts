@@ -46,6 +46,9 @@ const ids = (r: { body: Record<string, unknown> }) =>
   ((r.body.events ?? []) as Array<{ event_id: string }>).map((e) => e.event_id);
 const attemptsOf = (attempts: Attempt[], commandName: string, call = 0) =>
   attempts.filter((a) => a.commandName === commandName && a.call === call).map((a) => a.attempt);
+/** The attempts of the first call of `commandName` (the search's slot is its first PutItem). */
+const firstCallOf = (attempts: Attempt[], commandName: string) =>
+  attemptsOf(attempts, commandName, attempts.find((a) => a.commandName === commandName)?.call ?? -1);
 
 /** Unhandled rejections (for example of a read-ahead query) would crash a Lambda container. */
 const unhandled: unknown[] = [];
@@ -82,8 +85,8 @@ it('DynamoDB stopped: search and ingest answer 503 after four attempts; both wor
   } finally {
     rec.stop();
   }
-  expect(attemptsOf(rec.attempts, 'QueryCommand', 0)).toEqual([1, 2, 3, 4]); // the search's slots, read in one query
-  expect(attemptsOf(rec.attempts, 'GetItemCommand', 1)).toEqual([1, 2, 3, 4]); // the ingest's id lookup
+  expect(firstCallOf(rec.attempts, 'PutItemCommand')).toEqual([1, 2, 3, 4]); // the search's slot, one conditional put
+  expect(firstCallOf(rec.attempts, 'GetItemCommand')).toEqual([1, 2, 3, 4]); // the ingest's id lookup
 
   await s.dynamoProxy.restart();
   expect(ids(await search())).toEqual(['before']);
@@ -117,7 +120,8 @@ it('DynamoDB hung: each attempt is abandoned after the request timeout, 503 with
     rec.stop();
   }
   const elapsed = performance.now() - t0;
-  const slot = rec.attempts.filter((a) => a.commandName === 'QueryCommand');
+  const put = rec.attempts.find((a) => a.commandName === 'PutItemCommand')!.call;
+  const slot = rec.attempts.filter((a) => a.call === put); // the search's slot, one conditional put
   expect(slot.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
   // Each attempt waited its full timeout before the next one started.
   for (let i = 1; i < slot.length; i++)
@@ -140,7 +144,7 @@ it('DynamoDB slow: answers within the timeout are waited for (200), slower ones 
     s.dynamoProxy.slow(REQUEST_TIMEOUT_MS * 1.5);
     rec.attempts.length = 0;
     expect(await search()).toEqual(UNAVAILABLE);
-    expect(attemptsOf(rec.attempts, 'QueryCommand', rec.attempts[0].call)).toEqual([1, 2, 3, 4]);
+    expect(firstCallOf(rec.attempts, 'PutItemCommand')).toEqual([1, 2, 3, 4]);
   } finally {
     rec.stop();
   }
