@@ -91,7 +91,7 @@ export default tseslint.config(
   { files: TS, extends: [...tseslint.configs.recommended] },
   {
     files: TS,
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       ...PROMISE_RULES,
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
