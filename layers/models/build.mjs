@@ -6,7 +6,7 @@
 //
 //   node layers/models/build.mjs            models + test photos
 //   node layers/models/build.mjs --check    exit 1 unless everything is in place (no network)
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -20,6 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as tar from 'tar';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,13 +35,13 @@ function sha512Integrity(buf) {
   return 'sha512-' + createHash('sha512').update(buf).digest('base64');
 }
 
-function packFromRegistry(spec, dest) {
+async function packFromRegistry(spec, dest) {
   try {
-    const out = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', dest], {
-      cwd: dest,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { stdout: out } = await promisify(execFile)(
+      'npm',
+      ['pack', spec, '--silent', '--pack-destination', dest],
+      { cwd: dest, encoding: 'utf8' },
+    );
     const name = out.trim().split('\n').pop();
     return join(dest, name);
   } catch (err) {
@@ -68,7 +69,7 @@ async function fetchPackage(pkg) {
     fail(`${pkg.spec} is not laid out in ${pkg.dest}; run npm run build:models`);
   const tmp = mkdtempSync(join(tmpdir(), 'sophon-models-'));
   try {
-    const tgz = packFromRegistry(pkg.spec, tmp);
+    const tgz = await packFromRegistry(pkg.spec, tmp);
     const got = sha512Integrity(readFileSync(tgz));
     if (got !== pkg.integrity) {
       fail(`hash mismatch for ${pkg.spec}: expected ${pkg.integrity}, got ${got}. Refusing to use it.`);
@@ -95,10 +96,10 @@ async function fetchPackage(pkg) {
   }
 }
 
-for (const pkg of lock.packages) {
-  const changed = await fetchPackage(pkg);
-  if (changed) {
-    const names = readdirSync(join(root, pkg.dest)).filter((n) => !n.startsWith('.'));
-    console.log(`[models] ${pkg.spec} verified; laid out ${names.length} files in ${pkg.dest}`);
-  }
-}
+// The packages are independent: fetched side by side (each `npm pack` is mostly npm's start-up).
+const changed = await Promise.all(lock.packages.map(fetchPackage));
+lock.packages.forEach((pkg, i) => {
+  if (!changed[i]) return;
+  const names = readdirSync(join(root, pkg.dest)).filter((n) => !n.startsWith('.'));
+  console.log(`[models] ${pkg.spec} verified; laid out ${names.length} files in ${pkg.dest}`);
+});

@@ -11,7 +11,8 @@
 //   node layers/models/native.mjs                 linux arm64 (the stack's default)
 //   node layers/models/native.mjs --arch x64      linux x64 (LocalStack on an x86 appliance)
 //   node layers/models/native.mjs --arch host     this machine's CPU (the bundle test runs on it)
-//   node layers/models/native.mjs --print-dir     only print the asset folder for --arch
+//   node layers/models/native.mjs --arch arm64 --arch host   both, the shared packages fetched once
+//   node layers/models/native.mjs --print-dir     only print the asset folder(s) for --arch
 //
 // A second run with the same inputs is a no-op (stamp file). Prints the unzipped size; Lambda allows
 // 250 MB for a function and all its layers, unzipped.
@@ -36,21 +37,23 @@ import * as tar from 'tar';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
-const archIdx = argv.indexOf('--arch');
-const wanted = archIdx >= 0 ? argv[archIdx + 1] : 'arm64';
+// --arch may be given more than once (or as a comma list): the packages they share are fetched once.
+const wanted = argv.flatMap((a, i) => (argv[i - 1] === '--arch' ? a.split(',') : []));
 // `host`: this machine's CPU, for running the bundles in tests as Lambda would.
-const arch = wanted === 'host' ? process.arch : wanted;
-if (!['arm64', 'x64'].includes(arch)) fail(`unsupported --arch ${arch} (arm64 or x64)`);
+const arches = [
+  ...new Set((wanted.length ? wanted : ['arm64']).map((a) => (a === 'host' ? process.arch : a))),
+];
+for (const a of arches) if (!['arm64', 'x64'].includes(a)) fail(`unsupported --arch ${a} (arm64 or x64)`);
 
-const assetDir = join(root, 'build/layer-asset', `linux-${arch}`);
+const assetDirOf = (arch) => join(root, 'build/layer-asset', `linux-${arch}`);
 if (argv.includes('--print-dir')) {
-  console.log(assetDir);
+  for (const a of arches) console.log(assetDirOf(a));
   process.exit(0);
 }
 const modelsSrc = join(root, 'build/layer/opt/models');
 
 /** Runtime packages only: what `require('onnxruntime-node')` and `require('sharp')` load on Linux. */
-const PACKAGES = [
+const packagesFor = (arch) => [
   'onnxruntime-node',
   'onnxruntime-common',
   'sharp',
@@ -62,7 +65,7 @@ const PACKAGES = [
 ];
 
 /** Files Lambda never loads: sources, docs, install scripts, other platforms' binaries. */
-function prune(dir, name) {
+function prune(dir, name, arch) {
   const drop = ['README.md', 'CHANGELOG.md', 'docs', 'test'];
   // onnxruntime-node's lib/ is TypeScript source and script/ its installer; sharp's lib/ is type
   // declarations, src/ C++ sources, install/ a build-from-source helper. Everyone else's lib/ is code.
@@ -113,64 +116,90 @@ function sizeOf(dir) {
   return total;
 }
 
-const pins = PACKAGES.map((name) => ({ name, ...lockEntry(name) }));
+/**
+ * What tar writes of a package for `arch`: onnxruntime-node ships every platform's binaries (~90% of
+ * its tarball), so the others are skipped as they are read instead of written and deleted.
+ */
+function keep(name, arch) {
+  if (name !== 'onnxruntime-node') return () => true;
+  const own = `package/bin/napi-v6/linux/${arch}/`;
+  return (path) => !path.startsWith('package/bin/napi-v6/') || own.startsWith(path) || path.startsWith(own);
+}
+
 if (!existsSync(join(modelsSrc, 'fr_detect.onnx'))) fail('models missing: run npm run build:models first');
 const modelStamp = readFileSync(join(modelsSrc, '.stamp.json'), 'utf8');
-const want = JSON.stringify({
-  arch,
-  pins,
-  modelStamp,
-  script: readFileSync(fileURLToPath(import.meta.url), 'utf8'),
-});
-const stampPath = join(assetDir, '..', `.linux-${arch}.stamp`);
+const script = readFileSync(fileURLToPath(import.meta.url), 'utf8');
 
-if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === want && existsSync(assetDir)) {
-  console.log(`[layer] ${assetDir} is up to date (${(sizeOf(assetDir) / 1e6).toFixed(1)} MB unzipped)`);
-  process.exit(0);
-}
+const plans = arches.map((arch) => {
+  const pins = packagesFor(arch).map((name) => ({ name, ...lockEntry(name) }));
+  const want = JSON.stringify({ arch, pins, modelStamp, script });
+  const stampPath = join(assetDirOf(arch), '..', `.linux-${arch}.stamp`);
+  const current =
+    existsSync(stampPath) && readFileSync(stampPath, 'utf8') === want && existsSync(assetDirOf(arch));
+  if (current) {
+    console.log(
+      `[layer] ${assetDirOf(arch)} is up to date (${(sizeOf(assetDirOf(arch)) / 1e6).toFixed(1)} MB unzipped)`,
+    );
+  }
+  return { arch, pins, want, stampPath, current };
+});
+const todo = plans.filter((p) => !p.current);
+if (todo.length === 0) process.exit(0);
 
 const tmp = mkdtempSync(join(tmpdir(), 'sophon-layer-'));
 try {
-  const staging = join(tmp, 'asset');
-  const nm = join(staging, 'nodejs/node_modules');
-  mkdirSync(nm, { recursive: true });
-  for (const pin of pins) {
-    const out = execFileSync(
-      'npm',
-      ['pack', `${pin.name}@${pin.version}`, '--silent', '--pack-destination', tmp],
-      {
-        cwd: tmp,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const tgz = join(tmp, out.trim().split('\n').pop());
-    const got = 'sha512-' + createHash('sha512').update(readFileSync(tgz)).digest('base64');
-    if (got !== pin.integrity)
-      fail(`hash mismatch for ${pin.name}@${pin.version}: expected ${pin.integrity}`);
-    const dest = join(nm, pin.name);
-    mkdirSync(dest, { recursive: true });
-    await tar.x({ file: tgz, cwd: dest, strip: 1 });
-    rmSync(tgz);
-    prune(dest, pin.name);
-  }
-  mkdirSync(join(staging, 'models'));
-  for (const f of readdirSync(modelsSrc).filter((n) => n.endsWith('.onnx'))) {
-    cpSync(join(modelsSrc, f), join(staging, 'models', f));
-  }
-  rmSync(assetDir, { recursive: true, force: true });
-  mkdirSync(dirname(assetDir), { recursive: true });
-  try {
-    renameSync(staging, assetDir);
-  } catch {
-    cpSync(staging, assetDir, { recursive: true });
-  }
-  writeFileSync(stampPath, want);
-  const mb = (d) => (sizeOf(d) / 1e6).toFixed(1);
-  console.log(
-    `[layer] linux-${arch}: ${mb(assetDir)} MB unzipped ` +
-      `(models ${mb(join(assetDir, 'models'))} MB, node_modules ${mb(join(assetDir, 'nodejs'))} MB) in ${assetDir}`,
+  // Every tarball in one `npm pack` (npm's start-up is a second each), each verified before use.
+  const specs = [...new Set(todo.flatMap((p) => p.pins.map((pin) => `${pin.name}@${pin.version}`)))];
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', ...specs, '--json', '--silent', '--pack-destination', tmp], {
+      cwd: tmp,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    }),
   );
+  const tarball = new Map(packed.map((p) => [`${p.name}@${p.version}`, join(tmp, p.filename)]));
+  const verified = new Set();
+  for (const pin of todo.flatMap((p) => p.pins)) {
+    const key = `${pin.name}@${pin.version}`;
+    if (verified.has(key)) continue;
+    const tgz = tarball.get(key);
+    if (!tgz || !existsSync(tgz)) fail(`npm pack did not fetch ${key}`);
+    const got = 'sha512-' + createHash('sha512').update(readFileSync(tgz)).digest('base64');
+    if (got !== pin.integrity) fail(`hash mismatch for ${key}: expected ${pin.integrity}`);
+    verified.add(key);
+  }
+
+  for (const { arch, pins, want, stampPath } of todo) {
+    const assetDir = assetDirOf(arch);
+    const staging = join(tmp, `asset-${arch}`);
+    const nm = join(staging, 'nodejs/node_modules');
+    mkdirSync(nm, { recursive: true });
+    for (const pin of pins) {
+      const dest = join(nm, pin.name);
+      mkdirSync(dest, { recursive: true });
+      const filter = keep(pin.name, arch);
+      await tar.x({ file: tarball.get(`${pin.name}@${pin.version}`), cwd: dest, strip: 1, filter });
+      prune(dest, pin.name, arch);
+    }
+    mkdirSync(join(staging, 'models'));
+    for (const f of readdirSync(modelsSrc).filter((n) => n.endsWith('.onnx'))) {
+      cpSync(join(modelsSrc, f), join(staging, 'models', f));
+    }
+    rmSync(assetDir, { recursive: true, force: true });
+    mkdirSync(dirname(assetDir), { recursive: true });
+    try {
+      renameSync(staging, assetDir);
+    } catch {
+      cpSync(staging, assetDir, { recursive: true });
+    }
+    writeFileSync(stampPath, want);
+    const mb = (d) => (sizeOf(d) / 1e6).toFixed(1);
+    console.log(
+      `[layer] linux-${arch}: ${mb(assetDir)} MB unzipped ` +
+        `(models ${mb(join(assetDir, 'models'))} MB, node_modules ${mb(join(assetDir, 'nodejs'))} MB) in ${assetDir}`,
+    );
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
