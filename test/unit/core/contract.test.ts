@@ -85,6 +85,34 @@ describe('parseSearchRequest', () => {
     const q = parse({ face_image_base64: b64 }).query;
     expect(q).toEqual({ kind: 'bytes', bytes: Buffer.from(text) });
   });
+  it('accepts and refuses exactly what the rule says, on 20,000 random and hostile strings', () => {
+    // The rule, written plainly: the alphabet, then at most two `=`; any length but 4k + 1.
+    const reference = (s: string) =>
+      s.length > 0 && s.length % 4 !== 1 && /^[A-Za-z0-9+/]*={0,2}$/.test(s)
+        ? Buffer.from(s, 'base64')
+        : null;
+    const pieces = ['A', 'z', '9', '+', '/', '=', '==', '-', '_', 'é', '%', '\0', 'QQ', 'QR', 'YWJj'];
+    let seed = 11;
+    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let s = '';
+      const n = Math.floor(random() * 12);
+      for (let j = 0; j < n; j++) s += pieces[Math.floor(random() * pieces.length)];
+      const want = reference(s);
+      let got: Buffer | null = null;
+      try {
+        const q = parse({ face_image_base64: s }).query;
+        got = q.kind === 'bytes' ? q.bytes : null;
+      } catch (e) {
+        expect((e as ContractError).message.startsWith('face_image_base64: ')).toBe(true);
+      }
+      if (want === null) expect([s, got]).toEqual([s, null]);
+      else expect([s, got]).toEqual([s, want]);
+      if (want) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(1000); // the valid side was exercised too
+  });
   it('refuses images over the size limit', () =>
     fails(
       { face_image_base64: Buffer.alloc(MAX + 1).toString('base64') },
