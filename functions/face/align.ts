@@ -1,5 +1,8 @@
 import type { Point } from '../core/face';
 import type { RgbImage } from './image';
+// Local bindings: a global lookup (`Math.x`) in a hot loop is slow inside jest's VM context (the
+// test suites run this code there, 10–50× slower); plain Node is unaffected.
+const { floor, round } = Math;
 
 /** The standard 5-point template of a 112×112 aligned face (eyes, nose tip, mouth corners). */
 export const REFERENCE_112: readonly Point[] = [
@@ -87,8 +90,8 @@ export function warpAffine(img: RgbImage, m: Affine, w: number, h: number): RgbI
     for (let x = 0; x < w; x++) {
       const sx = inv[0] * x + inv[1] * y + inv[2];
       const sy = inv[3] * x + inv[4] * y + inv[5];
-      const x0 = Math.floor(sx),
-        y0 = Math.floor(sy);
+      const x0 = floor(sx),
+        y0 = floor(sy);
       const fx = sx - x0,
         fy = sy - y0;
       const o = (y * w + x) * 3;
@@ -98,7 +101,7 @@ export function warpAffine(img: RgbImage, m: Affine, w: number, h: number): RgbI
         const p01 = sample(data, width, height, x0, y0 + 1, c);
         const p11 = sample(data, width, height, x0 + 1, y0 + 1, c);
         const v = (p00 * (1 - fx) + p10 * fx) * (1 - fy) + (p01 * (1 - fx) + p11 * fx) * fy;
-        out[o + c] = Math.round(v);
+        out[o + c] = round(v);
       }
     }
   }
