@@ -48,6 +48,22 @@ describe('decodeWindow', () => {
   });
 });
 
+describe('embedded sRGB profiles (skipped as the identity, iccProfile.ts)', () => {
+  it.each([1, 2, 3, 4, 5])(
+    'sample%i.jpg carries one, and its pixels are what libvips gives converting through it',
+    async (n) => {
+      const p = await open(photo(n));
+      expect(p.ignoreIcc).toBe(true);
+      const ours = (await decodeWhole(p)).data;
+      const converted = await sharp(photo(n)).rotate().toColourspace('srgb').removeAlpha().raw().toBuffer();
+      expect(ours.length).toBe(converted.length);
+      let worst = 0;
+      for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - converted[i]));
+      expect(worst).toBeLessThanOrEqual(1);
+    },
+  );
+});
+
 describe('detectorInput with shrink-on-load', () => {
   it('is the exact input give or take a few grey levels, the part the photo covers', async () => {
     const p = await open(photo(2)); // 1920×1367: content 320×228 of 320×240
